@@ -1,0 +1,52 @@
+"""aerena: fast multi-agent air-defence worlds and graph-optimization tasks for RL.
+
+Public API::
+
+    aerena.load_scenario(name_or_path)      # a validated Scenario
+    aerena.parallel_env(scenario, seed=...)  # PettingZoo ParallelEnv
+    aerena.vector_env(scenario, num_envs)    # batched worlds, array in / array out
+    gymnasium.make("aerena/AirDefense-v0", scenario=..., side=..., opponent=...)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "load_scenario", "parallel_env", "vector_env"]
+
+
+def load_scenario(name_or_path: Any, **overrides: Any) -> Any:
+    """Load and validate a scenario by shipped name (`strike_small`) or by path."""
+    from aerena.scenarios.loader import load_scenario as _load
+
+    return _load(name_or_path, **overrides)
+
+
+def parallel_env(scenario: Any, *, seed: int | None = None, render_mode: str | None = None,
+                 **overrides: Any) -> Any:
+    """The PettingZoo `ParallelEnv` of the air-defence world."""
+    from aerena.envs.airdefense.parallel import AirDefenseParallelEnv
+
+    return AirDefenseParallelEnv(scenario, seed=seed, render_mode=render_mode, **overrides)
+
+
+def vector_env(scenario: Any, num_envs: int, *, seed: int | None = None, **overrides: Any) -> Any:
+    """`num_envs` batched worlds stepped in one kernel call, with auto-reset."""
+    from aerena.envs.airdefense.vector import AirDefenseVectorEnv
+
+    return AirDefenseVectorEnv(scenario, num_envs, seed=seed, **overrides)
+
+
+def _register_gym_envs() -> None:
+    import gymnasium
+
+    if "aerena/AirDefense-v0" not in gymnasium.registry:
+        gymnasium.register(
+            id="aerena/AirDefense-v0",
+            entry_point="aerena.envs.airdefense.single:AirDefenseSingleEnv",
+        )
+
+
+_register_gym_envs()

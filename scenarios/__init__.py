@@ -1,0 +1,1 @@
+"""Scenarios: YAML files validated into pydantic models (`schema.py`), loaded by `loader.py`."""
