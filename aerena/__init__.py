@@ -24,8 +24,9 @@ def load_scenario(name_or_path: Any, **overrides: Any) -> Any:
     return _load(name_or_path, **overrides)
 
 
-def parallel_env(scenario: Any, *, seed: int | None = None, render_mode: str | None = None,
-                 **overrides: Any) -> Any:
+def parallel_env(
+    scenario: Any, *, seed: int | None = None, render_mode: str | None = None, **overrides: Any
+) -> Any:
     """The PettingZoo `ParallelEnv` of the air-defence world."""
     from aerena.envs.airdefense.parallel import AirDefenseParallelEnv
 

@@ -16,7 +16,12 @@ import numba
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-JIT_OPTIONS: dict[str, Any] = {"cache": True, "fastmath": False, "nogil": True, "error_model": "numpy"}
+JIT_OPTIONS: dict[str, Any] = {
+    "cache": True,
+    "fastmath": False,
+    "nogil": True,
+    "error_model": "numpy",
+}
 
 
 def njit(fn: F | None = None, **overrides: Any) -> Any:

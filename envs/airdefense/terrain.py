@@ -1,0 +1,364 @@
+"""Terrain: a regular height grid over the map, and the kernels that query it.
+
+Coordinates and conventions
+---------------------------
+* The map spans x in [0, W] (east) and y in [0, H] (north), metres; heights are metres above
+  sea level. Altitudes passed to the kernels (`z`) are absolute (above sea level), never
+  above ground.
+* `TerrainGrid.heights[i, j]` is the height at grid point (x = j * cell, y = i * cell): row
+  `i` runs along y, column `j` along x. There are nx = ceil(W / cell) + 1 columns and
+  ny = ceil(H / cell) + 1 rows, so the grid covers the whole map (its last row and column
+  may lie up to one cell beyond the map edge).
+* Between grid points the surface is bilinear. Queries outside the grid are clamped to its
+  border (the terrain continues flat beyond the edge).
+
+Kernels
+-------
+All kernels take the raw array and the cell size, `(heights, cell, ...)`, plus scalars or
+arrays; no objects. They are plain Python decorated with :func:`aerena.jit.njit`, so they
+also run with `NUMBA_DISABLE_JIT=1`.
+
+* :func:`height_at` - bilinear height at one point.
+* :func:`heights_at_many` - the same for 1-D arrays of points, written into `out`.
+* :func:`line_of_sight` - is the straight 3-D segment between two points clear of terrain?
+  The segment is sampled every `cell / 2` along its horizontal projection: with horizontal
+  length d > cell / 2 there are n = ceil(d / (cell / 2)) intervals and samples at
+  t = k / n for k = 1 .. n - 1 (the end points themselves are never tested, so a unit
+  sitting on the ground still sees). It is blocked when the terrain at any sample is
+  strictly higher than the segment there. The samples are always placed from the
+  lexicographically smaller end point, so `line_of_sight(a, b) == line_of_sight(b, a)`
+  exactly.
+* :func:`visibility_map` - for every grid point within a horizontal range, whether a point
+  `target_agl` metres above the ground there is in line of sight of an observer (the replay
+  viewer's radar coverage with terrain masking).
+
+Building a grid
+---------------
+:func:`make_terrain` builds a :class:`TerrainGrid` from a validated
+:class:`aerena.scenarios.schema.Terrain`:
+
+* `flat` - zeros.
+* `fractal` - seeded multi-octave value noise, pure float64 NumPy drawn from
+  `np.random.default_rng(seed)` only, so it is identical across processes and platforms.
+  Octave `o` has wavelength `base_scale / 2**o` and amplitude `roughness**o`; the sum is
+  rescaled so its minimum is 0 and its maximum is `relief`. A wavelength is never shorter
+  than one cell: the first octave is clamped to one cell, and finer octaves (which the grid
+  cannot represent) are dropped.
+* `file` - a `.npy` 2-D float array of heights in metres, or a greyscale `.png`
+  (8-bit 0..255 or 16-bit 0..65535, scaled to 0..relief; needs Pillow). Paths are relative
+  to `base_dir` (the scenario file's folder). A `.npy` array is indexed like the grid
+  (`a[i, j]` at y growing with `i`); a `.png` is a picture seen from above with north up,
+  so its top row is the map's north edge (y = H). An array of exactly the grid's shape
+  [ny, nx] is used as it is; any other shape is stretched over the map (first and last
+  rows on y = 0 and y = H, first and last columns on x = 0 and x = W) and resampled
+  bilinearly onto the grid.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from aerena.errors import ScenarioError
+from aerena.jit import njit
+from aerena.scenarios.schema import Terrain
+
+__all__ = [
+    "MAX_GRID_POINTS",
+    "TerrainGrid",
+    "height_at",
+    "heights_at_many",
+    "line_of_sight",
+    "make_terrain",
+    "visibility_map",
+]
+
+MAX_GRID_POINTS = 25_000_000
+"""Largest terrain grid (nx * ny) that :func:`make_terrain` builds (200 MB of float64)."""
+
+
+@dataclass(frozen=True, eq=False)
+class TerrainGrid:
+    """A read-only height grid. `heights[i, j]` is at (x = j * cell, y = i * cell)."""
+
+    heights: np.ndarray  # [ny, nx] float64, metres above sea level, C-contiguous, read-only
+    cell: float  # grid spacing, metres
+    width: float  # map extent along x, metres
+    height: float  # map extent along y, metres
+
+    @property
+    def nx(self) -> int:
+        """Number of grid columns (points along x)."""
+        return int(self.heights.shape[1])
+
+    @property
+    def ny(self) -> int:
+        """Number of grid rows (points along y)."""
+        return int(self.heights.shape[0])
+
+
+# --------------------------------------------------------------------------------------
+# Kernels
+# --------------------------------------------------------------------------------------
+@njit
+def height_at(heights, cell, x, y):
+    """Bilinear terrain height (metres) at (x, y), coordinates clamped to the grid."""
+    ny, nx = heights.shape
+    fx = x / cell
+    fy = y / cell
+    if fx < 0.0:
+        fx = 0.0
+    elif fx > nx - 1:
+        fx = float(nx - 1)
+    if fy < 0.0:
+        fy = 0.0
+    elif fy > ny - 1:
+        fy = float(ny - 1)
+    j0 = int(math.floor(fx))
+    i0 = int(math.floor(fy))
+    if j0 > nx - 2:
+        j0 = max(nx - 2, 0)
+    if i0 > ny - 2:
+        i0 = max(ny - 2, 0)
+    j1 = min(j0 + 1, nx - 1)
+    i1 = min(i0 + 1, ny - 1)
+    tx = fx - j0
+    ty = fy - i0
+    h0 = heights[i0, j0] * (1.0 - tx) + heights[i0, j1] * tx
+    h1 = heights[i1, j0] * (1.0 - tx) + heights[i1, j1] * tx
+    return h0 * (1.0 - ty) + h1 * ty
+
+
+@njit
+def heights_at_many(heights, cell, xs, ys, out):
+    """Write the bilinear height at (xs[k], ys[k]) into out[k]; 1-D arrays of one length."""
+    for k in range(xs.shape[0]):
+        out[k] = height_at(heights, cell, xs[k], ys[k])
+
+
+@njit
+def line_of_sight(heights, cell, x0, y0, z0, x1, y1, z1):
+    """True when the segment (x0, y0, z0)-(x1, y1, z1) (absolute altitudes) clears the terrain.
+
+    Samples every cell / 2 along the horizontal projection, end points excluded; blocked
+    when the terrain at a sample is higher than the segment there. Symmetric in its two
+    end points, exactly.
+    """
+    # Place the samples from the lexicographically smaller end so that (a, b) and (b, a)
+    # test the very same points.
+    if x1 < x0 or (x1 == x0 and (y1 < y0 or (y1 == y0 and z1 < z0))):
+        xa, ya, za, xb, yb, zb = x1, y1, z1, x0, y0, z0
+    else:
+        xa, ya, za, xb, yb, zb = x0, y0, z0, x1, y1, z1
+    dx = xb - xa
+    dy = yb - ya
+    dz = zb - za
+    step = 0.5 * cell
+    d = math.sqrt(dx * dx + dy * dy)
+    if not d > step:
+        return True
+    n = int(math.ceil(d / step))
+    # The answer does not depend on the visiting order; start at the lower end, where
+    # terrain is most likely to block, to exit early.
+    if za <= zb:
+        k, k_step = 1, 1
+    else:
+        k, k_step = n - 1, -1
+    for _ in range(n - 1):
+        t = k / n
+        if height_at(heights, cell, xa + t * dx, ya + t * dy) > za + t * dz:
+            return False
+        k += k_step
+    return True
+
+
+@njit
+def visibility_map(heights, cell, x0, y0, z0, target_agl, max_range, out):
+    """out[i, j] = a point target_agl above grid point (i, j) is seen from (x0, y0, z0).
+
+    Grid points farther than max_range (horizontally) from the observer are False.
+    `out` is a bool array of the grid's shape, written in place.
+    """
+    ny, nx = heights.shape
+    r2 = max_range * max_range
+    for i in range(ny):
+        y = i * cell
+        for j in range(nx):
+            x = j * cell
+            ddx = x - x0
+            ddy = y - y0
+            if ddx * ddx + ddy * ddy > r2:
+                out[i, j] = False
+            else:
+                out[i, j] = line_of_sight(
+                    heights, cell, x0, y0, z0, x, y, heights[i, j] + target_agl
+                )
+
+
+# --------------------------------------------------------------------------------------
+# Building a grid
+# --------------------------------------------------------------------------------------
+def make_terrain(
+    spec: Terrain, size: tuple[float, float], base_dir: Path | None = None
+) -> TerrainGrid:
+    """Build the terrain grid for a map of `size` = (W, H) metres from a `Terrain` spec.
+
+    `base_dir` is the folder that a `file` terrain's path is relative to (the current
+    directory when None). Raises :class:`aerena.errors.ScenarioError` for a bad file or a
+    grid too large to build.
+    """
+    width, height = float(size[0]), float(size[1])
+    cell = float(spec.cell)
+    if not (math.isfinite(width) and math.isfinite(height) and width > 0 and height > 0):
+        raise ScenarioError(f"map size must be positive and finite, found {list(size)}")
+    nx = math.ceil(width / cell) + 1
+    ny = math.ceil(height / cell) + 1
+    if nx * ny > MAX_GRID_POINTS:
+        raise ScenarioError(
+            f"terrain grid of {ny} x {nx} points is too large (at most {MAX_GRID_POINTS:,}); "
+            f"increase map.terrain.cell (now {cell:g} m)"
+        )
+
+    if spec.kind == "flat":
+        h = np.zeros((ny, nx), dtype=np.float64)
+    elif spec.kind == "fractal":
+        h = _fractal(spec, ny, nx, cell)
+    elif spec.kind == "file":
+        if not spec.file:
+            raise ScenarioError("terrain kind 'file' needs a `file:` (a .npy or .png height map)")
+        path = Path(spec.file)
+        if base_dir is not None and not path.is_absolute():
+            path = Path(base_dir) / path
+        raw = _load_height_file(path, float(spec.relief))
+        if raw.shape == (ny, nx):
+            h = raw
+        else:
+            h = _resample(raw, ny, nx, cell, width, height)
+    else:  # pragma: no cover - the schema allows no other kind
+        raise ScenarioError(f"unknown terrain kind {spec.kind!r}")
+
+    h = np.array(h, dtype=np.float64, order="C", copy=True)
+    h.setflags(write=False)
+    return TerrainGrid(heights=h, cell=cell, width=width, height=height)
+
+
+def _fade(t: np.ndarray) -> np.ndarray:
+    """Quintic fade 6t^5 - 15t^4 + 10t^3: value noise with continuous slope and curvature."""
+    return t * t * t * (t * (t * 6.0 - 15.0) + 10.0)
+
+
+def _fractal(spec: Terrain, ny: int, nx: int, cell: float) -> np.ndarray:
+    """Seeded multi-octave value noise on the grid, rescaled to [0, relief]."""
+    rng = np.random.default_rng(spec.seed)
+    xs = np.arange(nx, dtype=np.float64) * cell
+    ys = np.arange(ny, dtype=np.float64) * cell
+    total = np.zeros((ny, nx), dtype=np.float64)
+    for o in range(spec.octaves):
+        wavelength = spec.base_scale / 2.0**o
+        if wavelength < cell:
+            if o > 0:
+                break  # finer octaves cannot be represented on the grid
+            wavelength = cell
+        amplitude = spec.roughness**o
+        off_x, off_y = rng.random(2) * wavelength
+        lx = math.ceil(xs[-1] / wavelength) + 3
+        ly = math.ceil(ys[-1] / wavelength) + 3
+        lattice = rng.random((ly, lx)) * 2.0 - 1.0
+        u = (xs + off_x) / wavelength
+        v = (ys + off_y) / wavelength
+        j0 = np.minimum(np.floor(u).astype(np.int64), lx - 2)
+        i0 = np.minimum(np.floor(v).astype(np.int64), ly - 2)
+        tx = _fade(u - j0)[None, :]
+        ty = _fade(v - i0)[:, None]
+        c00 = lattice[np.ix_(i0, j0)]
+        c01 = lattice[np.ix_(i0, j0 + 1)]
+        c10 = lattice[np.ix_(i0 + 1, j0)]
+        c11 = lattice[np.ix_(i0 + 1, j0 + 1)]
+        row0 = c00 + (c01 - c00) * tx
+        row1 = c10 + (c11 - c10) * tx
+        total += amplitude * (row0 + (row1 - row0) * ty)
+    lo = float(total.min())
+    hi = float(total.max())
+    if not hi > lo or spec.relief == 0:
+        return np.zeros((ny, nx), dtype=np.float64)
+    return (total - lo) / (hi - lo) * float(spec.relief)
+
+
+def _load_height_file(path: Path, relief: float) -> np.ndarray:
+    """Read a `.npy` (metres) or `.png` (scaled to 0..relief) height map as float64 [rows, cols]."""
+    if not path.is_file():
+        raise ScenarioError(f"terrain file {str(path)!r} not found")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        try:
+            a = np.load(path, allow_pickle=False)
+        except Exception as exc:
+            raise ScenarioError(
+                f"terrain file {str(path)!r} cannot be read as .npy: {exc}"
+            ) from exc
+        if not isinstance(a, np.ndarray) or not (
+            np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)
+        ):
+            raise ScenarioError(
+                f"terrain file {str(path)!r} must hold a numeric array, found "
+                f"{getattr(a, 'dtype', type(a).__name__)}"
+            )
+        a = np.asarray(a, dtype=np.float64)
+    elif suffix == ".png":
+        a = np.flipud(_read_png(path)) * relief  # top row of the picture is north (y = H)
+    else:
+        raise ScenarioError(f"terrain file {str(path)!r} must be a .npy or .png height map")
+    if a.ndim != 2:
+        raise ScenarioError(
+            f"terrain file {str(path)!r} must hold a 2-D height array, found shape {a.shape}"
+        )
+    if a.size == 0:
+        raise ScenarioError(f"terrain file {str(path)!r} holds an empty array {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ScenarioError(f"terrain file {str(path)!r} holds NaN or infinite heights")
+    return a
+
+
+def _read_png(path: Path) -> np.ndarray:
+    """A greyscale PNG as float64 in [0, 1] (8-bit / 255, 16-bit / 65535), rows as stored."""
+    try:
+        from PIL import Image
+    except ImportError as exc:
+        raise ScenarioError(
+            f"terrain file {str(path)!r} is a .png, which needs Pillow: "
+            "pip install pillow (or use a .npy height map)"
+        ) from exc
+    try:
+        with Image.open(path) as img:
+            img.load()
+            if img.mode.startswith("I"):  # 16-bit greyscale ("I;16", "I;16B", "I")
+                a = np.asarray(img, dtype=np.float64) / 65535.0
+            else:
+                grey = img if img.mode == "L" else img.convert("L")
+                a = np.asarray(grey, dtype=np.float64) / 255.0
+    except ScenarioError:
+        raise
+    except Exception as exc:
+        raise ScenarioError(f"terrain file {str(path)!r} cannot be read as .png: {exc}") from exc
+    return a
+
+
+def _resample(
+    a: np.ndarray, ny: int, nx: int, cell: float, width: float, height: float
+) -> np.ndarray:
+    """Stretch `a` over [0, W] x [0, H] and sample it bilinearly at the grid points."""
+    rows, cols = a.shape
+    u = np.clip(np.arange(nx, dtype=np.float64) * cell / width * (cols - 1), 0.0, cols - 1)
+    v = np.clip(np.arange(ny, dtype=np.float64) * cell / height * (rows - 1), 0.0, rows - 1)
+    j0 = np.minimum(np.floor(u).astype(np.int64), max(cols - 2, 0))
+    i0 = np.minimum(np.floor(v).astype(np.int64), max(rows - 2, 0))
+    j1 = np.minimum(j0 + 1, cols - 1)
+    i1 = np.minimum(i0 + 1, rows - 1)
+    tx = (u - j0)[None, :]
+    ty = (v - i0)[:, None]
+    row0 = a[np.ix_(i0, j0)] * (1.0 - tx) + a[np.ix_(i0, j1)] * tx
+    row1 = a[np.ix_(i1, j0)] * (1.0 - tx) + a[np.ix_(i1, j1)] * tx
+    return row0 * (1.0 - ty) + row1 * ty

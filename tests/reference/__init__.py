@@ -1,0 +1,1 @@
+"""Slow, obviously correct NumPy versions of aerena's kernels, for comparison in tests."""
