@@ -48,8 +48,9 @@ line reads ``N errors in FILE`` followed by one ``FILE:LINE:COL: field.path: mes
 per problem, each pointing into the file where the offending key is written.
 
 *Expanded names.* ``count: n`` on an asset gives ``name_0 .. name_{n-1}``; on a battery it
-gives copies ``name_0 ..`` (just ``name`` when n = 1), and each copy ``c`` holds
-``c_radar_<j>``, ``c_launcher_<j>``, ``c_pd_<j>`` and ``c_cp`` (see :func:`battery_units`).
+gives copies ``name_0 ..`` (just ``name`` when n = 1), and each copy ``c`` holds ``c_cp``,
+``c_radar`` (``c_radar_<j>`` with several), ``c_launcher_<j>`` and ``c_pd_<j>`` (see
+:func:`battery_units`; the world's roster names units the same way).
 All names (units, expanded names, carriers, assets) must be unique. ``links`` join two
 defence units (radar-command_post, command_post-launcher or radar-launcher, either order);
 ``known_defences`` lists defence unit names or battery (copy) names.
@@ -186,19 +187,22 @@ def resolve_terrain_path(scenario: Scenario, source_path: str | Path | None = No
 
 
 def battery_units(battery: schema.BatterySpec) -> list[tuple[str, str, str]]:
-    """``(copy name, unit name, kind)`` of every unit of a battery after ``count`` expansion."""
+    """``(copy name, unit name, kind)`` of every unit of a battery after ``count`` expansion.
+
+    Copy ``c`` (``name``, or ``name_<k>`` when count > 1) holds ``c_cp``, ``c_radar`` (or
+    ``c_radar_<j>`` with several radars), ``c_launcher_<j>`` and ``c_pd_<j>``, in that order
+    (the order the world's roster uses).
+    """
     out: list[tuple[str, str, str]] = []
-    for c in range(battery.count):
-        copy_name = battery.name if battery.count == 1 else f"{battery.name}_{c}"
-        out += [(copy_name, f"{copy_name}_radar_{j}", "radar") for j in range(battery.radars)]
-        out += [
-            (copy_name, f"{copy_name}_launcher_{j}", "launcher") for j in range(battery.launchers)
-        ]
-        out.append((copy_name, f"{copy_name}_cp", "command_post"))
-        out += [
-            (copy_name, f"{copy_name}_pd_{j}", "point_defence")
-            for j in range(battery.point_defences)
-        ]
+    for k in range(battery.count):
+        c = battery.name if battery.count == 1 else f"{battery.name}_{k}"
+        out.append((c, f"{c}_cp", "command_post"))
+        if battery.radars == 1:
+            out.append((c, f"{c}_radar", "radar"))
+        else:
+            out += [(c, f"{c}_radar_{j}", "radar") for j in range(battery.radars)]
+        out += [(c, f"{c}_launcher_{j}", "launcher") for j in range(battery.launchers)]
+        out += [(c, f"{c}_pd_{j}", "point_defence") for j in range(battery.point_defences)]
     return out
 
 
@@ -350,6 +354,8 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, _Loc]:
         m = exc.problem_mark or exc.context_mark
         where = f"{file}:{m.line + 1}:{m.column + 1}" if m else file
         problem = exc.problem or exc.context or "syntax error"
+        if exc.context and exc.problem and exc.context_mark is not None:
+            problem += f" ({exc.context} at line {exc.context_mark.line + 1})"
         raise ScenarioError(f"1 error in {file}:\n{where}: invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"1 error in {file}:\n{file}: invalid YAML: {exc}") from None
@@ -394,7 +400,7 @@ def _read_source(source: Any) -> tuple[dict, _Loc, Path | None, str]:
         )
     if abstract is not False:
         raise ScenarioError(f"{display}: abstract: expected true or false, found {abstract!r}")
-    return data, loc, path, display
+    return data, loc, path.resolve(), display
 
 
 def _is_shipped_name(text: str) -> bool:
@@ -413,7 +419,7 @@ def _load_file(path: Path, display: str, chain: tuple[Path, ...]) -> tuple[dict,
         raise ScenarioError(f"cannot read {display}: {exc.strerror or exc}") from None
     data, loc = _parse_yaml(text, display)
     if not isinstance(data, dict):
-        found = "an empty file" if data is None else _show(data)
+        found = {type(None): "an empty file", list: "a list"}.get(type(data), _show(data))
         raise ScenarioError(
             f"1 error in {display}:\n{display}:1:1: a scenario file must be a mapping of "
             f"keys, found {found}"
@@ -561,6 +567,8 @@ def _list_index(items: list, seg: str, where: str) -> int:
             return i % len(items)
         raise ScenarioError(f"{where} has no item {i} (it has {len(items)})")
     names = [str(it.get("name")) for it in items if isinstance(it, dict) and "name" in it]
+    if not names:
+        raise ScenarioError(f"{where} is a list: address its items by index, not {seg!r}")
     if seg in names:
         return names.index(seg)
     raise ScenarioError(f"{where} has no item named {seg!r}{_did_you_mean(seg, names, True)}")
@@ -640,7 +648,7 @@ def _validate(data: dict, loc: _Loc, display: str) -> Scenario:
     except ValidationError as exc:
         errors = _pydantic_messages(exc, Scenario, (), data, loc)
         raise ScenarioError(_summary(errors, display)) from None
-    errors = _Checker(scenario, data, loc).run()
+    errors = _Checker(scenario, loc, display).run()
     if errors:
         raise ScenarioError(_summary(errors, display))
     return scenario
@@ -751,7 +759,9 @@ def _message(err: dict, path: tuple, owner: Any, loc: _Loc) -> tuple[Mark, str]:
         word = "at least" if kind == "too_short" else "at most"
         found = f"{ctx.get('actual_length')} item{'s' if ctx.get('actual_length') != 1 else ''}"
         return loc.find(path), f"{where}: expected {word} {bound} item(s), found {found}"
-    return loc.find(path), f"{where}: expected {_expected(kind, ctx, err)}, found {_show(err.get('input'))}"
+    return loc.find(
+        path
+    ), f"{where}: expected {_expected(kind, ctx, err)}, found {_show(err.get('input'))}"
 
 
 def _expected(kind: str, ctx: dict, err: dict) -> str:
@@ -809,7 +819,9 @@ def _named_entities(sc: Scenario) -> Iterator[tuple[str, str, tuple]]:
         for _, name, kind in battery_units(battery):
             yield name, kind, ("defender", "batteries", i)
     for i, asset in enumerate(sc.assets):
-        names = [asset.name] if asset.count == 1 else [f"{asset.name}_{c}" for c in range(asset.count)]
+        names = (
+            [asset.name] if asset.count == 1 else [f"{asset.name}_{c}" for c in range(asset.count)]
+        )
         for name in names:
             yield name, "asset", ("assets", i)
     for i, carrier in enumerate(sc.attacker.carriers):
@@ -819,8 +831,8 @@ def _named_entities(sc: Scenario) -> Iterator[tuple[str, str, tuple]]:
 class _Checker:
     """Cross-field checks the schema cannot express; each problem located in the file."""
 
-    def __init__(self, sc: Scenario, data: dict, loc: _Loc) -> None:
-        self.sc, self.data, self.loc = sc, data, loc
+    def __init__(self, sc: Scenario, loc: _Loc, display: str) -> None:
+        self.sc, self.loc, self.display = sc, loc, display
         self.errors: list[tuple[Mark, str]] = []
 
     def run(self) -> list[tuple[Mark, str]]:
@@ -841,8 +853,12 @@ class _Checker:
     def _library(self) -> None:
         for kind in _ORDERS:
             for name, params in getattr(self.sc.types, kind).items():
-                for fld, msg in _order_problems(kind, params):
-                    self.err(("types", kind, name, fld), msg)
+                for lo, hi, msg in _order_problems(kind, params):
+                    # point at the value written in the top-level file, if one of them is
+                    at = ("types", kind, name)
+                    in_top = self.loc.find((*at, lo)).file == self.display
+                    hi_in_top = self.loc.find((*at, hi)).file == self.display
+                    self.err((*at, lo if in_top and not hi_in_top else hi), msg)
 
     def _type_ref(self, path: tuple, kind: str, name: str) -> None:
         library = getattr(self.sc.types, kind)
@@ -878,8 +894,8 @@ class _Checker:
         for name, _, path in _named_entities(self.sc):
             if name in seen:
                 prev = seen[name]
-                line = self.loc.find(prev).line
-                also = f" at line {line}" if line else ""
+                mark, here = self.loc.find(prev), self.loc.find((*path, "name"))
+                also = f" at line {mark.line}" if mark.file == here.file else f" at {mark}"
                 self.err((*path, "name"), f"duplicate name {name!r} (also {_dotted(prev)}{also})")
             else:
                 seen[name] = path
@@ -958,11 +974,8 @@ class _Checker:
         except ValidationError as exc:
             self.errors += _pydantic_messages(exc, cls, (*path, "overrides"), merged, self.loc)
             return
-        for fld, msg in _order_problems(kind, params):
-            pairs = [p for p in _ORDERS[kind] if p[1] == fld]
-            culprit = fld if fld in unit.overrides else next(
-                (a for a, _, _ in pairs if a in unit.overrides), None
-            )
+        for lo, hi, msg in _order_problems(kind, params):
+            culprit = hi if hi in unit.overrides else lo if lo in unit.overrides else None
             self.err((*path, "overrides", culprit) if culprit else path, f"{msg} (with overrides)")
 
     # --- files -----------------------------------------------------------------------
@@ -972,15 +985,15 @@ class _Checker:
             self.err(("map", "terrain", "file"), f"terrain file not found: {path}")
 
 
-def _order_problems(kind: str, params: BaseModel) -> list[tuple[str, str]]:
-    """``(field, message)`` for each ordered pair of plain-number fields out of order."""
+def _order_problems(kind: str, params: BaseModel) -> list[tuple[str, str, str]]:
+    """``(low field, high field, message)`` for each plain-number pair out of order."""
     out = []
     for lo_name, hi_name, op in _ORDERS.get(kind, []):
         lo, hi = getattr(params, lo_name), getattr(params, hi_name)
         if not (_is_number(lo) and _is_number(hi)):
             continue
         if (op == "<" and not lo < hi) or (op == "<=" and not lo <= hi):
-            out.append((hi_name, f"{lo_name} ({lo:g}) must be {op} {hi_name} ({hi:g})"))
+            out.append((lo_name, hi_name, f"{lo_name} ({lo:g}) must be {op} {hi_name} ({hi:g})"))
     return out
 
 

@@ -200,7 +200,9 @@ class World:
         s.reward[b] = 0.0
         s.invalid[b] = False
         s.n_events[b] = 0
-        kernels.launch_phase(st, s, b)
+        one = np.zeros(self.num_worlds, dtype=np.bool_)
+        one[b] = True
+        kernels.launch_phase(st, s, one)
 
     def step(self, actions: np.ndarray, worlds: np.ndarray | None = None) -> None:
         """Advance the worlds (all, or those with `worlds[b]`) by one step.
