@@ -1,0 +1,150 @@
+"""`aerena/AirDefense-v0`: one commander controls every unit of one side (Gymnasium `Env`).
+
+    env = gymnasium.make("aerena/AirDefense-v0", scenario="strike_small", side="defender",
+                         opponent="scripted")
+    obs, info = env.reset(seed=0)
+    obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+
+The other side is played by `make_player(other_side, opponent, world)` (`"scripted"` or
+`"random"`), reseeded from the episode seed at every reset.
+
+Observation: the side's n agents stacked (same features as the PettingZoo env card in
+:mod:`aerena.envs.airdefense.parallel`)::
+
+    Dict({
+        "self":        Box(n, 16)      float32
+        "entities":    Box(n, K, 24)   float32
+        "entity_mask": Box(0, 1, (n, K), int8)
+        "action_mask": Box(0, 1, (n, AMAX), int8)   AMAX = max(54, 1 + K)
+        "agent_alive": Box(0, 1, (n,), int8)
+    })
+
+Rows of agents that are not alive (not launched yet, or lost) are zero, with an empty
+action mask. Action: `MultiDiscrete([action count of each agent])` -- attacker: 54 per
+UAV; defender: 1 + K per launcher, then 2 per radar. Actions of agents that are not alive
+are ignored; masked actions are carried out as the agent's no-op and counted in
+`info["invalid_actions"]`. Reward: the side's team reward (see the env card). The episode
+terminates when every asset is destroyed or the attacker has nothing left to fly, and is
+truncated after `episode.max_steps`; the final info holds `"outcome"`.
+
+Version v0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces as gspaces
+
+from aerena.envs.airdefense import spaces as Sp
+from aerena.envs.airdefense.parallel import RENDER_MODES, check_render_mode, render_ansi
+from aerena.envs.airdefense.world import World
+
+SIDES = ("attacker", "defender")
+OPPONENTS = ("scripted", "random")
+
+
+class AirDefenseSingleEnv(gym.Env):
+    """One side of the air-defence world as a single-agent Gymnasium env."""
+
+    metadata = {"render_modes": list(RENDER_MODES), "render_fps": 10}
+
+    def __init__(
+        self,
+        scenario: Any = "strike_small",
+        side: str = "defender",
+        opponent: str = "scripted",
+        seed: int | None = None,
+        render_mode: str | None = None,
+        **overrides: Any,
+    ) -> None:
+        if side not in SIDES:
+            raise ValueError(f"unknown side {side!r}: expected one of {', '.join(SIDES)}")
+        if opponent not in OPPONENTS:
+            raise ValueError(
+                f"unknown opponent {opponent!r}: expected one of {', '.join(OPPONENTS)}"
+            )
+        self.render_mode = check_render_mode(render_mode)
+        from aerena.agents.scripted import side_columns
+
+        self.world = World(scenario, 1, **overrides)
+        w = self.world
+        self.side = side
+        self.other = SIDES[1 - SIDES.index(side)]
+        self.opponent_kind = opponent
+        self._side_idx = SIDES.index(side)
+        self.cols = side_columns(w, side)
+        self.other_cols = side_columns(w, self.other)
+        if len(self.cols) == 0:
+            raise ValueError(f"scenario {w.scenario.name!r} has no {side} agents")
+        self.agent_names = [w.agent_names[n] for n in self.cols]
+        bounds = Sp.compute_bounds(w)
+        self.observation_space = Sp.stacked_observation_space(
+            bounds, w.static.k, len(self.cols), w.action_width
+        )
+        self.action_space = gspaces.MultiDiscrete(w.action_sizes[self.cols].astype(np.int64))
+        self._init_seed = seed
+        self._act = np.zeros((1, w.sizes["N"]), dtype=np.int64)
+        self._noop = Sp.noop_actions(w)
+        self.opponent: Any = None
+        self.episode_seed: int | None = None
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        if seed is None and self._np_random is None:
+            seed = self._init_seed
+        super().reset(seed=seed)
+        episode_seed, opponent_seed = (int(x) for x in self.np_random.integers(0, 2**63 - 1, 2))
+        self.episode_seed = episode_seed
+        self.world.reset([episode_seed])
+        from aerena.agents.scripted import make_player
+
+        self.opponent = make_player(self.other, self.opponent_kind, self.world, seed=opponent_seed)
+        self.opponent.reset()
+        return Sp.stacked_obs(self.world, 0, self.cols), {"episode_seed": episode_seed}
+
+    def step(self, action: Any) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+        if self.opponent is None:
+            raise RuntimeError("call reset() before step()")
+        a = np.asarray(action)
+        if a.shape != self.action_space.shape or not np.issubdtype(a.dtype, np.integer):
+            raise ValueError(
+                f"action must be integers of shape {self.action_space.shape} "
+                f"({self.action_space}), got {a.dtype} {a.shape}"
+            )
+        s = self.world.state
+        alive = s.agent_alive[0, self.cols]
+        bad = alive & ((a < 0) | (a >= self.action_space.nvec))
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"action {int(a[j])} for agent {self.agent_names[j]!r} is outside its space "
+                f"Discrete({int(self.action_space.nvec[j])})"
+            )
+        act = self._act[0]
+        act[:] = self._noop
+        act[self.cols] = np.where(alive, a, self._noop[self.cols])
+        act[self.other_cols] = self.opponent.act()[0]
+        self.world.step(self._act)
+        reward = float(s.reward[0, self._side_idx])
+        terminated = bool(s.terminated[0])
+        truncated = bool(s.truncated[0])
+        info: dict[str, Any] = {
+            "invalid_actions": int(s.invalid[0, self.cols].sum()),
+            "opponent_reward": float(s.reward[0, 1 - self._side_idx]),
+        }
+        if terminated or truncated:
+            info["outcome"] = self.world.outcome(0)
+        return Sp.stacked_obs(self.world, 0, self.cols), reward, terminated, truncated, info
+
+    def render(self) -> str | None:
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; use render_mode='ansi'")
+            return None
+        return render_ansi(self.world, 0)
+
+    def close(self) -> None:
+        pass
