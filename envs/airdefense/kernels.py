@@ -1,6 +1,7 @@
 """The air-defence world's step: Numba kernels over B worlds, struct-of-arrays, in place.
 
-`step_world(st, s, actions)` advances every world that is not done by one step of `dt`:
+`step_world(st, s, actions, active)` advances every world with `active[b]` by one step of `dt`
+(`World.step` passes the worlds that are not done):
 
 1. launches from carriers whose time has come;
 2. actions: UAV manoeuvre and jammer, radar emission, launcher fire (masked actions are
@@ -67,7 +68,9 @@ def emit(events, n_events, t, b, kind, a, o, x, y):
 
 @njit
 def wrap_angle(a):
-    return (a + math.pi) % (2.0 * math.pi) - math.pi
+    """An angle in [-pi, pi)."""
+    w = (a + math.pi) % (2.0 * math.pi) - math.pi
+    return w - 2.0 * math.pi if w >= math.pi else w
 
 
 @njit
@@ -173,18 +176,7 @@ def launch_phase(st, s, active):
                 continue
             c = st.air_carrier[a]
             if s.air_status[b, c] != Lo.ACTIVE:
-                s.air_status[b, a] = Lo.CRASHED
-                emit(
-                    s.events,
-                    s.n_events,
-                    s.t,
-                    b,
-                    Lo.EV_CRASH,
-                    a,
-                    c,
-                    s.air_pos[b, c, 0],
-                    s.air_pos[b, c, 1],
-                )
+                lose_uav(st, s, b, a, Lo.CRASHED, Lo.EV_CRASH, c)
                 continue
             x = s.air_pos[b, c, 0]
             y = s.air_pos[b, c, 1]
@@ -222,6 +214,7 @@ def fire(st, s, b, l, target):
     s.stock[b, l] -= 1
     s.reload_left[b, l] = par[Lo.GP_RELOAD]
     s.interceptors_used[b] += 1
+    s.interceptor_cost_spent[b] += par[Lo.GP_INT_COST]
     emit(
         s.events, s.n_events, s.t, b, Lo.EV_FIRE, target, l, s.gnd_pos[b, g, 0], s.gnd_pos[b, g, 1]
     )
@@ -806,7 +799,12 @@ def connectivity_phase(st, s, active):
 # --------------------------------------------------------------------------------------
 @njit
 def reward_phase(st, s, all_before, active):
-    """Side rewards from this step's changes in the episode tallies `before` [4]."""
+    """Side rewards from this step's changes in the episode tallies `before` [B, 4].
+
+    Asset and defence value destroyed are both measured in units of the total asset value
+    (so their weights compare); UAV cost lost in units of the total UAV cost; interceptor
+    cost spent in units of the total interceptor cost in stock at the start.
+    """
     for b in range(active.shape[0]):
         if not active[b]:
             continue
@@ -815,7 +813,7 @@ def reward_phase(st, s, all_before, active):
         d_asset = (s.asset_destroyed[b] - before[0]) / max(tot[0], 1e-9)
         d_def = (s.defence_destroyed[b] - before[1]) / max(tot[0], 1e-9)
         d_uav = (s.uav_lost_cost[b] - before[2]) / max(tot[2], 1e-9)
-        d_int = (s.interceptors_used[b] - before[3]) * 1.0 / max(tot[3], 1e-9)
+        d_int = (s.interceptor_cost_spent[b] - before[3]) / max(tot[3], 1e-9)
         wa = st.w_att
         wd = st.w_def
         ra = wa[0] * d_asset + wa[1] * d_def - wa[2] * d_uav + wa[3] * d_int
@@ -870,7 +868,7 @@ def begin_phase(st, s, all_before, active):
         all_before[b, 0] = s.asset_destroyed[b]
         all_before[b, 1] = s.defence_destroyed[b]
         all_before[b, 2] = s.uav_lost_cost[b]
-        all_before[b, 3] = s.interceptors_used[b]
+        all_before[b, 3] = s.interceptor_cost_spent[b]
 
 
 @njit

@@ -87,9 +87,10 @@ class WorldState(NamedTuple):
     totals: np.ndarray  # [B, 4] asset value, defence value, uav cost, interceptor cost
     asset_destroyed: np.ndarray  # [B] float64, value
     defence_destroyed: np.ndarray  # [B] float64, value
-    uav_lost: np.ndarray  # [B, 4] int32 by role (killed or crashed, not expended)
+    uav_lost: np.ndarray  # [B, 4] int32 by role (killed, crashed or left the map)
     uav_lost_cost: np.ndarray  # [B] float64
     interceptors_used: np.ndarray  # [B] int32
+    interceptor_cost_spent: np.ndarray  # [B] float64, reward points
     kills: np.ndarray  # [B] int32, UAVs and carriers killed by the defence
     leakers: np.ndarray  # [B] int32, strike UAVs that delivered their warhead
     reward: np.ndarray  # [B, 2] float64, this step: attacker, defender
@@ -158,6 +159,7 @@ def allocate(
         uav_lost=np.zeros((B, 4), i4),
         uav_lost_cost=np.zeros(B, f8),
         interceptors_used=np.zeros(B, i4),
+        interceptor_cost_spent=np.zeros(B, f8),
         kills=np.zeros(B, i4),
         leakers=np.zeros(B, i4),
         reward=np.zeros((B, 2), f8),

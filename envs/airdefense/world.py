@@ -115,7 +115,6 @@ class World:
         self.action_width = action_width(self.static.k)
         self.seeds = np.zeros(self.num_worlds, dtype=np.int64)
         self._air_xy = np.zeros((A, 2))
-        self._all = np.ones(self.num_worlds, dtype=np.bool_)
 
     # ------------------------------------------------------------------ reset / step
     def reset(self, seeds: Sequence[int] | np.ndarray, worlds: Sequence[int] | None = None) -> None:
@@ -193,7 +192,12 @@ class World:
         s.totals[b, 2] = s.air_par[b, C:, Lo.AP_COST].sum()
         lg = ro.launcher_g
         s.totals[b, 3] = float((ro.stock0 * s.gnd_par[b, lg, Lo.GP_INT_COST]).sum())
-        for arr in (s.asset_destroyed, s.defence_destroyed, s.uav_lost_cost):
+        for arr in (
+            s.asset_destroyed,
+            s.defence_destroyed,
+            s.uav_lost_cost,
+            s.interceptor_cost_spent,
+        ):
             arr[b] = 0.0
         for arr in (s.uav_lost, s.interceptors_used, s.kills, s.leakers, s.invalid_count):
             arr[b] = 0
@@ -205,7 +209,10 @@ class World:
         kernels.launch_phase(st, s, one)
 
     def step(self, actions: np.ndarray, worlds: np.ndarray | None = None) -> None:
-        """Advance the worlds (all, or those with `worlds[b]`) by one step.
+        """Advance the worlds (those not done, or those with `worlds[b]`) by one step.
+
+        Events logged while actions are applied (fire, jam and emission switches) carry the
+        step's start time; everything else carries its end time.
 
         `actions` is an int64 array [B, N]; values outside an agent's action space raise
         ValueError; values the mask forbids are replaced by the agent's no-op.
@@ -219,7 +226,7 @@ class World:
             raise ValueError(f"actions must be integers, got dtype {act.dtype}")
         act = act.astype(np.int64, copy=False)
         bad = (act < 0) | (act >= self.action_sizes[None, :])
-        active = self._all if worlds is None else np.asarray(worlds, dtype=np.bool_)
+        active = ~self.done if worlds is None else np.asarray(worlds, dtype=np.bool_)
         bad &= active[:, None]
         if bad.any():
             b, n = np.argwhere(bad)[0]
