@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from aerena.envs.airdefense.terrain import (
     TerrainGrid,
     height_at,
@@ -17,9 +18,8 @@ from aerena.envs.airdefense.terrain import (
     make_terrain,
     visibility_map,
 )
-from aerena.scenarios.schema import Terrain
-
 from aerena.errors import ScenarioError
+from aerena.scenarios.schema import Terrain
 
 try:
     from tests.reference import terrain_ref as ref

@@ -650,8 +650,10 @@ def radar_phase(st, s, active):
             gz = s.gnd_pos[b, g, 2] + par[Lo.GP_MAST]
             jam = jamming_at(st, s, b, gx, gy, gz)
             # beyond this range Pd < 1e-6 even for the largest cross-section present
+            # Pd < 1e-6 <=> slope * SNR_dB < -ln(1e6 - 1) = -13.8; without jamming this holds
+            # beyond range * (rcs_max / rcs_ref)^(1/4) * 10^(13.8 / (40 slope))
             reach = par[Lo.GP_RANGE] * (max(rcs_max, 1e-12) / par[Lo.GP_RCS_REF]) ** 0.25
-            reach *= 10.0 ** (60.0 / (40.0 * max(par[Lo.GP_PD_SLOPE], 0.1) * 10.0 / 6.0))
+            reach *= 10.0 ** (13.82 / (40.0 * max(par[Lo.GP_PD_SLOPE], 0.1)))
             i0, i1, j0, j1 = grid_range(st.grid_n, st.grid_cell, gx, gy, reach)
             memory = par[Lo.GP_TRACK_MEMORY]
             for j in range(j0, j1 + 1):
@@ -683,9 +685,11 @@ def radar_phase(st, s, active):
                         )
                         if pd < 1e-6:
                             continue
-                        if not line_of_sight(st.heights, st.cell, gx, gy, gz, ax, ay, az):
+                        # the draw comes first: line of sight (the costly part) is only
+                        # traced for the detections the draw would grant
+                        if uniform01(s.rng, b) >= pd:
                             continue
-                        if uniform01(s.rng, b) < pd:
+                        if line_of_sight(st.heights, st.cell, gx, gy, gz, ax, ay, az):
                             if t - s.det_time[b, r, a] > memory:
                                 emit(s.events, s.n_events, s.t, b, Lo.EV_DETECT, a, r, ax, ay)
                             s.det_time[b, r, a] = t
@@ -1230,6 +1234,7 @@ def observe_launchers(st, s, active):
         keys = s.scratch_d[b]
         idx = s.scratch_i[b]
         cand = np.empty(max(A, G) + 1, np.int64)
+        radars = np.empty(max(R, 1), np.int64)
 
         # ---- launcher agents ----
         for l in range(Lc):
@@ -1247,18 +1252,21 @@ def observe_launchers(st, s, active):
             gz = s.gnd_pos[b, g, 2]
             m = 0
             linked = False
+            nr = 0
             for r in range(R):
-                if s.conn[b, r, l] and s.radar_emit[b, r]:
-                    linked = True
+                if s.conn[b, r, l]:
+                    radars[nr] = r
+                    nr += 1
+                    if s.radar_emit[b, r]:
+                        linked = True
             for a in range(A):
                 if s.air_status[b, a] != Lo.ACTIVE:
                     continue
                 best_age = 2.0
-                for r in range(R):
-                    if s.conn[b, r, l]:
-                        best_age = min(
-                            best_age, track_age(s.det_time, s.gnd_par, st.radar_g, s.t, b, r, a)
-                        )
+                for q in range(nr):
+                    best_age = min(
+                        best_age, track_age(s.det_time, s.gnd_par, st.radar_g, s.t, b, radars[q], a)
+                    )
                 if best_age <= 1.0:
                     dx = s.air_pos[b, a, 0] - gx
                     dy = s.air_pos[b, a, 1] - gy
@@ -1271,11 +1279,10 @@ def observe_launchers(st, s, active):
             for q in range(nt):
                 a = cand[idx[q]]
                 best_age = 2.0
-                for r in range(R):
-                    if s.conn[b, r, l]:
-                        best_age = min(
-                            best_age, track_age(s.det_time, s.gnd_par, st.radar_g, s.t, b, r, a)
-                        )
+                for p in range(nr):
+                    best_age = min(
+                        best_age, track_age(s.det_time, s.gnd_par, st.radar_g, s.t, b, radars[p], a)
+                    )
                 ok = launcher_can_engage(
                     st.heights,
                     st.cell,
@@ -1425,44 +1432,70 @@ def observe_radars(st, s, active):
 def nearest_friends(
     grid_n, grid_cell, grid_start, grid_items, air_status, air_pos, b, me, K, keys, idx, cand, out
 ):
-    """Up to K nearest active friendly air entities of `me`, by a ring search in the grid."""
+    """Up to K nearest active friendly air entities of `me`.
+
+    With few active entities it scans them all; otherwise it searches the grid ring by ring
+    (the perimeter cells of each ring) and stops once the K-th nearest is closer than any
+    unvisited cell. No function call in the inner loops: calls cost more than the work.
+    """
     n = grid_n
     x = air_pos[b, me, 0]
     y = air_pos[b, me, 1]
-    ci = min(max(int(x / grid_cell), 0), n - 1)
-    cj = min(max(int(y / grid_cell), 0), n - 1)
     start = grid_start[b]
     items = grid_items[b]
+    total = start[n * n]
     m = 0
-    ring = 0
-    found = 0
-    while ring < n:
-        for j in range(cj - ring, cj + ring + 1):
-            if j < 0 or j >= n:
-                continue
-            for i in range(ci - ring, ci + ring + 1):
-                if i < 0 or i >= n:
-                    continue
-                if max(abs(i - ci), abs(j - cj)) != ring:
+    if total <= 64:
+        for q in range(total):
+            a = items[q]
+            if a != me:
+                dx = air_pos[b, a, 0] - x
+                dy = air_pos[b, a, 1] - y
+                keys[m] = dx * dx + dy * dy
+                cand[m] = a
+                m += 1
+    else:
+        ci = min(max(int(x / grid_cell), 0), n - 1)
+        cj = min(max(int(y / grid_cell), 0), n - 1)
+        ring = 0
+        while ring < n:
+            # the cells of this ring: rows j = cj -/+ ring in full, then the side columns
+            n_cells = 1 if ring == 0 else 8 * ring
+            for k in range(n_cells):
+                if ring == 0:
+                    i = ci
+                    j = cj
+                elif k < 2 * ring + 1:
+                    i = ci - ring + k
+                    j = cj - ring
+                elif k < 4 * ring + 2:
+                    i = ci - ring + (k - 2 * ring - 1)
+                    j = cj + ring
+                elif k < 6 * ring + 1:
+                    i = ci - ring
+                    j = cj - ring + 1 + (k - 4 * ring - 2)
+                else:
+                    i = ci + ring
+                    j = cj - ring + 1 + (k - 6 * ring - 1)
+                if i < 0 or i >= n or j < 0 or j >= n:
                     continue
                 c = j * n + i
                 for q in range(start[c], start[c + 1]):
                     a = items[q]
-                    if a == me or air_status[b, a] != Lo.ACTIVE:
-                        continue
-                    dx = air_pos[b, a, 0] - x
-                    dy = air_pos[b, a, 1] - y
-                    keys[m] = dx * dx + dy * dy
-                    cand[m] = a
-                    m += 1
-        if m >= K:
-            # every cell beyond this ring is at least ring * cell away
-            found = top_k(keys, m, K, idx)
-            far = keys[idx[found - 1]]
-            lim = ring * grid_cell
-            if far <= lim * lim:
-                break
-        ring += 1
+                    if a != me:
+                        dx = air_pos[b, a, 0] - x
+                        dy = air_pos[b, a, 1] - y
+                        keys[m] = dx * dx + dy * dy
+                        cand[m] = a
+                        m += 1
+            if m >= K:
+                # every cell beyond this ring is at least ring * cell away
+                found = top_k(keys, m, K, idx)
+                far = keys[idx[found - 1]]
+                lim = ring * grid_cell
+                if far <= lim * lim:
+                    break
+            ring += 1
     found = top_k(keys, m, K, idx)
     for q in range(found):
         out[q] = cand[idx[q]]
@@ -1477,3 +1510,15 @@ def observe_all(st, s, active):
     observe_uavs(st, s, active)
     observe_launchers(st, s, active)
     observe_radars(st, s, active)
+
+
+@njit
+def first_bad_action(actions, sizes, active):
+    """(b, n) of the first action outside its space in an active world, or (-1, -1)."""
+    for b in range(actions.shape[0]):
+        if not active[b]:
+            continue
+        for n in range(actions.shape[1]):
+            if actions[b, n] < 0 or actions[b, n] >= sizes[n]:
+                return b, n
+    return -1, -1

@@ -61,7 +61,9 @@ class World:
         R, Lc = len(ro.radar_g), len(ro.launcher_g)
         I = max(int(ro.stock0.sum()), 1)
         N = U + Lc + R
-        grid_n = int(min(128, max(1, math.ceil(math.sqrt(max(A, 1) / 2.0)))))
+        # spatial grid over air entities: about 2 km cells (UAVs bunch around carriers and
+        # targets, so cells sized by the map would fill up), at most 256 x 256 cells
+        grid_n = int(min(256, max(1, math.ceil(max(W, H) / 2000.0))))
         event_cap = 4 * A + 4 * G + 2 * Lc + 64
         w = sc.rewards
         self.static = Static(
@@ -225,11 +227,9 @@ class World:
         if not np.issubdtype(act.dtype, np.integer):
             raise ValueError(f"actions must be integers, got dtype {act.dtype}")
         act = act.astype(np.int64, copy=False)
-        bad = (act < 0) | (act >= self.action_sizes[None, :])
         active = ~self.done if worlds is None else np.asarray(worlds, dtype=np.bool_)
-        bad &= active[:, None]
-        if bad.any():
-            b, n = np.argwhere(bad)[0]
+        b, n = kernels.first_bad_action(act, self.action_sizes, active)
+        if b >= 0:
             raise ValueError(
                 f"action {int(act[b, n])} for agent {self.agent_names[n]!r} is "
                 f"outside its space Discrete({int(self.action_sizes[n])})"
