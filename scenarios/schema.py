@@ -333,4 +333,3 @@ class Scenario(_Strict):
     attacker: AttackerSpec
     rewards: RewardSpec = Field(default_factory=RewardSpec)
     victory: VictorySpec = Field(default_factory=VictorySpec)
-
