@@ -392,7 +392,7 @@ class AirDefenseParallelEnv(ParallelEnv):
         w = self.world
         s = w.state
         before = live.copy()
-        w.step(self._act)
+        w.step(self._act, checked=True)
         side_reward = s.reward[0].copy()
         invalid = s.invalid[0].copy()
         invalid_count = s.invalid_count[0].copy()

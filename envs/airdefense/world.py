@@ -210,15 +210,23 @@ class World:
         one[b] = True
         kernels.launch_phase(st, s, one)
 
-    def step(self, actions: np.ndarray, worlds: np.ndarray | None = None) -> None:
+    def step(
+        self, actions: np.ndarray, worlds: np.ndarray | None = None, *, checked: bool = False
+    ) -> None:
         """Advance the worlds (those not done, or those with `worlds[b]`) by one step.
 
         Events logged while actions are applied (fire, jam and emission switches) carry the
         step's start time; everything else carries its end time.
 
         `actions` is an int64 array [B, N]; values outside an agent's action space raise
-        ValueError; values the mask forbids are replaced by the agent's no-op.
+        ValueError; values the mask forbids are replaced by the agent's no-op. Adapters that
+        have validated every action themselves pass `checked=True` (an int64 [B, N] array) to
+        skip the second check.
         """
+        active = ~self.done if worlds is None else np.asarray(worlds, dtype=np.bool_)
+        if checked:
+            kernels.step_world(self.static, self.state, actions, active)
+            return
         act = np.asarray(actions)
         if act.shape != (self.num_worlds, self.sizes["N"]):
             raise ValueError(
@@ -227,7 +235,6 @@ class World:
         if not np.issubdtype(act.dtype, np.integer):
             raise ValueError(f"actions must be integers, got dtype {act.dtype}")
         act = act.astype(np.int64, copy=False)
-        active = ~self.done if worlds is None else np.asarray(worlds, dtype=np.bool_)
         b, n = kernels.first_bad_action(act, self.action_sizes, active)
         if b >= 0:
             raise ValueError(
