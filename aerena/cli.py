@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     scenario_cli.add_parser(sub)
     _add_optional(sub, "aerena.envs.airdefense.rollout")
+    _add_optional(sub, "aerena.training.cli")  # train, evaluate, run, league, tune
+    _add_optional(sub, "aerena.viz.cli")  # replay
+    _add_optional(sub, "aerena.graphs.cli")  # solve
     return parser
 
 
