@@ -48,6 +48,9 @@ def _register_gym_envs() -> None:
             id="aerena/AirDefense-v0",
             entry_point="aerena.envs.airdefense.single:AirDefenseSingleEnv",
         )
+    from aerena.graphs import register_envs as _register_graph_envs
+
+    _register_graph_envs()
 
 
 _register_gym_envs()

@@ -942,6 +942,19 @@ def top_k(keys, n, k, out_idx):
 
 
 @njit
+def write_relative(obs, pos, ox, oy, oz, range_scale):
+    """Clear an entity row and write its position relative to the observer (features 0-3)."""
+    for f in range(obs.shape[0]):
+        obs[f] = 0.0
+    dx = pos[0] - ox
+    dy = pos[1] - oy
+    obs[0] = dx / range_scale
+    obs[1] = dy / range_scale
+    obs[2] = (pos[2] - oz) / 1000.0
+    obs[3] = math.sqrt(dx * dx + dy * dy) / range_scale
+
+
+@njit
 def write_air_entity(
     air_pos,
     air_speed,
@@ -963,15 +976,7 @@ def write_air_entity(
     tot0,
 ):
     """Entity features of air entity a seen from (ox, oy, oz); see layout.ENTITY_FEATURES."""
-    for f in range(obs.shape[0]):
-        obs[f] = 0.0
-    rs = range_scale
-    dx = air_pos[b, a, 0] - ox
-    dy = air_pos[b, a, 1] - oy
-    obs[0] = dx / rs
-    obs[1] = dy / rs
-    obs[2] = (air_pos[b, a, 2] - oz) / 1000.0
-    obs[3] = math.sqrt(dx * dx + dy * dy) / rs
+    write_relative(obs, air_pos[b, a], ox, oy, oz, range_scale)
     role = air_role[a]
     if role == Lo.CARRIER:
         obs[4] = air_par[b, a, Lo.AP_VX] / 100.0
@@ -1013,15 +1018,7 @@ def write_ground_entity(
     tot0,
 ):
     """Entity features of ground object g seen from (ox, oy, oz)."""
-    for f in range(obs.shape[0]):
-        obs[f] = 0.0
-    rs = range_scale
-    dx = gnd_pos[b, g, 0] - ox
-    dy = gnd_pos[b, g, 1] - oy
-    obs[0] = dx / rs
-    obs[1] = dy / rs
-    obs[2] = (gnd_pos[b, g, 2] - oz) / 1000.0
-    obs[3] = math.sqrt(dx * dx + dy * dy) / rs
+    write_relative(obs, gnd_pos[b, g], ox, oy, oz, range_scale)
     obs[6] = 1.0 if friendly else 0.0
     kind = gnd_kind[g]
     obs[Lo.EF_TYPE_GROUND + kind] = 1.0
