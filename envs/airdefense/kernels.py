@@ -1070,9 +1070,11 @@ def track_age(det_time, gnd_par, radar_g, t, b, r, a):
 
 
 @njit
-def clear_agent(obs_self, obs_ent, obs_mask, obs_ref, obs_ref_kind, act_mask, b, n):
+def clear_agent(obs_self, obs_ent, obs_mask, obs_ref, obs_ref_kind, act_mask, b, n, rows):
+    """Reset agent n's observation; entity rows are zeroed from `rows` on (the writers
+    overwrite the rows before it in full)."""
     obs_self[b, n, :] = 0.0
-    obs_ent[b, n, :, :] = 0.0
+    obs_ent[b, n, rows:, :] = 0.0
     obs_mask[b, n, :] = False
     obs_ref[b, n, :] = -1
     obs_ref_kind[b, n, :] = Lo.REF_NONE
@@ -1102,11 +1104,19 @@ def observe_uavs(st, s, active):
         for j in range(U):
             a = C + j
             n = j
-            clear_agent(
-                s.obs_self, s.obs_ent, s.obs_mask, s.obs_ref, s.obs_ref_kind, s.act_mask, b, n
-            )
             alive = s.air_status[b, a] == Lo.ACTIVE
             s.agent_alive[b, n] = alive
+            clear_agent(
+                s.obs_self,
+                s.obs_ent,
+                s.obs_mask,
+                s.obs_ref,
+                s.obs_ref_kind,
+                s.act_mask,
+                b,
+                n,
+                K if alive else 0,
+            )
             if not alive:
                 continue
             par = s.air_par[b, a]
@@ -1205,6 +1215,7 @@ def observe_uavs(st, s, active):
                 s.obs_ref[b, n, slot] = o
                 s.obs_ref_kind[b, n, slot] = Lo.REF_AIR
                 slot += 1
+            s.obs_ent[b, n, slot:, :] = 0.0
             am = s.act_mask[b, n]
             for q in range(27):
                 am[q] = True
@@ -1237,11 +1248,19 @@ def observe_launchers(st, s, active):
         for l in range(Lc):
             n = U + l
             g = st.launcher_g[l]
-            clear_agent(
-                s.obs_self, s.obs_ent, s.obs_mask, s.obs_ref, s.obs_ref_kind, s.act_mask, b, n
-            )
             alive = s.gnd_hp[b, g] > 0.0
             s.agent_alive[b, n] = alive
+            clear_agent(
+                s.obs_self,
+                s.obs_ent,
+                s.obs_mask,
+                s.obs_ref,
+                s.obs_ref_kind,
+                s.act_mask,
+                b,
+                n,
+                K if alive else 0,
+            )
             if not alive:
                 continue
             gx = s.gnd_pos[b, g, 0]
@@ -1271,6 +1290,7 @@ def observe_launchers(st, s, active):
                     cand[m] = a
                     m += 1
             nt = top_k(keys, m, K, idx)
+            s.obs_ent[b, n, nt:, :] = 0.0
             am = s.act_mask[b, n]
             am[0] = True
             for q in range(nt):
@@ -1356,11 +1376,19 @@ def observe_radars(st, s, active):
         for r in range(R):
             n = U + Lc + r
             g = st.radar_g[r]
-            clear_agent(
-                s.obs_self, s.obs_ent, s.obs_mask, s.obs_ref, s.obs_ref_kind, s.act_mask, b, n
-            )
             alive = s.gnd_hp[b, g] > 0.0
             s.agent_alive[b, n] = alive
+            clear_agent(
+                s.obs_self,
+                s.obs_ent,
+                s.obs_mask,
+                s.obs_ref,
+                s.obs_ref_kind,
+                s.act_mask,
+                b,
+                n,
+                K if alive else 0,
+            )
             if not alive:
                 continue
             gx = s.gnd_pos[b, g, 0]
@@ -1378,6 +1406,7 @@ def observe_radars(st, s, active):
                     cand[m] = a
                     m += 1
             nt = top_k(keys, m, K, idx)
+            s.obs_ent[b, n, nt:, :] = 0.0
             nearest = 1e9
             for q in range(nt):
                 a = cand[idx[q]]
