@@ -1,0 +1,102 @@
+"""Policy heads per agent role, the value head and action masking.
+
+Heads read an :class:`~aerena.agents.encoders.Encoded` (pooled embedding [B, E] and entity
+nodes [B, K, D]) and return logits over the role's actions:
+
+* UAV: ``Discrete(54)`` -- an MLP of the embedding (:class:`MLPHead`).
+* radar: ``Discrete(2)`` -- an MLP of the embedding (:class:`MLPHead`).
+* launcher: ``Discrete(1 + K)`` -- a pointer head (:class:`PointerHead`): action 0 (hold)
+  is scored from the embedding, action 1 + k from the embedding and entity node k, so the
+  engage logits follow the entities when their slots are permuted.
+
+:func:`mask_logits` sets the logits of illegal actions to the most negative finite float
+(probability exactly zero after the softmax, finite gradients, no NaN in entropies or KL).
+A row without any legal action (the final observation of a lost agent) allows action 0
+only, which keeps its distribution well defined; such rows are never acted on.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from aerena.agents.encoders import Encoded
+
+ROLES = ("uav", "launcher", "radar")
+
+
+def mask_logits(logits: Tensor, action_mask: Tensor) -> Tensor:
+    """logits [B, A], action_mask [B, A] (nonzero = legal) -> masked logits [B, A]."""
+    legal = action_mask != 0
+    none = ~legal.any(dim=-1, keepdim=True)
+    first = torch.arange(legal.shape[-1], device=legal.device) == 0
+    legal = legal | (none & first)
+    return torch.where(legal, logits, torch.full_like(logits, torch.finfo(logits.dtype).min))
+
+
+def _mlp(inp: int, hidden: int, out: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Linear(inp, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, out),
+    )
+
+
+class MLPHead(nn.Module):
+    """Logits [B, n] from the embedding."""
+
+    def __init__(self, embed_dim: int, hidden: int, n: int) -> None:
+        super().__init__()
+        self.net = _mlp(embed_dim, hidden, n)
+        nn.init.normal_(self.net[-1].weight, std=0.01)  # near-uniform initial policy
+        nn.init.zeros_(self.net[-1].bias)
+
+    def forward(self, enc: Encoded) -> Tensor:
+        return self.net(enc.embedding)
+
+
+class PointerHead(nn.Module):
+    """Logits [B, 1 + K]: hold from the embedding, engage slot k from (node k, embedding)."""
+
+    def __init__(self, embed_dim: int, node_dim: int, hidden: int) -> None:
+        super().__init__()
+        self.hold = _mlp(embed_dim, hidden, 1)
+        self.engage = _mlp(node_dim + embed_dim, hidden, 1)
+        for net in (self.hold, self.engage):
+            nn.init.normal_(net[-1].weight, std=0.01)
+            nn.init.zeros_(net[-1].bias)
+
+    def forward(self, enc: Encoded) -> Tensor:
+        emb, nodes = enc.embedding, enc.nodes
+        B, K, _ = nodes.shape
+        pair = torch.cat([nodes, emb[:, None, :].expand(B, K, emb.shape[-1])], dim=-1)
+        return torch.cat([self.hold(emb), self.engage(pair).squeeze(-1)], dim=-1)
+
+
+class ValueHead(nn.Module):
+    """State value [B] from the embedding."""
+
+    def __init__(self, embed_dim: int, hidden: int) -> None:
+        super().__init__()
+        self.net = _mlp(embed_dim, hidden, 1)
+
+    def forward(self, embedding: Tensor) -> Tensor:
+        return self.net(embedding).squeeze(-1)
+
+
+def make_head(
+    role: str, *, embed_dim: int, node_dim: int, hidden: int, n_actions: int
+) -> nn.Module:
+    """The policy head of a role (`uav` | `launcher` | `radar`) for `n_actions` actions."""
+    if role == "launcher":
+        return PointerHead(embed_dim, node_dim, hidden)
+    if role in ("uav", "radar"):
+        return MLPHead(embed_dim, hidden, n_actions)
+    raise ValueError(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
+
+
+def role_of_agent(agent_id: str) -> str:
+    """`uav_3` -> `uav`, `launcher_0` -> `launcher`, `radar_1` -> `radar`."""
+    return str(agent_id).rsplit("_", 1)[0]

@@ -1,0 +1,201 @@
+"""`EntityGNNModule`: the RLlib (new API stack) module of one agent role, and a learned player.
+
+One module per role -- module ids `uav`, `launcher`, `radar` -- so every agent of a role
+shares its parameters (`policy_mapping_fn`: :func:`~aerena.agents.heads.role_of_agent`).
+The module reads the env's `Dict` observation (`self`, `entities`, `entity_mask`,
+`action_mask`; see :mod:`aerena.envs.airdefense.parallel`), encodes it with the dense
+attention :class:`~aerena.agents.encoders.EntityEncoder`, and returns the role head's
+logits with illegal actions masked (:func:`~aerena.agents.heads.mask_logits`): sampled
+and greedy actions are always legal. The value head shares the encoder.
+
+`model_config` keys (all optional):
+
+=============  =======  =====================================================
+`role`         auto     `uav` | `launcher` | `radar` (default: from the action
+                        space: 54 -> uav, 2 -> radar, else launcher)
+`dim`          64       node width of the encoder (a multiple of `heads`)
+`embed_dim`    64       pooled embedding width
+`heads`        4        attention heads
+`layers`       2        message-passing layers
+`hidden`       128      hidden width of the policy and value MLPs
+=============  =======  =====================================================
+
+APIs: `TorchRLModule` (`_forward` for inference and exploration, `_forward_train` also
+returning the embeddings), `ValueFunctionAPI` (`compute_values`), `TargetNetworkAPI`
+(APPO's target encoder and head) and `InferenceOnlyAPI` (env runners drop the value head
+and target networks).
+
+:class:`LearnedPlayer` plays one side of a :class:`~aerena.envs.airdefense.world.World`
+with such modules (greedy masked actions), in the :class:`~aerena.agents.scripted.Player`
+interface, so learned and scripted players run through the same rollout code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from ray.rllib.core.columns import Columns
+from ray.rllib.core.learner.utils import make_target_network
+from ray.rllib.core.rl_module.apis import (
+    InferenceOnlyAPI,
+    TargetNetworkAPI,
+    ValueFunctionAPI,
+)
+from ray.rllib.core.rl_module.apis.target_network_api import TARGET_NETWORK_ACTION_DIST_INPUTS
+from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
+
+from aerena.agents.encoders import Encoded, EntityEncoder
+from aerena.agents.heads import ROLES, ValueHead, make_head, mask_logits
+from aerena.agents.scripted.base import Player
+from aerena.envs.airdefense import layout as Lo
+
+MODEL_DEFAULTS: dict[str, Any] = {
+    "dim": 64,
+    "embed_dim": 64,
+    "heads": 4,
+    "layers": 2,
+    "hidden": 128,
+}
+ROLE_CODES = {"uav": Lo.AGENT_UAV, "launcher": Lo.AGENT_LAUNCHER, "radar": Lo.AGENT_RADAR}
+
+
+def infer_role(n_actions: int) -> str:
+    if n_actions == Lo.UAV_ACTIONS:
+        return "uav"
+    if n_actions == Lo.RADAR_ACTIONS:
+        return "radar"
+    return "launcher"
+
+
+class EntityGNNModule(TorchRLModule, ValueFunctionAPI, TargetNetworkAPI, InferenceOnlyAPI):
+    """Entity-attention encoder + role head + value head (see the module docstring)."""
+
+    def setup(self) -> None:
+        cfg = {**MODEL_DEFAULTS, **dict(self.model_config or {})}
+        space = self.observation_space
+        S = int(space["self"].shape[0])
+        K, F = (int(x) for x in space["entities"].shape)
+        n = int(self.action_space.n)
+        self.role = str(cfg.get("role") or infer_role(n))
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}: expected one of {', '.join(ROLES)}")
+        if self.role == "launcher" and n != 1 + K:
+            raise ValueError(f"a launcher has 1 + K = {1 + K} actions, the space has {n}")
+        dim, emb, hidden = int(cfg["dim"]), int(cfg["embed_dim"]), int(cfg["hidden"])
+        self.encoder = EntityEncoder(
+            S, F, K, dim=dim, embed_dim=emb, heads=int(cfg["heads"]), layers=int(cfg["layers"])
+        )
+        self.pi = make_head(self.role, embed_dim=emb, node_dim=dim, hidden=hidden, n_actions=n)
+        self.vf = ValueHead(emb, hidden)
+
+    # ------------------------------------------------------------------ forward passes
+    def _encode(self, obs: Mapping[str, torch.Tensor], encoder: Any = None) -> Encoded:
+        enc = self.encoder if encoder is None else encoder
+        return enc(obs["self"].float(), obs["entities"].float(), obs["entity_mask"])
+
+    def _forward(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        obs = batch[Columns.OBS]
+        logits = mask_logits(self.pi(self._encode(obs)), obs["action_mask"])
+        return {Columns.ACTION_DIST_INPUTS: logits}
+
+    def _forward_train(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        obs = batch[Columns.OBS]
+        enc = self._encode(obs)
+        return {
+            Columns.ACTION_DIST_INPUTS: mask_logits(self.pi(enc), obs["action_mask"]),
+            Columns.EMBEDDINGS: enc.embedding,
+        }
+
+    def compute_values(self, batch: dict[str, Any], embeddings: Any = None) -> torch.Tensor:
+        if embeddings is None:
+            embeddings = self._encode(batch[Columns.OBS]).embedding
+        return self.vf(embeddings)
+
+    # ------------------------------------------------------------------ APPO target nets
+    def make_target_networks(self) -> None:
+        self._target_encoder = make_target_network(self.encoder)
+        self._target_pi = make_target_network(self.pi)
+
+    def get_target_network_pairs(self) -> list[tuple[Any, Any]]:
+        return [(self.encoder, self._target_encoder), (self.pi, self._target_pi)]
+
+    def forward_target(self, batch: dict[str, Any]) -> dict[str, Any]:
+        obs = batch[Columns.OBS]
+        enc = self._encode(obs, self._target_encoder)
+        logits = mask_logits(self._target_pi(enc), obs["action_mask"])
+        return {TARGET_NETWORK_ACTION_DIST_INPUTS: logits}
+
+    def get_non_inference_attributes(self) -> list[str]:
+        return ["vf", "_target_encoder", "_target_pi"]
+
+
+# --------------------------------------------------------------------------------------
+# A learned player over the World's arrays
+# --------------------------------------------------------------------------------------
+class LearnedPlayer(Player):
+    """Plays `side` of every world with RLModules per role: greedy masked actions.
+
+    `modules` maps role (`uav`, `launcher`, `radar`) to a module with `forward_inference`
+    (an :class:`EntityGNNModule`, e.g. restored with `RLModule.from_checkpoint`).
+    With `sample=True` actions are drawn from the masked policy instead (seeded by
+    `seed`). Agents that are not alive get their no-op.
+    """
+
+    def __init__(
+        self,
+        world: Any,
+        side: str,
+        modules: Mapping[str, Any],
+        *,
+        seed: int | None = None,
+        sample: bool = False,
+    ) -> None:
+        super().__init__(world, side, seed=seed)
+        self.modules = dict(modules)
+        self.sample = bool(sample)
+        self.generator = torch.Generator()
+        self.generator.manual_seed(int(self.rng.integers(0, 2**62)))
+        role = world.agent_role[self.columns]
+        self.groups: list[tuple[str, np.ndarray, np.ndarray, int]] = []
+        for name, code in ROLE_CODES.items():
+            pos = np.flatnonzero(role == code)  # positions in the side's columns
+            if len(pos) == 0:
+                continue
+            if name not in self.modules:
+                raise ValueError(f"no module for role {name!r} (have {', '.join(self.modules)})")
+            cols = self.columns[pos]
+            n_act = int(world.action_sizes[cols[0]])
+            self.groups.append((name, pos, cols, n_act))
+        from aerena.envs.airdefense.spaces import noop_actions
+
+        self.noop = noop_actions(world)[self.columns]
+
+    @torch.no_grad()
+    def act(self) -> np.ndarray:
+        s = self.world.state
+        B = s.obs_self.shape[0]
+        out = np.tile(self.noop, (B, 1))
+        for name, pos, cols, n_act in self.groups:
+            n = len(cols)
+            obs = {
+                "self": torch.from_numpy(s.obs_self[:, cols].reshape(B * n, -1)),
+                "entities": torch.from_numpy(
+                    s.obs_ent[:, cols].reshape(B * n, *s.obs_ent.shape[2:])
+                ),
+                "entity_mask": torch.from_numpy(s.obs_mask[:, cols].reshape(B * n, -1)),
+                "action_mask": torch.from_numpy(s.act_mask[:, cols, :n_act].reshape(B * n, -1)),
+            }
+            logits = self.modules[name].forward_inference({Columns.OBS: obs})
+            logits = logits[Columns.ACTION_DIST_INPUTS]
+            if self.sample:
+                probs = torch.softmax(logits, dim=-1)
+                act = torch.multinomial(probs, 1, generator=self.generator).squeeze(-1)
+            else:
+                act = logits.argmax(dim=-1)
+            act = act.numpy().reshape(B, n)
+            alive = s.agent_alive[:, cols] & s.act_mask[:, cols, :n_act].any(axis=2)
+            out[:, pos] = np.where(alive, act, self.noop[pos][None, :])
+        return out.astype(np.int64)

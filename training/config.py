@@ -1,0 +1,296 @@
+"""The experiment schema: what `aerena train` reads, validated into typed models.
+
+An experiment YAML (see `training/experiments/*.yaml`)::
+
+    name: tiny-defender           # runs/<name>-<timestamp>/ (default: the file's stem)
+    scenario: tiny                # shipped name, or a YAML path (relative to this file)
+    overrides: {episode.max_steps: 200}   # dotted scenario overrides
+    learn: defender               # attacker | defender | both
+    opponent: scripted            # scripted | random: plays the side that does not learn
+    seed: 0
+    algorithm: {name: PPO, lr: 0.0003, train_batch_size: 4000, minibatch_size: 256, ...}
+    model: {dim: 64, embed_dim: 64, heads: 4, layers: 2, hidden: 128}
+    resources: {num_env_runners: 0, num_envs_per_env_runner: 1, num_learners: 0}
+    stop: {iterations: 100, env_steps: null, time_s: null,
+           target: {metric: win_rate, value: 0.9}}
+    checkpoint: {every: 10, keep: 3}
+
+Every key is optional except `scenario`; unknown keys are errors with a "did you mean".
+Errors are collected into one :class:`ExperimentError` whose first line reads
+``N errors in FILE`` followed by ``FILE:LINE:COL: field.path: message`` lines -- the same
+style (and the same YAML reader) as the scenario loader. Command-line overrides
+(`--set algorithm.lr=1e-4`) use dotted paths; below a mapping field (`overrides`,
+`algorithm.extra`) the rest of the path is the key (`--set overrides.episode.max_steps=50`).
+
+Public API::
+
+    load_experiment(path, overrides=None) -> LoadedExperiment(config, text, path)
+    experiment_for_scenario(name, overrides=None) -> LoadedExperiment
+    Experiment.model_validate(dict) / Experiment.to_yaml()
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from aerena.errors import UserError
+from aerena.scenarios.loader import (
+    Mark,
+    _did_you_mean,
+    _Loc,
+    _parse_yaml,
+    _plain,
+    _pydantic_messages,
+    _summary,
+)
+
+ALGORITHMS = ("PPO", "APPO", "IMPALA")
+TARGET_METRICS = (
+    "win_rate",  # wins of the learning side (attacker wins when learn: both) / episodes
+    "return_mean",  # team return of the learning side (attacker's when learn: both)
+    "return_attacker",
+    "return_defender",
+    "episode_return_mean",  # RLlib's: sum over the learning agents' returns
+)
+
+
+class ExperimentError(UserError, ValueError):
+    """An experiment file or override that does not validate (file, line, field, message)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AlgorithmSpec(_Strict):
+    """The RL algorithm and its main hyperparameters (others through `extra`)."""
+
+    name: Literal["PPO", "APPO", "IMPALA"] = "PPO"
+    lr: float = Field(3e-4, gt=0)
+    gamma: float = Field(0.99, gt=0, le=1)
+    train_batch_size: int = Field(4000, ge=1, description="env steps per learner per iteration")
+    minibatch_size: int = Field(256, ge=1, description="PPO / APPO minibatch (env steps)")
+    num_epochs: int = Field(4, ge=1, description="PPO / APPO passes over each batch")
+    gae_lambda: float = Field(0.95, ge=0, le=1, description="PPO's GAE lambda")
+    clip_param: float = Field(0.2, gt=0, description="PPO / APPO clip")
+    entropy_coeff: float = Field(0.01, ge=0)
+    vf_loss_coeff: float = Field(0.5, ge=0)
+    grad_clip: float | None = Field(0.5, gt=0)
+    extra: dict[str, Any] = Field(
+        default_factory=dict, description="passed verbatim to the algorithm config's .training()"
+    )
+
+
+class ModelSpec(_Strict):
+    """Sizes of the entity-attention encoder and heads (agents.rl_module)."""
+
+    dim: int = Field(64, ge=1, description="node width (a multiple of heads)")
+    embed_dim: int = Field(64, ge=1)
+    heads: int = Field(4, ge=1)
+    layers: int = Field(2, ge=1)
+    hidden: int = Field(128, ge=1)
+
+    @model_validator(mode="after")
+    def _divisible(self) -> ModelSpec:
+        if self.dim % self.heads:
+            raise ValueError(f"dim ({self.dim}) must be a multiple of heads ({self.heads})")
+        return self
+
+
+class ResourcesSpec(_Strict):
+    """Where the work runs. 0 env runners / 0 learners: all in the driver process."""
+
+    num_env_runners: int = Field(0, ge=0)
+    num_envs_per_env_runner: int = Field(1, ge=1)
+    num_learners: int = Field(0, ge=0)
+    num_cpus: int | None = Field(2, ge=1, description="CPUs of the embedded local Ray")
+    rollout_fragment_length: int | Literal["auto"] = "auto"
+    torch_threads: int = Field(1, ge=1, description="torch / OpenMP threads per process")
+
+
+class TargetSpec(_Strict):
+    """Stop when `metric` reaches `value` (mode max: >=, min: <=), measured over the
+    latest iterations that together ended at least `min_episodes` episodes."""
+
+    metric: Literal[
+        "win_rate", "return_mean", "return_attacker", "return_defender", "episode_return_mean"
+    ]
+    value: float
+    mode: Literal["max", "min"] = "max"
+    min_episodes: int = Field(20, ge=1)
+
+
+class StopSpec(_Strict):
+    """Stop criteria: the first one met ends the run (totals over resumes)."""
+
+    iterations: int | None = Field(100, ge=1)
+    env_steps: int | None = Field(None, ge=1)
+    time_s: float | None = Field(None, gt=0, description="training wall time, seconds")
+    target: TargetSpec | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> StopSpec:
+        if self.iterations is None and self.env_steps is None and self.time_s is None:
+            raise ValueError("set at least one of iterations, env_steps, time_s")
+        return self
+
+
+class CheckpointSpec(_Strict):
+    every: int = Field(10, ge=0, description="iterations between checkpoints (0: at the end only)")
+    keep: int = Field(3, ge=0, description="checkpoints kept (0: all)")
+
+
+class Experiment(_Strict):
+    """One training run."""
+
+    name: str = Field("experiment", pattern=r"^[A-Za-z0-9_.-]+$")
+    scenario: str = Field(description="shipped scenario name or YAML path")
+    overrides: dict[str, Any] = Field(default_factory=dict, description="dotted scenario overrides")
+    learn: Literal["attacker", "defender", "both"] = "defender"
+    opponent: Literal["scripted", "random"] = "scripted"
+    seed: int = 0
+    algorithm: AlgorithmSpec = Field(default_factory=AlgorithmSpec)
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    resources: ResourcesSpec = Field(default_factory=ResourcesSpec)
+    stop: StopSpec = Field(default_factory=StopSpec)
+    checkpoint: CheckpointSpec = Field(default_factory=CheckpointSpec)
+
+    def to_yaml(self) -> str:
+        data = self.model_dump(mode="json")
+        return yaml.safe_dump(data, sort_keys=False, width=100)
+
+    @property
+    def roles(self) -> list[str]:
+        """Module ids trained: `uav` for the attacker, `launcher` + `radar` for the defender."""
+        out = []
+        if self.learn in ("attacker", "both"):
+            out.append("uav")
+        if self.learn in ("defender", "both"):
+            out += ["launcher", "radar"]
+        return out
+
+
+class LoadedExperiment(NamedTuple):
+    config: Experiment
+    text: str  # the validated data as YAML (after overrides)
+    path: Path | None
+
+
+# --------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------
+def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -> LoadedExperiment:
+    """Read, override and validate an experiment file; an ExperimentError lists problems."""
+    display = str(path)
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise ExperimentError(f"experiment file not found: {display}")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ExperimentError(f"cannot read {display}: {exc.strerror or exc}") from None
+    try:
+        data, loc = _parse_yaml(text, display)
+    except UserError as exc:
+        raise ExperimentError(str(exc)) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ExperimentError(
+            f"1 error in {display}:\n{display}:1:1: an experiment file must be a mapping of keys"
+        )
+    if "name" not in data:
+        data["name"] = re.sub(r"[^A-Za-z0-9_.-]", "_", p.stem) or "experiment"
+    # a scenario path is relative to the experiment file
+    sc = data.get("scenario")
+    if isinstance(sc, str) and ("/" in sc or sc.endswith((".yaml", ".yml"))):
+        cand = Path(sc).expanduser()
+        if not cand.is_absolute() and (p.parent / cand).is_file():
+            data["scenario"] = str((p.parent / cand).resolve())
+    return _finish(data, loc, display, overrides, p.resolve())
+
+
+def experiment_for_scenario(
+    scenario: str, overrides: dict[str, Any] | None = None
+) -> LoadedExperiment:
+    """The default experiment on `scenario` (the `aerena train --scenario NAME` form)."""
+    stem = Path(scenario).stem or "experiment"
+    data = {"name": stem, "scenario": scenario}
+    return _finish(data, _Loc(Mark("--scenario")), "--scenario", overrides, None)
+
+
+def _finish(
+    data: dict, loc: _Loc, display: str, overrides: dict[str, Any] | None, path: Path | None
+) -> LoadedExperiment:
+    for key, value in (overrides or {}).items():
+        at = set_dotted(data, key, value)
+        loc.replace(at, Mark(f"--set {key}"))
+    try:
+        cfg = Experiment.model_validate(data)
+    except ValidationError as exc:
+        errors = _pydantic_messages(exc, Experiment, (), data, loc)
+        raise ExperimentError(_summary(errors, display)) from None
+    return LoadedExperiment(cfg, cfg.to_yaml(), path)
+
+
+def set_dotted(data: dict, key: str, value: Any) -> tuple[Any, ...]:
+    """Set dotted `key` in experiment `data` in place (checked against the schema); the
+    data path written. Below a mapping field the rest of the dotted path is one key."""
+    segs = key.split(".")
+    if any(not s for s in segs):
+        raise ExperimentError(f"--set {key!r}: empty segment in the dotted path")
+    model: type[BaseModel] = Experiment
+    node = data
+    path: list[Any] = []
+    for i, seg in enumerate(segs):
+        fields = model.model_fields
+        if seg not in fields:
+            where = ".".join(segs[:i]) or "the experiment"
+            hint = _did_you_mean(seg, list(fields), True)
+            raise ExperimentError(f"--set {key!r}: {where} has no field {seg!r}{hint}")
+        ann = fields[seg].annotation
+        rest = segs[i + 1 :]
+        sub = _model_of(ann)
+        if not rest:
+            node[seg] = _plain(copy.deepcopy(value))
+            path.append(seg)
+            return tuple(path)
+        if sub is not None:
+            child = node.get(seg)
+            if not isinstance(child, dict):
+                child = {}
+                node[seg] = child
+            node, model = child, sub
+            path.append(seg)
+            continue
+        if _is_mapping(ann):
+            child = node.get(seg)
+            if not isinstance(child, dict):
+                child = {}
+                node[seg] = child
+            name = ".".join(rest)
+            child[name] = _plain(copy.deepcopy(value))
+            return (*path, seg, name)
+        raise ExperimentError(f"--set {key!r}: {'.'.join(segs[: i + 1])} has no fields")
+    return tuple(path)
+
+
+def _model_of(ann: Any) -> type[BaseModel] | None:
+    from typing import get_args
+
+    for a in (ann, *get_args(ann)):
+        if isinstance(a, type) and issubclass(a, BaseModel):
+            return a
+    return None
+
+
+def _is_mapping(ann: Any) -> bool:
+    from typing import get_origin
+
+    return get_origin(ann) is dict or ann is dict

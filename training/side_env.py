@@ -1,0 +1,184 @@
+"""`SideEnv`: the RLlib multi-agent env of one learning side against a built-in opponent.
+
+    SideEnv({"scenario": "tiny", "learn": "defender", "opponent": "scripted", "seed": 0})
+
+A thin layer over :class:`~aerena.envs.airdefense.rllib_env.AirDefenseMultiAgentEnv` (its
+card, :mod:`aerena.envs.airdefense.parallel`, documents observations, actions and
+rewards). With `learn: attacker` or `defender`, the other side's agents are removed from
+the RLlib env -- `possible_agents`, spaces, observations, rewards -- and played inside
+`step` by `agents.scripted.make_player(other side, opponent)` from the World's arrays.
+With `learn: both` every agent is RLlib's and `opponent` is ignored.
+
+Config keys: `scenario` (name or path), `learn` (`attacker` | `defender` | `both`),
+`opponent` (`scripted` | `random`), `seed`, `overrides` (dotted scenario overrides, a
+dict). Under an `EnvContext` the seed is combined with the runner's worker and vector
+index (as in the wrapped env); the opponent player is seeded from the same seed.
+
+Steps in which no agent of the learning side is alive (before the first UAV launch, or
+after the learning side lost every unit) are played by the opponent alone, inside the
+call: RLlib only sees steps where some learning agent acts. Their rewards reach no agent.
+An episode that ends before any learning agent could act is skipped at reset.
+
+Episode summary: after the episode ends, `last_episode` holds the World's `outcome`
+plus the team returns of both sides over every step (`return_attacker`,
+`return_defender`), for the training callbacks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from ray.rllib.env.multi_agent_env import MultiAgentEnv
+
+from aerena.envs.airdefense import spaces as Sp
+from aerena.envs.airdefense.rllib_env import AirDefenseMultiAgentEnv, _runner_seed
+
+LEARN_SIDES = ("attacker", "defender", "both")
+OPPONENTS = ("scripted", "random")
+
+
+def _other(side: str) -> str:
+    return "defender" if side == "attacker" else "attacker"
+
+
+class SideEnv(MultiAgentEnv):
+    """The learning side's agents as an RLlib MultiAgentEnv (see the module docstring)."""
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        cfg = dict(config or {})
+        self.learn = str(cfg.get("learn", "defender"))
+        self.opponent_kind = str(cfg.get("opponent", "scripted"))
+        if self.learn not in LEARN_SIDES:
+            raise ValueError(f"learn must be one of {', '.join(LEARN_SIDES)}, got {self.learn!r}")
+        if self.opponent_kind not in OPPONENTS:
+            raise ValueError(
+                f"opponent must be one of {', '.join(OPPONENTS)}, got {self.opponent_kind!r}"
+            )
+        seed = cfg.get("seed")
+        inner: dict[str, Any] = {
+            "scenario": cfg.get("scenario", "tiny"),
+            **cfg.get("overrides", {}),
+        }
+        # the seed is combined with the runner index here, once, for env and opponent
+        run_seed = _runner_seed(seed, config)
+        if run_seed is not None:
+            inner["seed"] = run_seed
+        self.base = AirDefenseMultiAgentEnv(inner)
+        self.par = self.base.par_env
+        world = self.par.world
+        from aerena.agents.scripted import make_player, side_columns
+
+        names = list(world.agent_names)
+        if self.learn == "both":
+            learn_cols = np.arange(len(names))
+            self.player = None
+            self.opp_names: list[str] = []
+        else:
+            learn_cols = side_columns(world, self.learn)
+            other = _other(self.learn)
+            opp_seed = None if run_seed is None else (run_seed + 1) % 2**63
+            self.player = make_player(other, self.opponent_kind, world, seed=opp_seed)
+            self.opp_names = [names[c] for c in side_columns(world, other)]
+        self.possible_agents = [names[c] for c in learn_cols]
+        self._learning = set(self.possible_agents)
+        self.agents: list[str] = []
+        self.observation_spaces = {a: self.base.observation_spaces[a] for a in self.possible_agents}
+        self.action_spaces = {a: self.base.action_spaces[a] for a in self.possible_agents}
+        self.observation_space = gym.spaces.Dict(self.observation_spaces)
+        self.action_space = gym.spaces.Dict(self.action_spaces)
+        self.metadata = dict(self.base.metadata)
+        self.last_episode: dict[str, Any] | None = None
+        self._returns = np.zeros(2, dtype=np.float64)
+
+    @property
+    def world(self) -> Any:
+        return self.par.world
+
+    # ------------------------------------------------------------------ helpers
+    def _opponent_actions(self) -> dict[str, int]:
+        if self.player is None:
+            return {}
+        acts = self.player.act()[0]
+        return {name: int(a) for name, a in zip(self.opp_names, acts, strict=True)}
+
+    def _mine(self, d: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in d.items() if k in self._learning}
+
+    def _over(self) -> bool:
+        s = self.world.state
+        return bool(s.terminated[0] or s.truncated[0])
+
+    def _learners_alive(self) -> bool:
+        return any(a in self._learning for a in self.par.agents)
+
+    def _advance_alone(self) -> tuple[dict, dict, dict, dict, dict]:
+        """Step with the opponent alone while no learning agent is alive; the last step's
+        (filtered) returns, or empty dicts if no step was needed."""
+        out: tuple[dict, dict, dict, dict, dict] = ({}, {}, {}, {}, {})
+        while not self._over() and not self._learners_alive():
+            obs, rew, term, trunc, info = self.base.step(self._opponent_actions())
+            self._returns += self.world.state.reward[0]
+            out = (self._mine(obs), self._mine(rew), self._mine(term), self._mine(trunc),
+                   self._mine(info))  # fmt: skip
+        return out
+
+    def _finish(self) -> None:
+        self.last_episode = dict(self.world.outcome(0))
+        self.last_episode["return_attacker"] = float(self._returns[0])
+        self.last_episode["return_defender"] = float(self._returns[1])
+
+    # ------------------------------------------------------------------ API
+    def reset(
+        self, *, seed: int | None = None, options: dict | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        for _ in range(100):
+            obs, infos = self.base.reset(seed=seed, options=options)
+            seed = None  # retries continue the seeded sequence
+            self._returns[:] = 0.0
+            self.last_episode = None
+            if self.player is not None:
+                self.player.reset()
+            self._advance_alone()
+            # an episode that ended before any learning agent could act (e.g. every UAV's
+            # carrier lost before launch) gives RLlib nothing to learn from: play the next
+            if not self._over():
+                break
+        # the observations of the agents alive now (after any steps played alone)
+        arrays = Sp.copy_world_obs(self.world, 0)
+        index = {n: i for i, n in enumerate(self.world.agent_names)}
+        sizes = self.world.action_sizes
+        alive = [a for a in self.par.agents if a in self._learning]
+        obs = {a: Sp.agent_obs(arrays, index[a], int(sizes[index[a]])) for a in alive}
+        infos = {a: infos.get(a, {"invalid_action": False, "invalid_actions": 0}) for a in alive}
+        self.agents = alive
+        return obs, infos
+
+    def step(
+        self, action_dict: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+        actions = self._opponent_actions()
+        actions.update(action_dict)
+        obs, rew, term, trunc, info = self.base.step(actions)
+        self._returns += self.world.state.reward[0]
+        obs, rew, term, trunc, info = (self._mine(x) for x in (obs, rew, term, trunc, info))
+        if not self._over() and not self._learners_alive():
+            # every learning agent is lost (their final data is in this step's dicts):
+            # the opponent plays on alone until the episode ends
+            self._advance_alone()
+        over = self._over()
+        s = self.world.state
+        term["__all__"] = bool(s.terminated[0]) if over else False
+        trunc["__all__"] = bool(s.truncated[0]) if over else False
+        if over:
+            self._finish()
+        self.agents = [a for a in self.par.agents if a in self._learning]
+        return obs, rew, term, trunc, info
+
+    def state(self) -> np.ndarray:
+        return self.base.state()
+
+    def close(self) -> None:
+        self.base.close()

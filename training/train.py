@@ -1,0 +1,415 @@
+"""`aerena train`: the training recipe, top to bottom.
+
+    aerena train training/experiments/tiny_defender.yaml
+    aerena train --scenario tiny --set stop.iterations=20 --set learn=attacker
+    aerena train --resume runs/tiny-defender-20260101-120000
+
+1. **Config**: the experiment (:mod:`aerena.training.config`) and the run folder
+   ``runs/<name>-<timestamp>/``: ``config.yaml`` (the resolved experiment),
+   ``scenario.yaml`` (the merged scenario), ``progress.jsonl`` (one record per
+   iteration, :mod:`aerena.training.progress`), ``checkpoints/iter_NNNNNN/`` (RLlib
+   checkpoints, written to a temporary folder then renamed; ``checkpoints/latest`` names
+   the newest), ``curves.png`` and ``summary.json`` at the end.
+2. **Env**: :class:`~aerena.training.side_env.SideEnv` -- the learning side's agents in
+   RLlib, the other side played by the scripted or random player inside the env.
+3. **Algorithm**: PPO (or APPO / IMPALA) with one :class:`~aerena.agents.rl_module.
+   EntityGNNModule` per role of the learning side (`uav`; `launcher`, `radar`), every agent
+   of a role sharing it.
+4. **Loop**: `algo.train()` until a stop criterion (iterations, env steps, wall time,
+   target metric); a checkpoint every `checkpoint.every` iterations; Ctrl-C saves one too.
+5. **Save**: the final checkpoint, the curves and the summary.
+
+`--resume DIR` restores the newest checkpoint of a run folder (weights, optimiser,
+iteration and step counters) and continues; the progress records after that checkpoint
+are dropped (those iterations are played again); `--set` with `--resume` changes the
+run's `config.yaml` (e.g. `--set stop.iterations=200` to train longer).
+
+Ray: an embedded local instance (`ray.init(num_cpus=resources.num_cpus,
+include_dashboard=False)`) unless `--address` (`auto` or `ray://host:port`) names a
+cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aerena.errors import UserError
+from aerena.training.config import Experiment, LoadedExperiment, load_experiment
+from aerena.training.progress import ProgressView, plot_curves, read_records, write_record
+
+ENV_NAME = "aerena_side_v0"
+STATE_FILE = "aerena_state.json"  # our counters, inside each checkpoint folder
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    checkpoint: Path | None
+    iterations: int
+    env_steps: int
+    time_s: float
+    stop_reason: str
+
+
+# ======================================================================================
+# 1. Config and run folder
+# ======================================================================================
+def make_run_dir(exp: Experiment, runs_dir: str | Path) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path(runs_dir) / f"{exp.name}-{stamp}"
+    run, n = base, 1
+    while run.exists():
+        n += 1
+        run = base.with_name(f"{base.name}-{n}")
+    (run / "checkpoints").mkdir(parents=True)
+    return run
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    """The newest complete checkpoint of a run folder (or None)."""
+    ck = run_dir / "checkpoints"
+    pointer = ck / "latest"
+    if pointer.is_file():
+        cand = ck / pointer.read_text(encoding="utf-8").strip()
+        if (cand / STATE_FILE).is_file():
+            return cand
+    done = sorted(p for p in ck.glob("iter_*") if (p / STATE_FILE).is_file())
+    return done[-1] if done else None
+
+
+def env_config(exp: Experiment) -> dict[str, Any]:
+    return {
+        "scenario": exp.scenario,
+        "overrides": dict(exp.overrides),
+        "learn": exp.learn,
+        "opponent": exp.opponent,
+        "seed": exp.seed,
+    }
+
+
+def policy_mapping_fn(agent_id: Any, episode: Any = None, **kwargs: Any) -> str:
+    """Agent -> module id: its role (`uav_3` -> `uav`)."""
+    from aerena.agents.heads import role_of_agent
+
+    return role_of_agent(agent_id)
+
+
+def _threads(n: int) -> None:
+    os.environ["OMP_NUM_THREADS"] = str(n)
+    os.environ["MKL_NUM_THREADS"] = str(n)
+    import torch
+
+    torch.set_num_threads(n)
+
+
+def init_ray(address: str | None, exp: Experiment) -> None:
+    import ray
+
+    if ray.is_initialized():
+        return
+    threads = str(exp.resources.torch_threads)
+    runtime_env = {"env_vars": {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}}
+    if address:
+        ray.init(address=address, runtime_env=runtime_env, log_to_driver=False)
+    else:
+        ray.init(
+            num_cpus=exp.resources.num_cpus,
+            include_dashboard=False,
+            runtime_env=runtime_env,
+            log_to_driver=False,
+            configure_logging=False,
+        )
+
+
+# ======================================================================================
+# 2-3. Env and algorithm
+# ======================================================================================
+def build_algorithm_config(exp: Experiment) -> Any:
+    """The RLlib AlgorithmConfig of an experiment (env registered, one module per role)."""
+    from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
+    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+    from ray.tune.registry import register_env
+
+    from aerena.agents.rl_module import EntityGNNModule
+    from aerena.training.callbacks import GameMetricsCallback
+    from aerena.training.side_env import SideEnv
+
+    register_env(ENV_NAME, lambda cfg: SideEnv(cfg))
+    env_cfg = env_config(exp)
+    probe = SideEnv(env_cfg)  # spaces per role (and an early scenario check)
+    specs: dict[str, Any] = {}
+    for agent in probe.possible_agents:
+        role = policy_mapping_fn(agent)
+        if role not in specs:
+            specs[role] = RLModuleSpec(
+                module_class=EntityGNNModule,
+                observation_space=probe.observation_spaces[agent],
+                action_space=probe.action_spaces[agent],
+                model_config={"role": role, **exp.model.model_dump()},
+            )
+    probe.close()
+    if not specs:
+        raise UserError(f"scenario {exp.scenario!r} has no {exp.learn} agents to train")
+
+    # ---- the algorithm and its hyperparameters (change here) ----
+    a, r = exp.algorithm, exp.resources
+    common = {
+        "lr": a.lr,
+        "gamma": a.gamma,
+        "train_batch_size_per_learner": a.train_batch_size,
+        "entropy_coeff": a.entropy_coeff,
+        "vf_loss_coeff": a.vf_loss_coeff,
+        "grad_clip": a.grad_clip,
+    }
+    if a.name == "PPO":
+        from ray.rllib.algorithms.ppo import PPOConfig
+
+        config = PPOConfig().training(
+            **common,
+            minibatch_size=min(a.minibatch_size, a.train_batch_size),
+            num_epochs=a.num_epochs,
+            lambda_=a.gae_lambda,
+            clip_param=a.clip_param,
+        )
+    elif a.name == "APPO":
+        from ray.rllib.algorithms.appo import APPOConfig
+
+        config = APPOConfig().training(**common, clip_param=a.clip_param)
+    else:
+        from ray.rllib.algorithms.impala import IMPALAConfig
+
+        config = IMPALAConfig().training(**common)
+    if a.extra:
+        config = config.training(**a.extra)
+
+    config = (
+        config.environment(ENV_NAME, env_config=env_cfg)
+        .framework("torch")
+        .env_runners(
+            num_env_runners=r.num_env_runners,
+            num_envs_per_env_runner=r.num_envs_per_env_runner,
+            rollout_fragment_length=r.rollout_fragment_length,
+        )
+        .learners(num_learners=r.num_learners)
+        .multi_agent(
+            policies=set(specs),
+            policy_mapping_fn=policy_mapping_fn,
+            policies_to_train=sorted(specs),
+        )
+        .rl_module(rl_module_spec=MultiRLModuleSpec(rl_module_specs=specs))
+        .callbacks(GameMetricsCallback)
+        .debugging(seed=exp.seed)
+    )
+    return config
+
+
+def iteration_record(result: dict[str, Any], exp: Experiment, time_s: float, dt: float,
+                     prev_steps: int) -> dict[str, Any]:  # fmt: skip
+    """One progress record from an `algo.train()` result."""
+    from aerena.training.callbacks import episode_stats
+
+    runners = result.get("env_runners", {})
+    steps = int(result.get("num_env_steps_sampled_lifetime", 0) or 0)
+    stats = episode_stats(runners.get("aerena", {}), exp.learn)
+    rec: dict[str, Any] = {
+        "iteration": int(result["training_iteration"]),
+        "env_steps": steps,
+        "time_s": time_s,
+        "steps_per_s": (steps - prev_steps) / dt if dt > 0 else math.nan,
+        "episode_return_mean": float(runners.get("episode_return_mean", math.nan)),
+    }
+    rec.update(stats)
+    # learner diagnostics per module: entropy and value-function explained variance
+    for module, vals in (result.get("learners") or {}).items():
+        if module.startswith("__") or not isinstance(vals, dict):
+            continue
+        for key in ("entropy", "vf_explained_var"):
+            if key in vals:
+                rec[f"{key}/{module}"] = float(vals[key])
+    return rec
+
+
+def recent_metric(records: list[dict[str, Any]], metric: str, min_episodes: int) -> float:
+    """`metric` averaged (episode-weighted) over the latest records holding at least
+    `min_episodes` episodes; NaN while there are fewer episodes in all."""
+    total, acc = 0.0, 0.0
+    for r in reversed(records):
+        n = float(r.get("episodes") or 0.0)
+        v = float(r.get(metric, math.nan))
+        if n <= 0 or math.isnan(v):
+            continue
+        total += n
+        acc += n * v
+        if total >= min_episodes:
+            return acc / total
+    return math.nan
+
+
+def stop_reason(records: list[dict[str, Any]], exp: Experiment) -> str | None:
+    """Why to stop after the latest record (None: go on)."""
+    s = exp.stop
+    rec = records[-1]
+    if s.iterations is not None and rec["iteration"] >= s.iterations:
+        return f"iterations reached {s.iterations}"
+    if s.env_steps is not None and rec["env_steps"] >= s.env_steps:
+        return f"env steps reached {s.env_steps}"
+    if s.time_s is not None and rec["time_s"] >= s.time_s:
+        return f"wall time reached {s.time_s:g} s"
+    if s.target is not None:
+        v = recent_metric(records, s.target.metric, s.target.min_episodes)
+        hit = v >= s.target.value if s.target.mode == "max" else v <= s.target.value
+        if not math.isnan(v) and hit:
+            return f"{s.target.metric} = {v:.3g} reached the target {s.target.value:g}"
+    return None
+
+
+# ======================================================================================
+# Checkpoints
+# ======================================================================================
+def save_checkpoint(algo: Any, run_dir: Path, rec: dict[str, Any], keep: int) -> Path:
+    """Save atomically to checkpoints/iter_NNNNNN (temp folder, then rename)."""
+    ck = run_dir / "checkpoints"
+    name = f"iter_{rec['iteration']:06d}"
+    final = ck / name
+    tmp = ck / f".tmp-{name}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    algo.save_to_path(str(tmp.resolve()))
+    state = {k: rec[k] for k in ("iteration", "env_steps", "time_s")}
+    (tmp / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    pointer_tmp = ck / ".latest.tmp"
+    pointer_tmp.write_text(name, encoding="utf-8")
+    os.replace(pointer_tmp, ck / "latest")
+    if keep > 0:
+        done = sorted(p for p in ck.glob("iter_*") if p.is_dir())
+        for old in done[:-keep]:
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+# ======================================================================================
+# The recipe
+# ======================================================================================
+def train(
+    experiment: LoadedExperiment | Experiment | None = None,
+    *,
+    runs_dir: str | Path = "runs",
+    resume: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    address: str | None = None,
+    live: bool | None = None,
+    file: Any = None,
+) -> TrainResult:
+    """Run (or `resume`) an experiment; see the module docstring."""
+    # ---- 1. config and run folder ----
+    restore_from: Path | None = None
+    prior_time = 0.0
+    if resume is not None:
+        run_dir = Path(resume)
+        if not (run_dir / "config.yaml").is_file():
+            raise UserError(f"--resume {run_dir}: not a run folder (no config.yaml)")
+        exp = load_experiment(run_dir / "config.yaml", overrides).config
+        restore_from = latest_checkpoint(run_dir)
+        if restore_from is not None:
+            state = json.loads((restore_from / STATE_FILE).read_text(encoding="utf-8"))
+            prior_time = float(state["time_s"])
+            kept = [r for r in read_records(run_dir / "progress.jsonl")
+                    if r["iteration"] <= state["iteration"]]  # fmt: skip
+        else:
+            kept = []
+        (run_dir / "progress.jsonl").unlink(missing_ok=True)
+        for rec in kept:
+            write_record(run_dir / "progress.jsonl", rec)
+    else:
+        if experiment is None:
+            raise UserError("give an experiment file, --scenario NAME or --resume DIR")
+        exp = experiment.config if isinstance(experiment, LoadedExperiment) else experiment
+        run_dir = make_run_dir(exp, runs_dir)
+    (run_dir / "config.yaml").write_text(exp.to_yaml(), encoding="utf-8")
+    _threads(exp.resources.torch_threads)
+
+    # ---- 2-3. env and algorithm ----
+    init_ray(address, exp)
+    config = build_algorithm_config(exp)
+    from aerena.envs.airdefense.world import World
+
+    world = World(exp.scenario, 1, **exp.overrides)
+    (run_dir / "scenario.yaml").write_text(world.scenario_text, encoding="utf-8")
+    algo = config.build_algo()
+    if restore_from is not None:
+        algo.restore_from_path(str(restore_from.resolve()))
+
+    # ---- 4. loop ----
+    title = (
+        f"{exp.name}: {exp.algorithm.name}, learn {exp.learn} vs {exp.opponent} on {exp.scenario}"
+    )
+    records = read_records(run_dir / "progress.jsonl")
+    rec: dict[str, Any] | None = records[-1] if records else None
+    prev_steps = int(rec["env_steps"]) if rec else 0
+    start = time.perf_counter()
+    checkpoint: Path | None = restore_from
+    reason = "not started"
+    if records and (r0 := stop_reason(records, exp)):
+        reason = r0
+    else:
+        with ProgressView(title, exp.stop, live=live, file=file) as view:
+            try:
+                while True:
+                    t0 = time.perf_counter()
+                    result = algo.train()
+                    dt = time.perf_counter() - t0
+                    elapsed = prior_time + time.perf_counter() - start
+                    rec = iteration_record(result, exp, elapsed, dt, prev_steps)
+                    prev_steps = rec["env_steps"]
+                    write_record(run_dir / "progress.jsonl", rec)
+                    records.append(rec)
+                    view.update(rec)
+                    reason = stop_reason(records, exp) or ""
+                    every = exp.checkpoint.every
+                    if reason or (every and rec["iteration"] % every == 0):
+                        checkpoint = save_checkpoint(algo, run_dir, rec, exp.checkpoint.keep)
+                    if reason:
+                        break
+            except KeyboardInterrupt:
+                reason = "interrupted"
+                if rec is not None:
+                    checkpoint = save_checkpoint(algo, run_dir, rec, exp.checkpoint.keep)
+
+    # ---- 5. save ----
+    algo.stop()
+    plot_curves(records, run_dir / "curves.png", title)
+    final = rec or {"iteration": 0, "env_steps": 0, "time_s": 0.0}
+    summary = TrainResult(
+        run_dir=run_dir,
+        checkpoint=checkpoint,
+        iterations=int(final["iteration"]),
+        env_steps=int(final["env_steps"]),
+        time_s=float(final["time_s"]),
+        stop_reason=reason,
+    )
+    (run_dir / "summary.json").write_text(
+        json.dumps(
+            {
+                "iterations": summary.iterations,
+                "env_steps": summary.env_steps,
+                "time_s": summary.time_s,
+                "stop_reason": reason,
+                "checkpoint": str(checkpoint) if checkpoint else None,
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+    if reason == "interrupted":
+        raise KeyboardInterrupt
+    return summary
