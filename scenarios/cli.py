@@ -6,6 +6,7 @@ Subcommands::
     aerena scenario schema                               # the JSON schema of a scenario file
     aerena scenario list                                 # shipped scenarios, one line each
     aerena scenario show NAME [--set KEY=VALUE]          # a text summary of one scenario
+    aerena scenario show NAME --out layout.png [--seed S] [--size WxH]   # + a layout picture
 
 FILE and NAME accept a shipped name (``strike_small``) or a path to a YAML file. ``--set``
 applies dotted overrides (``--set episode.max_steps=400``); values are parsed as YAML.
@@ -78,6 +79,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     show.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=_SET_HELP
     )
+    show.add_argument(
+        "--out",
+        metavar="PNG",
+        help="also draw the initial layout (terrain, assets, batteries with coverage, carriers "
+        "and launch points, links) to this PNG file (needs pygame-ce: aerena[viz])",
+    )
+    show.add_argument(
+        "--seed", type=int, default=0, help="episode seed of the layout picture (default 0)"
+    )
+    show.add_argument(
+        "--size", default="1280x800", metavar="WxH", help="layout picture size (default 1280x800)"
+    )
     show.set_defaults(func=_cmd_show)
 
 
@@ -120,8 +133,20 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    loaded = load_scenario_with_source(args.name, **parse_set_options(args.overrides))
+    overrides = parse_set_options(args.overrides)
+    loaded = load_scenario_with_source(args.name, **overrides)
     print(summarise(loaded.scenario, source=str(loaded.path) if loaded.path else None))
+    if getattr(args, "out", None):
+        try:
+            from aerena.viz.cli import parse_size, require_pygame
+        except ImportError:  # pragma: no cover - the viz package is part of aerena
+            raise UserError("drawing a layout needs aerena's viz package") from None
+        size = parse_size(args.size)
+        require_pygame()
+        from aerena.viz.layout import save_layout
+
+        path = save_layout(loaded.scenario, args.out, seed=args.seed, size=size)
+        print(f"\nlayout: {path}")
     return 0
 
 

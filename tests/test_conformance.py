@@ -445,9 +445,9 @@ def test_render_ansi_and_bad_mode() -> None:
     env.step({a: 0 for a in env.agents})
     assert isinstance(env.render(), str)
     with pytest.raises(ValueError, match="ansi"):
-        make("tiny", render_mode="human")
+        make("tiny", render_mode="video")
     with pytest.raises(ValueError, match="ansi"):
-        gymnasium.make("aerena/AirDefense-v0", scenario="tiny", render_mode="rgb_array")
+        gymnasium.make("aerena/AirDefense-v0", scenario="tiny", render_mode="rgb")
     single = gymnasium.make(
         "aerena/AirDefense-v0", scenario="tiny", opponent="random", render_mode="ansi"
     )

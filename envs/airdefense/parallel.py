@@ -136,7 +136,11 @@ Seeding, rollback, rendering
 used for the first reset when it gets none). Two envs with one seed and the same actions
 give identical trajectories, bit for bit. `snapshot()` returns a picklable
 :class:`ParallelSnapshot` (world arrays, agents, seed generator); `restore(snap)` puts it
-back exactly. `render_mode="ansi"` makes `render()` return a text summary.
+back exactly. Rendering: `render_mode="ansi"` makes `render()` return a text summary;
+`"rgb_array"` an [H, W, 3] uint8 picture (`env.render_size`, default 1024 x 640) and
+`"human"` shows it in a pygame window after every step -- both drawn by the replay viewer's
+renderer (`aerena.viz`, needs pygame-ce) from the episode recorded as it runs, so a live
+frame looks exactly like the same step of its replay.
 
 Version
 -------
@@ -160,7 +164,8 @@ from aerena.envs.airdefense.state import WorldState
 from aerena.envs.airdefense.world import World
 
 ENV_NAME = "aerena_airdefense_v0"
-RENDER_MODES = ("ansi",)
+RENDER_MODES = ("ansi", "rgb_array", "human")
+PICTURE_MODES = ("rgb_array", "human")
 
 _SIDE_OF_ROLE = {Lo.AGENT_UAV: 0, Lo.AGENT_LAUNCHER: 1, Lo.AGENT_RADAR: 1}
 
@@ -170,6 +175,17 @@ def check_render_mode(render_mode: str | None) -> str | None:
         modes = ", ".join(repr(m) for m in (None, *RENDER_MODES))
         raise ValueError(f"unsupported render_mode {render_mode!r}: supported modes are {modes}")
     return render_mode
+
+
+def make_live_view(world: World, size: tuple[int, int], metadata: Mapping[str, Any]) -> Any:
+    """The picture renderer of the "rgb_array" / "human" modes (imports pygame lazily)."""
+    try:
+        from aerena.viz.live import LiveView
+    except ImportError as exc:
+        raise ImportError(
+            f"render_mode 'rgb_array' / 'human' needs pygame-ce ({exc}): pip install 'aerena[viz]'"
+        ) from exc
+    return LiveView(world, 0, size=size, fps=float(metadata.get("render_fps", 10)))
 
 
 def agent_sides(world: World) -> np.ndarray:
@@ -306,6 +322,8 @@ class AirDefenseParallelEnv(ParallelEnv):
         self._act = np.zeros((1, N), dtype=np.int64)
         self._live = np.zeros(N, dtype=np.bool_)
         self._over = True
+        self.render_size = (1024, 640)
+        self._view: Any = None  # aerena.viz.live.LiveView for the picture modes
 
     # ------------------------------------------------------------------ spaces
     def observation_space(self, agent: str) -> gspaces.Dict:
@@ -360,6 +378,7 @@ class AirDefenseParallelEnv(ParallelEnv):
         self.world.reset([self.episode_seed])
         self._over = False
         self.skipped_steps = 0
+        self._view_sync(new_episode=True)
         self._skip_empty()
         arrays = Sp.copy_world_obs(self.world, 0)
         self._live[:] = self.world.state.agent_alive[0]
@@ -369,6 +388,8 @@ class AirDefenseParallelEnv(ParallelEnv):
         self.agents = [names[n] for n in idx]
         obs = {names[n]: Sp.agent_obs(arrays, n, self._sizes[n]) for n in idx}
         infos = {names[n]: {"invalid_action": False, "invalid_actions": 0} for n in idx}
+        if self.render_mode == "human":
+            self.render()
         return obs, infos
 
     def step(self, actions: Mapping[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
@@ -393,6 +414,7 @@ class AirDefenseParallelEnv(ParallelEnv):
         s = w.state
         before = live.copy()
         w.step(self._act, checked=True)
+        self._view_sync()
         side_reward = s.reward[0].copy()
         invalid = s.invalid[0].copy()
         invalid_count = s.invalid_count[0].copy()
@@ -426,6 +448,8 @@ class AirDefenseParallelEnv(ParallelEnv):
         else:
             live[:] = after
             self.agents = [names[n] for n in np.flatnonzero(live)]
+        if self.render_mode == "human":
+            self.render()
         return obs, rewards, terms, truncs, infos
 
     def _skip_empty(self) -> None:
@@ -435,26 +459,45 @@ class AirDefenseParallelEnv(ParallelEnv):
         while not s.agent_alive[0].any() and not w.done[0]:
             self._act[0] = self._noop
             w.step(self._act)
+            self._view_sync()
             self.skipped_steps += 1
+
+    def _view_sync(self, new_episode: bool = False) -> None:
+        """Record the latest step for the picture render modes (no-op otherwise)."""
+        if self.render_mode in PICTURE_MODES:
+            if self._view is None:
+                self._view = make_live_view(self.world, self.render_size, self.metadata)
+            self._view.size = tuple(self.render_size)
+            if new_episode:
+                self._view.restart()
+            else:
+                self._view.sync()
 
     # ------------------------------------------------------------------ misc API
     def state(self) -> np.ndarray:
         return self.world.global_state()[0]
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
         if self.render_mode is None:
             import warnings
 
             warnings.warn(
                 "render() called without a render_mode; create the env with "
-                "render_mode='ansi' for a text summary",
+                "render_mode='ansi' (text), 'rgb_array' or 'human'",
                 stacklevel=2,
             )
             return None
-        return render_ansi(self.world, 0)
+        if self.render_mode == "ansi":
+            return render_ansi(self.world, 0)
+        self._view_sync()
+        if self.render_mode == "rgb_array":
+            return self._view.rgb_array()
+        self._view.show()
+        return None
 
     def close(self) -> None:
-        pass
+        if self._view is not None:
+            self._view.close()
 
     def snapshot(self) -> ParallelSnapshot:
         """A picklable copy of everything the env's future depends on."""
@@ -485,6 +528,8 @@ class AirDefenseParallelEnv(ParallelEnv):
         self.episode_seed = snap.episode_seed
         self._over = snap.over
         self.skipped_steps = snap.skipped_steps
+        if self._view is not None:
+            self._view.restart()
 
     def __str__(self) -> str:
         return ENV_NAME

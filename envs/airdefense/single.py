@@ -27,6 +27,10 @@ are ignored; masked actions are carried out as the agent's no-op and counted in
 terminates when every asset is destroyed or the attacker has nothing left to fly, and is
 truncated after `episode.max_steps`; the final info holds `"outcome"`.
 
+Rendering: `render_mode="ansi"` (text), `"rgb_array"` ([H, W, 3] uint8, `env.render_size`)
+or `"human"` (a pygame window, drawn after every step) -- the picture modes use the replay
+viewer's renderer (see :mod:`aerena.envs.airdefense.parallel`).
+
 Version v0.
 """
 
@@ -39,7 +43,13 @@ import numpy as np
 from gymnasium import spaces as gspaces
 
 from aerena.envs.airdefense import spaces as Sp
-from aerena.envs.airdefense.parallel import RENDER_MODES, check_render_mode, render_ansi
+from aerena.envs.airdefense.parallel import (
+    PICTURE_MODES,
+    RENDER_MODES,
+    check_render_mode,
+    make_live_view,
+    render_ansi,
+)
 from aerena.envs.airdefense.world import World
 
 SIDES = ("attacker", "defender")
@@ -90,6 +100,8 @@ class AirDefenseSingleEnv(gym.Env):
         self._noop = Sp.noop_actions(w)
         self.opponent: Any = None
         self.episode_seed: int | None = None
+        self.render_size = (1024, 640)
+        self._view: Any = None  # aerena.viz.live.LiveView for the picture modes
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -104,6 +116,9 @@ class AirDefenseSingleEnv(gym.Env):
 
         self.opponent = make_player(self.other, self.opponent_kind, self.world, seed=opponent_seed)
         self.opponent.reset()
+        self._view_sync(new_episode=True)
+        if self.render_mode == "human":
+            self.render()
         return Sp.stacked_obs(self.world, 0, self.cols), {"episode_seed": episode_seed}
 
     def step(self, action: Any) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
@@ -129,6 +144,7 @@ class AirDefenseSingleEnv(gym.Env):
         act[self.cols] = np.where(alive, a, self._noop[self.cols])
         act[self.other_cols] = self.opponent.act()[0]
         self.world.step(self._act)
+        self._view_sync()
         reward = float(s.reward[0, self._side_idx])
         terminated = bool(s.terminated[0])
         truncated = bool(s.truncated[0])
@@ -138,13 +154,36 @@ class AirDefenseSingleEnv(gym.Env):
         }
         if terminated or truncated:
             info["outcome"] = self.world.outcome(0)
+        if self.render_mode == "human":
+            self.render()
         return Sp.stacked_obs(self.world, 0, self.cols), reward, terminated, truncated, info
 
-    def render(self) -> str | None:
+    def _view_sync(self, new_episode: bool = False) -> None:
+        """Record the latest step for the picture render modes (no-op otherwise)."""
+        if self.render_mode in PICTURE_MODES:
+            if self._view is None:
+                self._view = make_live_view(self.world, self.render_size, self.metadata)
+            self._view.size = tuple(self.render_size)
+            if new_episode:
+                self._view.restart()
+            else:
+                self._view.sync()
+
+    def render(self) -> str | np.ndarray | None:
         if self.render_mode is None:
-            gym.logger.warn("render() called without a render_mode; use render_mode='ansi'")
+            gym.logger.warn(
+                "render() called without a render_mode; use render_mode='ansi', "
+                "'rgb_array' or 'human'"
+            )
             return None
-        return render_ansi(self.world, 0)
+        if self.render_mode == "ansi":
+            return render_ansi(self.world, 0)
+        self._view_sync()
+        if self.render_mode == "rgb_array":
+            return self._view.rgb_array()
+        self._view.show()
+        return None
 
     def close(self) -> None:
-        pass
+        if self._view is not None:
+            self._view.close()
