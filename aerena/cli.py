@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     scenario_cli.add_parser(sub)
     _add_optional(sub, "aerena.envs.airdefense.rollout")
     _add_optional(sub, "aerena.training.cli")  # train, evaluate, run, league, tune
+    _add_optional(sub, "aerena.training.export_cli")  # export, play-onnx
     _add_optional(sub, "aerena.viz.cli")  # replay
     _add_optional(sub, "aerena.graphs.cli")  # solve
     return parser

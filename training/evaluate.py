@@ -73,7 +73,7 @@ def load_modules(checkpoint: str | Path) -> dict[str, Any]:
     out = {}
     for d in sorted(base.iterdir()):
         if d.is_dir() and (d / "class_and_ctor_args.pkl").is_file():
-            module = RLModule.from_checkpoint(str(d))
+            module = RLModule.from_checkpoint(str(d.resolve()))
             module.eval()
             out[d.name] = module
     if not out:

@@ -1,0 +1,174 @@
+"""Torch-free runtime for exported aerena policies: numpy + onnxruntime only.
+
+    from aerena.deploy import OnnxPolicy
+    policy = OnnxPolicy.load("model.onnx")          # or model.launcher.onnx + model.radar.onnx
+    actions = policy.act_dict(obs)                   # PettingZoo dict obs -> {agent: action}
+    player = policy.player(world, "defender")        # Player interface over a World
+
+Models come from `aerena export` (:mod:`aerena.agents.onnx_export`): one file per role,
+inputs `self` [B, S] float32, `entities` [B, K, F] float32, `entity_mask` [B, K] bool,
+`action_mask` [B, A] bool; outputs masked `logits` [B, A] and greedy `action` [B] int64.
+A multi-role export `--out model.onnx` is stored as ``model.<role>.onnx``;
+:meth:`OnnxPolicy.load` accepts the `--out` path, one role file, or several files. The
+role of each model is read from its `metadata_props`.
+
+Importing this module imports neither torch, ray nor torch_geometric.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROLE_CODES = {"uav": 0, "launcher": 1, "radar": 2}  # layout.AGENT_UAV / _LAUNCHER / _RADAR
+SIDE_ROLES = {"attacker": ("uav",), "defender": ("launcher", "radar")}
+
+
+def role_of_agent(agent_id: str) -> str:
+    """`uav_3` -> `uav`."""
+    return str(agent_id).rsplit("_", 1)[0]
+
+
+class RoleModel:
+    """One exported role model in an onnxruntime session (one thread by default)."""
+
+    def __init__(self, path: str | Path, *, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = int(threads)
+        opts.inter_op_num_threads = 1
+        self.path = Path(path)
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.meta: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
+        self.role = self.meta.get("role", "")
+        layout = json.loads(self.meta.get("observation_layout", "{}"))
+        self.layout = layout
+        self.n_actions = int(layout.get("A", self.session.get_outputs()[0].shape[1]))
+        self.action_meanings: list[str] = json.loads(self.meta.get("action_meanings", "[]"))
+
+    def run(
+        self,
+        obs_self: np.ndarray,
+        entities: np.ndarray,
+        entity_mask: np.ndarray,
+        action_mask: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Batched arrays -> (masked logits [B, A] float32, greedy actions [B] int64)."""
+        feeds = {
+            "self": np.ascontiguousarray(obs_self, dtype=np.float32),
+            "entities": np.ascontiguousarray(entities, dtype=np.float32),
+            "entity_mask": np.ascontiguousarray(entity_mask != 0),
+            "action_mask": np.ascontiguousarray(action_mask[..., : self.n_actions] != 0),
+        }
+        logits, action = self.session.run(["logits", "action"], feeds)
+        return logits, action.astype(np.int64)
+
+
+class OnnxPolicy:
+    """Exported role models by role; acts on PettingZoo dict obs or World arrays."""
+
+    def __init__(self, models: Mapping[str, RoleModel]) -> None:
+        self.models = dict(models)
+
+    @classmethod
+    def load(cls, paths: str | Path | Sequence[str | Path], *, threads: int = 1) -> OnnxPolicy:
+        """From an `--out` path (`model.onnx` or its `model.<role>.onnx`), or several files."""
+        if isinstance(paths, (str, Path)):
+            p = Path(paths)
+            if p.is_file():
+                files = [p]
+            else:
+                stem = p.name[:-5] if p.name.endswith(".onnx") else p.name
+                files = [Path(f) for f in sorted(glob.glob(str(p.with_name(f"{stem}.*.onnx"))))]
+            if not files:
+                raise FileNotFoundError(f"{p}: no ONNX model (nor {p.stem}.<role>.onnx)")
+        else:
+            files = [Path(f) for f in paths]
+        models: dict[str, RoleModel] = {}
+        for f in files:
+            m = RoleModel(f, threads=threads)
+            if m.role in models:
+                raise ValueError(f"two models for role {m.role!r}: {models[m.role].path}, {f}")
+            models[m.role] = m
+        return cls(models)
+
+    @property
+    def roles(self) -> list[str]:
+        return list(self.models)
+
+    def act_dict(self, observations: Mapping[str, Mapping[str, np.ndarray]]) -> dict[str, int]:
+        """PettingZoo dict obs ({agent: {self, entities, entity_mask, action_mask}}) ->
+        {agent: greedy action} for the agents whose role has a model (one batch per role)."""
+        by_role: dict[str, list[str]] = {}
+        for agent in observations:
+            role = role_of_agent(agent)
+            if role in self.models:
+                by_role.setdefault(role, []).append(agent)
+        out: dict[str, int] = {}
+        for role, agents in by_role.items():
+            obs = [observations[a] for a in agents]
+            _, act = self.models[role].run(
+                np.stack([o["self"] for o in obs]),
+                np.stack([o["entities"] for o in obs]),
+                np.stack([o["entity_mask"] for o in obs]),
+                np.stack([o["action_mask"] for o in obs]),
+            )
+            out.update({a: int(x) for a, x in zip(agents, act, strict=True)})
+        return out
+
+    def player(self, world: Any, side: str) -> OnnxPlayer:
+        return OnnxPlayer(world, side, self)
+
+
+class OnnxPlayer:
+    """Plays `side` of every world of a World with an :class:`OnnxPolicy` (greedy actions),
+    in the scripted `Player` interface (`reset(worlds=None)`, `act() -> int64 [B, n_side]`),
+    exactly as :class:`aerena.agents.rl_module.LearnedPlayer` does with torch modules:
+    agents that are not alive or have no legal action get their no-op."""
+
+    def __init__(self, world: Any, side: str, policy: OnnxPolicy) -> None:
+        from aerena.agents.scripted.base import side_columns
+        from aerena.envs.airdefense.spaces import noop_actions
+
+        self.world, self.side, self.policy = world, side, policy
+        self.columns = side_columns(world, side)
+        role = world.agent_role[self.columns]
+        self.groups: list[tuple[RoleModel, np.ndarray, np.ndarray, int]] = []
+        for name, code in ROLE_CODES.items():
+            pos = np.flatnonzero(role == code)
+            if len(pos) == 0:
+                continue
+            if name not in policy.models:
+                raise ValueError(f"no model for role {name!r} (have {', '.join(policy.roles)})")
+            cols = self.columns[pos]
+            self.groups.append((policy.models[name], pos, cols, int(world.action_sizes[cols[0]])))
+        self.noop = noop_actions(world)[self.columns]
+
+    def reset(self, worlds: np.ndarray | None = None) -> None:
+        del worlds  # stateless
+
+    def act(self) -> np.ndarray:
+        s = self.world.state
+        B = s.obs_self.shape[0]
+        out = np.tile(self.noop, (B, 1))
+        for model, pos, cols, n_act in self.groups:
+            n = len(cols)
+            am = s.act_mask[:, cols, :n_act]
+            _, act = model.run(
+                s.obs_self[:, cols].reshape(B * n, -1),
+                s.obs_ent[:, cols].reshape(B * n, *s.obs_ent.shape[2:]),
+                s.obs_mask[:, cols].reshape(B * n, -1),
+                am.reshape(B * n, -1),
+            )
+            alive = s.agent_alive[:, cols] & am.any(axis=2)
+            out[:, pos] = np.where(alive, act.reshape(B, n), self.noop[pos][None, :])
+        return out.astype(np.int64)
+
+
+__all__ = ["OnnxPlayer", "OnnxPolicy", "RoleModel", "role_of_agent"]

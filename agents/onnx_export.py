@@ -1,0 +1,530 @@
+"""Export the per-role policies of a checkpoint to ONNX, with a parity check.
+
+    aerena export runs/tiny-defender-.../ --policy defender --out model.onnx --report
+
+What is exported: the module's *inference* forward (`EntityGNNModule._forward`, the path
+of `forward_inference`: encoder, role head, :func:`~aerena.agents.heads.mask_logits`),
+wrapped by :class:`InferencePolicy` into a tensor-in / tensor-out module:
+
+=============  ==========  =========================================================
+input          shape       dtype
+=============  ==========  =========================================================
+`self`         [B, S]      float32 (`SELF_FEATURES`)
+`entities`     [B, K, F]   float32 (`ENTITY_FEATURES`, nearest first, zero padded)
+`entity_mask`  [B, K]      bool (True: a filled slot)
+`action_mask`  [B, A]      bool (True: a legal action)
+=============  ==========  =========================================================
+
+outputs: `logits` [B, A] float32 (illegal actions hold the most negative finite float32,
+exactly as in torch) and `action` [B] int64 (the masked greedy action, first maximum).
+The batch axis `batch` is dynamic. One model per role: `--policy defender` writes
+``<out stem>.launcher.onnx`` and ``<out stem>.radar.onnx``, `attacker` (or a single module
+id) writes `--out` itself. :func:`model_paths` gives the files of an `--out` path and
+:class:`aerena.deploy.OnnxPolicy` loads them by that rule.
+
+Every node is in the standard domain ('' / 'ai.onnx'), `onnx.checker.check_model(...,
+full_check=True)` passes, and `metadata_props` hold `aerena_version`, `scenario`,
+`scenario_overrides` (JSON), `role`, `module_id`, `observation_layout` (JSON: input
+order, S, K, F, feature names) and `action_meanings` (JSON list, one string per action).
+
+Parity (:func:`parity`): onnxruntime against torch on observations recorded from real
+episodes (scripted attacker vs scripted defender on the checkpoint's scenario; every live
+agent of the role with a legal action, one row per agent-step): the max absolute logit
+difference over legal actions must be <= 1e-5 with identical masked (illegal) logits and
+identical greedy actions (fp32); `int8` (onnxruntime dynamic quantisation of the weights)
+must agree on >= 99 % of the greedy actions. A failed check raises `UserError` and leaves
+no file behind: models are written to temporary files beside the target and renamed only
+after every check passed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from aerena.errors import UserError
+
+INPUTS = ("self", "entities", "entity_mask", "action_mask")
+OUTPUTS = ("logits", "action")
+SIDE_ROLES = {"attacker": ("uav",), "defender": ("launcher", "radar")}
+STANDARD_DOMAINS = ("", "ai.onnx")
+ATOL = 1e-5
+INT8_AGREEMENT = 0.99
+DEFAULT_OPSET = 17
+
+
+# --------------------------------------------------------------------------------------
+# The wrapper
+# --------------------------------------------------------------------------------------
+class InferencePolicy(nn.Module):
+    """Tensor-in / tensor-out view of an RLModule's inference forward.
+
+    forward(self, entities, entity_mask, action_mask) -> (masked logits, greedy action).
+    """
+
+    def __init__(self, module: Any) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(
+        self, obs_self: Tensor, entities: Tensor, entity_mask: Tensor, action_mask: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        from ray.rllib.core.columns import Columns
+
+        obs = {
+            "self": obs_self,
+            "entities": entities,
+            "entity_mask": entity_mask,
+            "action_mask": action_mask,
+        }
+        logits = self.module._forward({Columns.OBS: obs})[Columns.ACTION_DIST_INPUTS]
+        return logits, torch.argmax(logits, dim=-1)
+
+
+def module_sizes(module: Any) -> tuple[int, int, int, int]:
+    """(S, K, F, A) of an EntityGNNModule."""
+    space = module.observation_space
+    S = int(space["self"].shape[0])
+    K, F = (int(x) for x in space["entities"].shape)
+    return S, K, F, int(module.action_space.n)
+
+
+def example_inputs(module: Any, batch: int = 2) -> tuple[Tensor, ...]:
+    S, K, F, A = module_sizes(module)
+    g = torch.Generator().manual_seed(0)
+    mask = torch.ones(batch, K, dtype=torch.bool)
+    mask[:, K // 2 :] = False
+    return (
+        torch.randn(batch, S, generator=g),
+        torch.randn(batch, K, F, generator=g),
+        mask,
+        torch.ones(batch, A, dtype=torch.bool),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Metadata
+# --------------------------------------------------------------------------------------
+def action_meanings(role: str, n_actions: int) -> list[str]:
+    """One human-readable string per action of a role."""
+    if role == "uav":
+        speed = ("slow", "cruise", "fast")
+        out = []
+        for a in range(n_actions):
+            jam, rest = divmod(a, 27)
+            turn, rest = divmod(rest, 9)
+            climb, sp = divmod(rest, 3)
+            out.append(
+                f"jam {'on' if jam else 'off'}, turn {turn - 1:+d}, climb {climb - 1:+d}, "
+                f"speed {speed[sp]}"
+            )
+        return out
+    if role == "radar":
+        return ["emit", "silent"]
+    if role == "launcher":
+        return ["hold"] + [f"engage entity slot {k}" for k in range(n_actions - 1)]
+    return [str(a) for a in range(n_actions)]
+
+
+def metadata(
+    module: Any,
+    role: str,
+    module_id: str,
+    scenario: str,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    from aerena import __version__
+    from aerena.envs.airdefense import layout as Lo
+
+    S, K, F, A = module_sizes(module)
+    layout = {
+        "inputs": {
+            "self": {"shape": ["batch", S], "dtype": "float32"},
+            "entities": {"shape": ["batch", K, F], "dtype": "float32"},
+            "entity_mask": {"shape": ["batch", K], "dtype": "bool"},
+            "action_mask": {"shape": ["batch", A], "dtype": "bool"},
+        },
+        "input_order": list(INPUTS),
+        "outputs": list(OUTPUTS),
+        "S": S,
+        "K": K,
+        "F": F,
+        "A": A,
+        "self_features": list(Lo.SELF_FEATURES),
+        "entity_features": list(Lo.ENTITY_FEATURES),
+    }
+    return {
+        "aerena_version": __version__,
+        "scenario": scenario,
+        "scenario_overrides": json.dumps(dict(overrides or {})),
+        "role": role,
+        "module_id": module_id,
+        "observation_layout": json.dumps(layout),
+        "action_meanings": json.dumps(action_meanings(role, A)),
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Export
+# --------------------------------------------------------------------------------------
+def export_module(
+    module: Any,
+    path: str | Path,
+    *,
+    meta: dict[str, str],
+    opset: int = DEFAULT_OPSET,
+    dynamo: bool = False,
+) -> None:
+    """Write the module's inference policy to `path` (an ONNX file, checked).
+
+    The default exporter is torch's TorchScript-based one (`dynamo=False`): fast, and its
+    plain op-by-op graph matches torch to ~1e-8 here. `dynamo=True` uses the torch.export
+    based exporter (needs onnxscript; slower, fused ops, ~1e-5 from torch).
+    """
+    import warnings
+
+    import onnx
+
+    wrapper = InferencePolicy(module).eval()
+    args = example_inputs(module)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the legacy exporter's notice
+        if dynamo:
+            batch = torch.export.Dim("batch")
+            names = ("obs_self", "entities", "entity_mask", "action_mask")
+            torch.onnx.export(
+                wrapper,
+                args,
+                str(path),
+                input_names=list(INPUTS),
+                output_names=list(OUTPUTS),
+                dynamic_shapes={n: {0: batch} for n in names},
+                opset_version=max(opset, 18),
+                dynamo=True,
+                verbose=False,
+            )
+        else:
+            torch.onnx.export(
+                wrapper,
+                args,
+                str(path),
+                input_names=list(INPUTS),
+                output_names=list(OUTPUTS),
+                dynamic_axes={name: {0: "batch"} for name in (*INPUTS, *OUTPUTS)},
+                opset_version=opset,
+                dynamo=False,
+            )
+    model = onnx.load(str(path))
+    for k, v in meta.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = k, v
+    onnx.save(model, str(path))
+    check_model(path)
+
+
+def check_model(path: str | Path) -> None:
+    """The full ONNX checker and standard operator domains only; UserError otherwise."""
+    import onnx
+
+    model = onnx.load(str(path))
+    try:
+        onnx.checker.check_model(model, full_check=True)
+    except Exception as exc:  # onnx raises ValidationError / InferenceError
+        raise UserError(f"the exported model fails the ONNX checker: {exc}") from exc
+    bad = sorted({n.domain for n in model.graph.node if n.domain not in STANDARD_DOMAINS})
+    if bad:
+        raise UserError(f"the exported model uses non-standard operator domains: {bad}")
+
+
+def quantize_int8(src: str | Path, dst: str | Path) -> None:
+    """Dynamic int8 quantisation of the weights (onnxruntime.quantization)."""
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # quiet its "consider pre-processing" advice
+    try:
+        quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)
+
+
+def model_paths(out: str | Path, roles: Sequence[str]) -> dict[str, Path]:
+    """role -> output file: `out` itself for one role, `<stem>.<role>.onnx` for several."""
+    out = Path(out)
+    if len(roles) == 1:
+        return {roles[0]: out}
+    stem = out.name[:-5] if out.name.endswith(".onnx") else out.name
+    return {r: out.with_name(f"{stem}.{r}.onnx") for r in roles}
+
+
+# --------------------------------------------------------------------------------------
+# Observations from real episodes, parity
+# --------------------------------------------------------------------------------------
+def record_observations(
+    scenario: str,
+    overrides: dict[str, Any] | None,
+    roles: Sequence[str],
+    *,
+    count: int = 1024,
+    seed: int = 0,
+    worlds: int = 8,
+    max_steps: int = 20_000,
+) -> dict[str, tuple[np.ndarray, ...]]:
+    """role -> (self, entities, entity_mask, action_mask) of >= `count` agent-steps
+    (live agents with a legal action) from scripted-vs-scripted episodes."""
+    from aerena.agents.rl_module import ROLE_CODES
+    from aerena.agents.scripted import make_player, side_columns
+    from aerena.envs.airdefense.world import World
+
+    world = World(scenario, worlds, **(overrides or {}))
+    rows: dict[str, list[tuple[np.ndarray, ...]]] = {r: [] for r in roles}
+    got = dict.fromkeys(roles, 0)
+    cols = {r: np.flatnonzero(world.agent_role == ROLE_CODES[r]) for r in roles}
+    for r in roles:
+        if len(cols[r]) == 0:
+            raise UserError(f"scenario {scenario!r} has no {r} agents to record")
+    players = {s: make_player(s, "scripted", world, seed=seed + i)
+               for i, s in enumerate(("attacker", "defender"))}  # fmt: skip
+    side_cols = {s: side_columns(world, s) for s in players}
+    world.reset([seed + b for b in range(worlds)])
+    episode = worlds
+    for p in players.values():
+        p.reset()
+    actions = np.zeros((worlds, world.sizes["N"]), dtype=np.int64)
+    s = world.state
+    for _ in range(max_steps):
+        for r in roles:
+            c = cols[r]
+            n_act = int(world.action_sizes[c[0]])
+            am = s.act_mask[:, c, :n_act]
+            ok = s.agent_alive[:, c] & am.any(axis=2)
+            if ok.any():
+                rows[r].append(
+                    (s.obs_self[:, c][ok].copy(), s.obs_ent[:, c][ok].copy(),
+                     s.obs_mask[:, c][ok].copy(), am[ok].copy())
+                )  # fmt: skip
+                got[r] += int(ok.sum())
+        if all(got[r] >= count for r in roles):
+            break
+        done = np.flatnonzero(world.done)
+        if len(done):
+            world.reset([seed + episode + i for i in range(len(done))], worlds=done)
+            episode += len(done)
+            for p in players.values():
+                p.reset(done)
+        for side, p in players.items():
+            actions[:, side_cols[side]] = p.act()
+        world.step(actions)
+    out = {}
+    for r in roles:
+        if got[r] < count:
+            raise UserError(f"recorded only {got[r]} {r} observations (wanted {count})")
+        out[r] = tuple(np.concatenate([x[i] for x in rows[r]])[:count] for i in range(4))
+    return out
+
+
+def _session(path: str | Path, threads: int = 1) -> Any:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+def _feeds(obs: tuple[np.ndarray, ...]) -> dict[str, np.ndarray]:
+    s, e, m, a = obs
+    return {
+        "self": np.ascontiguousarray(s, np.float32),
+        "entities": np.ascontiguousarray(e, np.float32),
+        "entity_mask": np.ascontiguousarray(m != 0),
+        "action_mask": np.ascontiguousarray(a != 0),
+    }
+
+
+def torch_logits(module: Any, obs: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Masked logits of the module's `forward_inference` on recorded observations."""
+    from ray.rllib.core.columns import Columns
+
+    f = _feeds(obs)
+    batch = {Columns.OBS: {k: torch.from_numpy(v) for k, v in f.items()}}
+    with torch.no_grad():
+        return module.forward_inference(batch)[Columns.ACTION_DIST_INPUTS].numpy()
+
+
+@dataclass
+class Parity:
+    role: str
+    n: int
+    max_abs_diff: float  # over legal actions
+    masked_equal: bool  # illegal logits bit-identical
+    action_agreement: float
+
+    def ok(self, int8: bool) -> bool:
+        if int8:
+            return self.action_agreement >= INT8_AGREEMENT
+        return self.max_abs_diff <= ATOL and self.masked_equal and self.action_agreement == 1.0
+
+    def describe(self) -> str:
+        return (
+            f"{self.role}: {self.n} observations, max |dlogit| {self.max_abs_diff:.3g} "
+            f"(legal actions), masked equal {self.masked_equal}, "
+            f"greedy agreement {100 * self.action_agreement:.2f}%"
+        )
+
+
+def parity(module: Any, path: str | Path, obs: tuple[np.ndarray, ...], role: str = "") -> Parity:
+    """Compare onnxruntime (`path`) against torch on recorded observations."""
+    ref = torch_logits(module, obs)
+    got, act = _session(path).run(list(OUTPUTS), _feeds(obs))
+    # the legal set as mask_logits computes it (a row without legal actions allows 0)
+    legal = ref > np.finfo(np.float32).min
+    diff = np.abs(got.astype(np.float64) - ref.astype(np.float64))
+    max_diff = float(diff[legal].max()) if legal.any() else 0.0
+    masked_equal = bool(np.array_equal(got[~legal], ref[~legal]))
+    agree = float(np.mean(act == ref.argmax(axis=1)))
+    return Parity(role, len(ref), max_diff, masked_equal, agree)
+
+
+# --------------------------------------------------------------------------------------
+# Latency report
+# --------------------------------------------------------------------------------------
+def _percentiles(times: list[float]) -> tuple[float, float]:
+    t = np.array(times) * 1e3
+    return float(np.median(t)), float(np.percentile(t, 99))
+
+
+def latency(
+    module: Any, paths: dict[str, Path], obs: tuple[np.ndarray, ...], calls: int = 1000
+) -> dict[str, dict[str, float]]:
+    """Batch-1 latency (ms, median and p99 over `calls`) on one thread; model sizes."""
+    from ray.rllib.core.columns import Columns
+
+    prev = torch.get_num_threads()
+    torch.set_num_threads(1)
+    rows = [_feeds(tuple(x[i : i + 1] for x in obs)) for i in range(min(calls, len(obs[0])))]
+    out: dict[str, dict[str, float]] = {}
+    try:
+        batches = [{Columns.OBS: {k: torch.from_numpy(v) for k, v in f.items()}} for f in rows]
+        times = []
+        with torch.no_grad():
+            for i in range(calls + 50):
+                b = batches[i % len(batches)]
+                t0 = time.perf_counter()
+                module.forward_inference(b)[Columns.ACTION_DIST_INPUTS].argmax(dim=-1)
+                if i >= 50:
+                    times.append(time.perf_counter() - t0)
+        size = sum(p.numel() * p.element_size() for p in module.parameters())
+        med, p99 = _percentiles(times)
+        out["torch eager"] = {"median_ms": med, "p99_ms": p99, "size_bytes": float(size)}
+        for label, path in paths.items():
+            sess = _session(path)
+            times = []
+            for i in range(calls + 50):
+                f = rows[i % len(rows)]
+                t0 = time.perf_counter()
+                sess.run(None, f)
+                if i >= 50:
+                    times.append(time.perf_counter() - t0)
+            med, p99 = _percentiles(times)
+            out[label] = {
+                "median_ms": med,
+                "p99_ms": p99,
+                "size_bytes": float(os.path.getsize(path)),
+            }
+    finally:
+        torch.set_num_threads(prev)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# The whole export
+# --------------------------------------------------------------------------------------
+@dataclass
+class ExportResult:
+    paths: dict[str, Path]  # role -> written file
+    parity: list[Parity]
+    report: dict[str, dict[str, dict[str, float]]]  # role -> runtime -> numbers
+
+
+def resolve_roles(policy: str, modules: dict[str, Any]) -> list[str]:
+    roles = list(SIDE_ROLES.get(policy, (policy,)))
+    missing = [r for r in roles if r not in modules]
+    if missing:
+        raise UserError(
+            f"--policy {policy}: the checkpoint has no module {', '.join(missing)} "
+            f"(modules: {', '.join(sorted(modules))})"
+        )
+    return roles
+
+
+def export_policy(
+    modules: dict[str, Any],
+    policy: str,
+    out: str | Path,
+    *,
+    scenario: str,
+    overrides: dict[str, Any] | None = None,
+    opset: int = DEFAULT_OPSET,
+    int8: bool = False,
+    report: bool = False,
+    parity_count: int = 1024,
+    seed: int = 0,
+    dynamo: bool = False,
+) -> ExportResult:
+    """Export, check, verify parity and write atomically (see the module docstring)."""
+    roles = resolve_roles(policy, modules)
+    targets = model_paths(out, roles)
+    for p in targets.values():
+        if not p.parent.is_dir():
+            raise UserError(f"--out {out}: the folder {p.parent} does not exist")
+    obs = record_observations(scenario, overrides, roles, count=parity_count, seed=seed)
+    from aerena.envs.airdefense.world import World
+
+    scenario_name = str(World(scenario, 1, **(overrides or {})).scenario.name)
+    tmpdir = Path(tempfile.mkdtemp(prefix=".aerena-export-", dir=Path(out).parent))
+    results: list[Parity] = []
+    rep: dict[str, dict[str, dict[str, float]]] = {}
+    try:
+        finals: dict[Path, Path] = {}
+        for role in roles:
+            module = modules[role].eval()
+            fp32 = tmpdir / f"{role}.fp32.onnx"
+            export_module(module, fp32, opset=opset, dynamo=dynamo,
+                          meta=metadata(module, role, role, scenario_name, overrides))  # fmt: skip
+            par = parity(module, fp32, obs[role], role)
+            results.append(par)
+            if not par.ok(int8=False):
+                raise UserError(f"ONNX parity check failed, nothing written: {par.describe()}")
+            q8 = tmpdir / f"{role}.int8.onnx"
+            if int8 or report:
+                quantize_int8(fp32, q8)
+                check_model(q8)
+                par8 = parity(module, q8, obs[role], f"{role} int8")
+                results.append(par8)
+                if int8 and not par8.ok(int8=True):
+                    raise UserError(f"int8 parity check failed, nothing written: {par8.describe()}")
+            if report:
+                rep[role] = latency(module, {"onnxruntime fp32": fp32, "onnxruntime int8": q8},
+                                    obs[role])  # fmt: skip
+            finals[q8 if int8 else fp32] = targets[role]
+        for src, dst in finals.items():
+            os.replace(src, dst)
+    finally:
+        for f in tmpdir.iterdir():
+            f.unlink()
+        tmpdir.rmdir()
+    return ExportResult(targets, results, rep)
