@@ -17,10 +17,15 @@ $(VENV)/.core-installed: pyproject.toml constraints.txt | $(BIN)/python
 
 $(VENV)/.dev-installed: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP) install -q -c constraints.txt -e '.[dev]'
+	@touch $@ $(VENV)/.core-installed $(VENV)/.train-installed
+
+# the train extra pins torch==2.13.0: on these machines pip takes its CPU build from local disk
+$(VENV)/.train-installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) install -q -c constraints.txt -e '.[train]'
 	@touch $@ $(VENV)/.core-installed
 
-demo: $(VENV)/.core-installed
-	$(BIN)/aerena rollout strike_small --episodes 1 --seed 0 --record replays/demo
+demo: $(VENV)/.train-installed
+	$(BIN)/aerena run strike_small
 
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -15,9 +15,12 @@ from aerena.errors import UserError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register `train` and `evaluate` on the top-level subparsers."""
+    """Register `train`, `evaluate`, `run`, `league` and `tune` on the top-level subparsers."""
     _add_train(sub)
     _add_evaluate(sub)
+    _add_run(sub)
+    _add_league(sub)
+    _add_tune(sub)
 
 
 def _require_training_deps() -> None:
@@ -169,4 +172,138 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(report) + "\n")
     else:
         print_report(report)
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# aerena run
+# --------------------------------------------------------------------------------------
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="train the defender, evaluate it against the scripted one, record replays",
+        description="Train the defender against the scripted attacker with a wall-time "
+        "budget, evaluate the trained and the scripted defender on the same seeds, record "
+        "one replay of each, and print where everything went. Needs the `train` extra.",
+    )
+    p.add_argument(
+        "scenario", nargs="?", default="strike_small", metavar="SCENARIO",
+        help="shipped scenario name or YAML path (default strike_small)",
+    )  # fmt: skip
+    p.add_argument("--minutes", type=float, default=10.0, metavar="M",
+                   help="training wall time in minutes (default 10)")  # fmt: skip
+    p.add_argument("--episodes", type=int, default=32, metavar="N",
+                   help="evaluation episodes per defender (default 32)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="training seed (default 0)")
+    p.add_argument("--out", default="runs", metavar="DIR", help="parent of the run folder")
+    p.add_argument("--address", metavar="ADDR", help="Ray cluster to join (default: local)")
+    p.add_argument("--no-live", action="store_true", help="plain progress lines, no live view")
+    p.set_defaults(func=_cmd_run)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    _require_training_deps()
+    from aerena.training.run import print_run, run
+
+    res = run(
+        args.scenario,
+        minutes=args.minutes,
+        episodes=args.episodes,
+        seed=args.seed,
+        out=args.out,
+        address=args.address,
+        live=False if args.no_live else None,
+    )
+    print_run(res)
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# aerena league
+# --------------------------------------------------------------------------------------
+def _add_league(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "league",
+        help="self-play league: train both sides, or print a run's Elo table",
+        description="With a run folder holding league.json: print its Elo table of "
+        "snapshots. With an experiment YAML (or --scenario NAME): train both sides by "
+        "self-play against a league of frozen snapshots sampled by PFSP.",
+    )
+    p.add_argument("target", nargs="?", metavar="DIR|EXPERIMENT.yaml",
+                   help="run folder to show, or experiment to train")  # fmt: skip
+    p.add_argument("--scenario", metavar="NAME", help="train on a scenario with the defaults")
+    p.add_argument("--runs-dir", default="runs", metavar="DIR", help="parent of run folders")
+    p.add_argument("--no-live", action="store_true", help="plain progress lines, no live view")
+    _set_option(p)
+    p.set_defaults(func=_cmd_league)
+
+
+def _cmd_league(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from aerena.scenarios.loader import parse_set_options
+
+    target = Path(args.target) if args.target else None
+    if target is not None and target.is_dir():
+        from aerena.training.league import print_league
+
+        print_league(target)
+        return 0
+    from aerena.training.config import experiment_for_scenario, load_experiment
+
+    overrides = parse_set_options(args.overrides)
+    if (target is None) == (args.scenario is None):
+        raise UserError("give exactly one of DIR, EXPERIMENT.yaml or --scenario NAME")
+    if target is not None:
+        loaded = load_experiment(target, overrides)
+    else:
+        loaded = experiment_for_scenario(args.scenario, overrides)
+    _require_training_deps()
+    from aerena.training.league import print_league, train_league
+
+    run_dir = train_league(loaded, runs_dir=args.runs_dir, live=False if args.no_live else None)
+    print_league(run_dir)
+    print(f"run folder: {run_dir}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# aerena tune
+# --------------------------------------------------------------------------------------
+def _add_tune(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "tune",
+        help="population-based training of an experiment's main hyperparameters",
+        description="Ray Tune over an experiment: with --pbt, PopulationBasedTraining "
+        "perturbs lr, entropy_coeff and clip_param of a population of trials.",
+    )
+    p.add_argument("experiment", metavar="EXPERIMENT.yaml", help="the experiment to tune")
+    p.add_argument("--pbt", action="store_true", help="population-based training (required)")
+    p.add_argument("--population", type=int, default=4, metavar="N", help="trials (default 4)")
+    p.add_argument("--interval", type=int, default=5, metavar="I",
+                   help="iterations between PBT perturbations (default 5)")  # fmt: skip
+    p.add_argument("--runs-dir", default="runs", metavar="DIR", help="parent of run folders")
+    p.add_argument("--address", metavar="ADDR", help="Ray cluster to join (default: local)")
+    _set_option(p)
+    p.set_defaults(func=_cmd_tune)
+
+
+def _cmd_tune(args: argparse.Namespace) -> int:
+    from aerena.scenarios.loader import parse_set_options
+    from aerena.training.config import load_experiment
+
+    if not args.pbt:
+        raise UserError("only --pbt is supported: aerena tune EXPERIMENT.yaml --pbt")
+    loaded = load_experiment(args.experiment, parse_set_options(args.overrides))
+    _require_training_deps()
+    from aerena.training.tune import tune_pbt
+
+    out = tune_pbt(
+        loaded,
+        population=args.population,
+        interval=args.interval,
+        runs_dir=args.runs_dir,
+        address=args.address,
+    )
+    print(f"best trial: {out['best_config']}\nresults: {out['dir']}")
     return 0

@@ -6,7 +6,8 @@ An experiment YAML (see `training/experiments/*.yaml`)::
     scenario: tiny                # shipped name, or a YAML path (relative to this file)
     overrides: {episode.max_steps: 200}   # dotted scenario overrides
     learn: defender               # attacker | defender | both
-    opponent: scripted            # scripted | random: plays the side that does not learn
+    opponent: scripted            # scripted | random | checkpoint | self_play: the side
+                                  # that does not learn (checkpoint: opponent_checkpoint)
     seed: 0
     algorithm: {name: PPO, lr: 0.0003, train_batch_size: 4000, minibatch_size: 256, ...}
     model: {dim: 64, embed_dim: 64, heads: 4, layers: 2, hidden: 128}
@@ -14,6 +15,8 @@ An experiment YAML (see `training/experiments/*.yaml`)::
     stop: {iterations: 100, env_steps: null, time_s: null,
            target: {metric: win_rate, value: 0.9}}
     checkpoint: {every: 10, keep: 3}
+    league: {phase_iterations: 2, rounds: 10, threshold: 0.55, pfsp: hard}  # aerena league
+    tune: {population: 4, interval: 5, lr: [1e-4, 3e-4, 1e-3]}           # aerena tune --pbt
 
 Every key is optional except `scenario`; unknown keys are errors with a "did you mean".
 Errors are collected into one :class:`ExperimentError` whose first line reads
@@ -112,6 +115,12 @@ class ResourcesSpec(_Strict):
     num_cpus: int | None = Field(2, ge=1, description="CPUs of the embedded local Ray")
     rollout_fragment_length: int | Literal["auto"] = "auto"
     torch_threads: int = Field(1, ge=1, description="torch / OpenMP threads per process")
+    num_cpus_per_env_runner: float = Field(1, ge=0, description="CPUs each env-runner actor holds")
+    custom_resources_per_env_runner: dict[str, float] = Field(
+        default_factory=dict,
+        description="custom Ray resources each env-runner actor needs (pins runners to nodes "
+        "that offer them, e.g. {worker_node: 0.01})",
+    )
 
 
 class TargetSpec(_Strict):
@@ -146,6 +155,33 @@ class CheckpointSpec(_Strict):
     keep: int = Field(3, ge=0, description="checkpoints kept (0: all)")
 
 
+class LeagueSpec(_Strict):
+    """Self-play league (`aerena league`): both sides learn in alternating phases against
+    frozen snapshots of the other side, sampled by prioritised fictitious self-play."""
+
+    phase_iterations: int = Field(2, ge=1, description="training iterations per side per round")
+    rounds: int = Field(10, ge=1, description="rounds (one phase per side each)")
+    eval_episodes: int = Field(8, ge=1, description="episodes per match after each phase")
+    window: int = Field(32, ge=1, description="last N episodes behind the admission win rate")
+    threshold: float = Field(0.55, ge=0, le=1, description="win rate that admits a snapshot")
+    pfsp: Literal["hard", "even", "uniform"] = Field(
+        "hard", description="PFSP weighting: hard (1-p)^2, even p(1-p), uniform"
+    )
+    elo_k: float = Field(16.0, gt=0, description="Elo K factor per game")
+    include_scripted: bool = Field(True, description="the scripted players join as snapshots")
+
+
+class TuneSpec(_Strict):
+    """Population-based training (`aerena tune --pbt`) of the main hyperparameters."""
+
+    population: int = Field(4, ge=1)
+    interval: int = Field(5, ge=1, description="iterations between perturbations")
+    metric: str = Field("win_rate", description="progress-record metric to maximise")
+    lr: list[float] = Field(default_factory=lambda: [1e-4, 3e-4, 1e-3])
+    entropy_coeff: list[float] = Field(default_factory=lambda: [0.0, 0.005, 0.01, 0.03])
+    clip_param: list[float] = Field(default_factory=lambda: [0.1, 0.2, 0.3])
+
+
 class Experiment(_Strict):
     """One training run."""
 
@@ -153,13 +189,28 @@ class Experiment(_Strict):
     scenario: str = Field(description="shipped scenario name or YAML path")
     overrides: dict[str, Any] = Field(default_factory=dict, description="dotted scenario overrides")
     learn: Literal["attacker", "defender", "both"] = "defender"
-    opponent: Literal["scripted", "random"] = "scripted"
+    opponent: Literal["scripted", "random", "checkpoint", "self_play"] = Field(
+        "scripted",
+        description="scripted | random | checkpoint (frozen modules of opponent_checkpoint) | "
+        "self_play (league snapshots, set by `aerena league`)",
+    )
+    opponent_checkpoint: str | None = Field(
+        None, description="RLlib checkpoint or run folder whose modules play the opponent"
+    )
     seed: int = 0
     algorithm: AlgorithmSpec = Field(default_factory=AlgorithmSpec)
     model: ModelSpec = Field(default_factory=ModelSpec)
     resources: ResourcesSpec = Field(default_factory=ResourcesSpec)
     stop: StopSpec = Field(default_factory=StopSpec)
     checkpoint: CheckpointSpec = Field(default_factory=CheckpointSpec)
+    league: LeagueSpec = Field(default_factory=LeagueSpec)
+    tune: TuneSpec = Field(default_factory=TuneSpec)
+
+    @model_validator(mode="after")
+    def _opponent(self) -> Experiment:
+        if self.opponent == "checkpoint" and not self.opponent_checkpoint:
+            raise ValueError("opponent: checkpoint needs opponent_checkpoint (a checkpoint path)")
+        return self
 
     def to_yaml(self) -> str:
         data = self.model_dump(mode="json")

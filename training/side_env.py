@@ -10,9 +10,16 @@ the RLlib env -- `possible_agents`, spaces, observations, rewards -- and played 
 With `learn: both` every agent is RLlib's and `opponent` is ignored.
 
 Config keys: `scenario` (name or path), `learn` (`attacker` | `defender` | `both`),
-`opponent` (`scripted` | `random`), `seed`, `overrides` (dotted scenario overrides, a
-dict). Under an `EnvContext` the seed is combined with the runner's worker and vector
-index (as in the wrapped env); the opponent player is seeded from the same seed.
+`opponent` (`scripted` | `random` | `checkpoint` | `self_play`), `seed`, `overrides`
+(dotted scenario overrides, a dict). `checkpoint`: the frozen modules of
+`opponent_checkpoint` (an RLlib checkpoint or run folder, or a league snapshot folder)
+play the other side through :class:`~aerena.agents.rl_module.LearnedPlayer` (greedy).
+`self_play`: at every reset the opponent is drawn from the league file `league_file`
+(written by :mod:`aerena.training.league`: per side, snapshot folders and their PFSP
+probabilities; re-read when it changes; the scripted player until there is one);
+`last_episode["opponent"]` names the draw.
+Under an `EnvContext` the seed is combined with the runner's worker and vector index (as
+in the wrapped env); the opponent player is seeded from the same seed.
 
 Steps in which no agent of the learning side is alive (before the first UAV launch, or
 after the learning side lost every unit) are played by the opponent alone, inside the
@@ -36,7 +43,7 @@ from aerena.envs.airdefense import spaces as Sp
 from aerena.envs.airdefense.rllib_env import AirDefenseMultiAgentEnv, _runner_seed
 
 LEARN_SIDES = ("attacker", "defender", "both")
-OPPONENTS = ("scripted", "random")
+OPPONENTS = ("scripted", "random", "checkpoint", "self_play")
 
 
 def _other(side: str) -> str:
@@ -80,7 +87,23 @@ class SideEnv(MultiAgentEnv):
             learn_cols = side_columns(world, self.learn)
             other = _other(self.learn)
             opp_seed = None if run_seed is None else (run_seed + 1) % 2**63
-            self.player = make_player(other, self.opponent_kind, world, seed=opp_seed)
+            self._opp_seed = opp_seed
+            self._other = other
+            if self.opponent_kind in ("scripted", "random"):
+                self.player = make_player(other, self.opponent_kind, world, seed=opp_seed)
+            elif self.opponent_kind == "checkpoint":
+                path = cfg.get("opponent_checkpoint")
+                if not path:
+                    raise ValueError("opponent: checkpoint needs opponent_checkpoint")
+                self.player = self._learned_player(str(path))
+            else:
+                self._league_file = cfg.get("league_file")  # None: the scripted player
+                self._league_mtime = -1.0
+                self._league: list[tuple[str, str | None, float]] = []
+                self._players: dict[str, Any] = {}
+                self._draw_rng = np.random.default_rng(opp_seed)
+                self.player = make_player(other, "scripted", world, seed=opp_seed)
+                self.opponent_id = "scripted"
             self.opp_names = [names[c] for c in side_columns(world, other)]
         self.possible_agents = [names[c] for c in learn_cols]
         self._learning = set(self.possible_agents)
@@ -96,6 +119,48 @@ class SideEnv(MultiAgentEnv):
     @property
     def world(self) -> Any:
         return self.par.world
+
+    # ------------------------------------------------------------------ opponents
+    def _learned_player(self, path: str) -> Any:
+        from aerena.agents.rl_module import LearnedPlayer
+        from aerena.training.league import load_snapshot_modules
+
+        modules = load_snapshot_modules(path)
+        return LearnedPlayer(self.world, self._other, modules, seed=self._opp_seed)
+
+    def _draw_league_opponent(self) -> None:
+        """Self-play: re-read the league file if it changed, draw this episode's opponent."""
+        import json
+        import os
+
+        from aerena.agents.scripted import make_player
+
+        try:
+            mtime = os.stat(self._league_file).st_mtime if self._league_file else -1.0
+        except OSError:
+            mtime = -1.0
+        if mtime != self._league_mtime and mtime >= 0:
+            with open(self._league_file, encoding="utf-8") as f:
+                data = json.load(f)
+            self._league = [
+                (e["id"], e.get("path"), float(e["prob"]))
+                for e in data.get("pfsp", {}).get(self._other, [])
+            ]
+            self._league_mtime = mtime
+        if not self._league:
+            return
+        probs = np.array([p for _, _, p in self._league], dtype=np.float64)
+        probs = probs / probs.sum() if probs.sum() > 0 else np.full(len(probs), 1 / len(probs))
+        sid, path, _ = self._league[int(self._draw_rng.choice(len(probs), p=probs))]
+        if sid not in self._players:
+            if path is None:
+                self._players[sid] = make_player(
+                    self._other, "scripted", self.world, seed=self._opp_seed
+                )
+            else:
+                self._players[sid] = self._learned_player(path)
+        self.player = self._players[sid]
+        self.opponent_id = sid
 
     # ------------------------------------------------------------------ helpers
     def _opponent_actions(self) -> dict[str, int]:
@@ -129,6 +194,8 @@ class SideEnv(MultiAgentEnv):
         self.last_episode = dict(self.world.outcome(0))
         self.last_episode["return_attacker"] = float(self._returns[0])
         self.last_episode["return_defender"] = float(self._returns[1])
+        if self.opponent_kind == "self_play" and self.learn != "both":
+            self.last_episode["opponent"] = self.opponent_id
 
     # ------------------------------------------------------------------ API
     def reset(
@@ -139,6 +206,8 @@ class SideEnv(MultiAgentEnv):
             seed = None  # retries continue the seeded sequence
             self._returns[:] = 0.0
             self.last_episode = None
+            if self.opponent_kind == "self_play" and self.learn != "both":
+                self._draw_league_opponent()
             if self.player is not None:
                 self.player.reset()
             self._advance_alone()

@@ -90,6 +90,7 @@ def env_config(exp: Experiment) -> dict[str, Any]:
         "overrides": dict(exp.overrides),
         "learn": exp.learn,
         "opponent": exp.opponent,
+        "opponent_checkpoint": exp.opponent_checkpoint,
         "seed": exp.seed,
     }
 
@@ -196,6 +197,8 @@ def build_algorithm_config(exp: Experiment) -> Any:
             num_env_runners=r.num_env_runners,
             num_envs_per_env_runner=r.num_envs_per_env_runner,
             rollout_fragment_length=r.rollout_fragment_length,
+            num_cpus_per_env_runner=r.num_cpus_per_env_runner,
+            custom_resources_per_env_runner=dict(r.custom_resources_per_env_runner),
         )
         .learners(num_learners=r.num_learners)
         .multi_agent(

@@ -1,0 +1,61 @@
+"""`aerena run`: train (wall-time stop), evaluate learned vs scripted, record replays."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("ray.rllib")
+
+
+def test_run_experiment_is_a_defender_wall_time_run() -> None:
+    from aerena.training.run import run_experiment
+
+    exp = run_experiment("strike_small", 0.5, 3).config
+    assert exp.learn == "defender" and exp.opponent == "scripted" and exp.seed == 3
+    assert exp.stop.time_s == 30.0 and exp.stop.iterations is None
+    assert exp.resources.num_cpus == 2
+
+
+def test_run_rejects_bad_budget() -> None:
+    from aerena.errors import UserError
+    from aerena.training.run import run_experiment
+
+    with pytest.raises(UserError, match="--minutes"):
+        run_experiment("tiny", 0, 0)
+
+
+@pytest.mark.slow
+def test_aerena_run_half_a_minute(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "aerena.cli", "run", "tiny", "--minutes", "0.5",
+         "--episodes", "4", "--seed", "1", "--out", str(tmp_path), "--no-live"],
+        capture_output=True, text=True, timeout=400, env={"OMP_NUM_THREADS": "1",
+        **__import__("os").environ},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert f"run folder: {run_dir}" in out.stdout
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["stop_reason"].startswith("wall time reached 30")
+    assert (run_dir / "curves.png").is_file()
+    report = json.loads((run_dir / "evaluation.json").read_text())
+    assert report["side"] == "defender" and report["episodes"] == 4
+    assert len(report["learned"]["episodes"]) == len(report["scripted"]["episodes"]) == 4
+    seeds = [e["seed"] for e in report["learned"]["episodes"]]
+    assert (
+        seeds
+        == [e["seed"] for e in report["scripted"]["episodes"]]
+        == [10001 + i for i in range(4)]
+    )
+    for label in ("learned", "scripted"):
+        (replay,) = (run_dir / "replays" / label).glob("*.npz")
+        from aerena.envs.airdefense.recording import load_replay
+
+        assert load_replay(replay).frames > 1
+    assert "learned: mean" in out.stdout
