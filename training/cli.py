@@ -121,7 +121,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         help="evaluate a trained checkpoint against the scripted baseline",
         description="Play episodes with the trained policy of a checkpoint (or a run "
         "folder's latest) and with the scripted player in its place, on the same seeds; "
-        "print both result tables (mean and 95%% CI).",
+        "print both result tables (mean and 95% CI).",
     )
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="checkpoint folder or run folder")
     p.add_argument("--scenario", metavar="NAME", help="scenario (default: the run's)")

@@ -174,7 +174,7 @@ def _add_play(sub: argparse._SubParsersAction) -> None:
         help="play episodes with exported ONNX policies (numpy + onnxruntime only)",
         description="Play episodes with models from `aerena export` through aerena.deploy "
         "(no torch) against a scripted or random opponent, on the seeds of `aerena "
-        "evaluate`, and print the side's summary (mean and 95%% CI).",
+        "evaluate`, and print the side's summary (mean and 95% CI).",
     )
     p.add_argument("model", metavar="MODEL.onnx", nargs="+", help="the --out path or role files")
     p.add_argument("--scenario", metavar="NAME", help="scenario (default: the model's)")
