@@ -19,11 +19,12 @@ from aerena.agents.scripted.base import Player, side_columns
 from aerena.agents.scripted.random_player import RandomPlayer
 
 SIDES = ("attacker", "defender")
-KINDS = ("scripted", "random")
+KINDS = ("scripted", "scripted-wta", "random")
 
 
 def make_player(side: str, kind: str, world: Any, *, seed: int | None = None) -> Player:
-    """A player by side (`attacker` | `defender`) and kind (`scripted` | `random`)."""
+    """A player by side (`attacker` | `defender`) and kind (`scripted` | `random`;
+    `scripted-wta`: the scripted defender choosing its shots by weapon-target assignment)."""
     if side not in SIDES:
         raise ValueError(f"unknown side {side!r}: expected one of {', '.join(SIDES)}")
     if kind == "random":
@@ -36,6 +37,10 @@ def make_player(side: str, kind: str, world: Any, *, seed: int | None = None) ->
         from aerena.agents.scripted.defender import ScriptedDefender
 
         return ScriptedDefender(world, seed=seed)
+    if kind == "scripted-wta" and side == "defender":
+        from aerena.agents.scripted.defender import ScriptedDefender
+
+        return ScriptedDefender(world, seed=seed, fire_control="wta")
     raise ValueError(f"unknown player kind {kind!r}: expected one of {', '.join(KINDS)}")
 
 

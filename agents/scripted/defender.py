@@ -71,6 +71,9 @@ P_SALVO_T = _P["salvo_time"]
 
 _NO_THREAT = 1e9
 
+#: Engagement choice of :class:`ScriptedDefender`.
+FIRE_CONTROLS = ("greedy", "wta")
+
 
 @njit
 def defend(
@@ -99,8 +102,12 @@ def defend(
     silent_since,
     prm,
     out,
+    score_out,
+    tti_out,
 ):
-    """Defender actions `out` [B, L + R] (launchers, then radars) for every world."""
+    """Defender actions `out` [B, L + R] (launchers, then radars) for every world; the
+    threat score (-1: not seen) and time to a unit of every air entity in `score_out`,
+    `tti_out` [B, A]."""
     B = obs_ent.shape[0]
     Lc = launcher_g.shape[0]
     R = radar_g.shape[0]
@@ -184,6 +191,9 @@ def defend(
                     best_t = tt
             score[a] = best
             tti[a] = best_t
+        for a in range(A):
+            score_out[b, a] = score[a] if seen[a] else -1.0
+            tti_out[b, a] = tti[a] if seen[a] else _NO_THREAT
         # ---- interceptors in flight: look before shooting again ----
         for i in range(int_used[b]):
             if int_status[b, i] == Lo.INT_FLYING:
@@ -298,8 +308,21 @@ def defend(
 class ScriptedDefender(Player):
     """Scripted defender for every world of a `World` (see the module docstring)."""
 
-    def __init__(self, world: Any, seed: int | None = None, **params: float) -> None:
+    def __init__(
+        self,
+        world: Any,
+        seed: int | None = None,
+        fire_control: str = "greedy",
+        **params: float,
+    ) -> None:
+        """`fire_control`: ``"greedy"`` (best score first, the default) or ``"wta"``
+        (weapon-target assignment each step, :mod:`aerena.agents.scripted.wta_fire`)."""
         super().__init__(world, "defender", seed=seed)
+        if fire_control not in FIRE_CONTROLS:
+            raise ValueError(
+                f"unknown fire_control {fire_control!r}: expected one of {', '.join(FIRE_CONTROLS)}"
+            )
+        self.fire_control = fire_control
         unknown = set(params) - set(PARAMS)
         if unknown:
             raise ValueError(f"unknown defender parameters: {sorted(unknown)}")
@@ -313,6 +336,8 @@ class ScriptedDefender(Player):
         self.gnd_kind = np.asarray(ro.gnd_kind, dtype=np.int64)
         self.silent_since = np.full((B, len(self.radar_g)), -np.inf)
         self._out = np.zeros((B, len(self.columns)), dtype=np.int64)
+        self._score = np.zeros((B, self.A))
+        self._tti = np.zeros((B, self.A))
 
     def reset(self, worlds: np.ndarray | None = None) -> None:
         w = slice(None) if worlds is None else np.asarray(worlds)
@@ -346,5 +371,33 @@ class ScriptedDefender(Player):
             self.silent_since,
             self.params,
             self._out,
+            self._score,
+            self._tti,
         )
+        if self.fire_control == "wta":
+            from aerena.agents.scripted.wta_fire import RANGE_PENALTY, wta_engage
+
+            wta_engage(
+                s.obs_ent,
+                s.obs_mask,
+                s.obs_ref,
+                s.act_mask,
+                s.agent_alive,
+                s.gnd_hp,
+                s.gnd_par,
+                self.launcher_g,
+                s.stock,
+                s.int_status,
+                s.int_target,
+                s.int_used,
+                self.U,
+                float(w.static.range_scale),
+                self._score,
+                self._tti,
+                float(self.params[P_CONSERVE]),
+                float(self.params[P_HOLD_T]),
+                float(self.params[P_SALVO_T]),
+                RANGE_PENALTY,
+                self._out,
+            )
         return self._out.copy()

@@ -40,7 +40,10 @@ import numpy as np
 from aerena.envs.airdefense import layout as Lo
 from aerena.errors import UserError
 
-PLAYER_KINDS = ("scripted", "random")
+PLAYER_KINDS = {
+    "attacker": ("scripted", "random"),
+    "defender": ("scripted", "scripted-wta", "random"),
+}
 DEFAULT_WORLDS = 16
 
 # two-sided 95 % Student t quantiles, df = 1..30
@@ -79,8 +82,10 @@ def run_rollouts(
         raise UserError(f"--worlds must be at least 1, got {B}")
     B = min(B, episodes)
     for side, kind in (("attacker", attacker), ("defender", defender)):
-        if kind not in PLAYER_KINDS:
-            raise UserError(f"unknown {side} player {kind!r}: expected one of scripted, random")
+        if kind not in PLAYER_KINDS[side]:
+            raise UserError(
+                f"unknown {side} player {kind!r}: expected one of {', '.join(PLAYER_KINDS[side])}"
+            )
     overrides = dict(overrides or {})
     world = World(scenario, num_worlds=B, **overrides)
     players = {
@@ -262,8 +267,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "record replays.",
     )
     p.add_argument("scenario", metavar="SCENARIO", help="shipped name or YAML file")
-    p.add_argument("--attacker", choices=PLAYER_KINDS, default="scripted", help="attacker player")
-    p.add_argument("--defender", choices=PLAYER_KINDS, default="scripted", help="defender player")
+    p.add_argument(
+        "--attacker", choices=PLAYER_KINDS["attacker"], default="scripted", help="attacker player"
+    )
+    p.add_argument(
+        "--defender",
+        choices=PLAYER_KINDS["defender"],
+        default="scripted",
+        help="defender player (scripted-wta: shots chosen by weapon-target assignment)",
+    )
     p.add_argument("--episodes", type=int, default=1, metavar="N", help="episodes (default 1)")
     p.add_argument(
         "--seed", type=int, default=0, metavar="S", help="episode e uses seed S+e (default 0)"
