@@ -244,7 +244,13 @@ def test_side_env_plays_the_opponent(learn: str, opponent: str) -> None:
 def ray_local():
     ray = pytest.importorskip("ray")
     pytest.importorskip("torch")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.init(
+        address="local",
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+    )
     yield
     ray.shutdown()
 

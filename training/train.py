@@ -120,7 +120,10 @@ def init_ray(address: str | None, exp: Experiment) -> None:
     if address:
         ray.init(address=address, runtime_env=runtime_env, log_to_driver=False)
     else:
+        # "local": always a new embedded instance, never an unrelated cluster that happens
+        # to run on this machine (ray.init() without an address would join it)
         ray.init(
+            address="local",
             num_cpus=exp.resources.num_cpus,
             include_dashboard=False,
             runtime_env=runtime_env,
