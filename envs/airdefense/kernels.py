@@ -955,10 +955,19 @@ def write_relative(obs, pos, ox, oy, oz, range_scale):
 
 
 @njit
+def air_velocities(air_speed, air_heading, b, vel):
+    """vel[a] = (vx, vy) of world b's air entities (UAV speed along heading), in place."""
+    for a in range(vel.shape[0]):
+        v = air_speed[b, a]
+        h = air_heading[b, a]
+        vel[a, 0] = v * math.cos(h)
+        vel[a, 1] = v * math.sin(h)
+
+
+@njit
 def write_air_entity(
     air_pos,
-    air_speed,
-    air_heading,
+    vel,
     air_par,
     air_jam,
     air_role,
@@ -975,17 +984,18 @@ def write_air_entity(
     engageable,
     tot0,
 ):
-    """Entity features of air entity a seen from (ox, oy, oz); see layout.ENTITY_FEATURES."""
+    """Entity features of air entity a seen from (ox, oy, oz); see layout.ENTITY_FEATURES.
+
+    `vel` [A, 2] holds this world's velocities (see `air_velocities`), computed once per world.
+    """
     write_relative(obs, air_pos[b, a], ox, oy, oz, range_scale)
     role = air_role[a]
     if role == Lo.CARRIER:
         obs[4] = air_par[b, a, Lo.AP_VX] / 100.0
         obs[5] = air_par[b, a, Lo.AP_VY] / 100.0
     else:
-        v = air_speed[b, a]
-        h = air_heading[b, a]
-        obs[4] = v * math.cos(h) / 100.0
-        obs[5] = v * math.sin(h) / 100.0
+        obs[4] = vel[a, 0] / 100.0
+        obs[5] = vel[a, 1] / 100.0
     obs[6] = 1.0 if friendly else 0.0
     if reveal_type or role == Lo.CARRIER:
         obs[Lo.EF_TYPE + 1 + role] = 1.0
@@ -1097,6 +1107,8 @@ def observe_uavs(st, s, active):
         keys = s.scratch_d[b]
         idx = s.scratch_i[b]
         cand = np.empty(max(A, G) + 1, np.int64)
+        vel = np.empty((A, 2))
+        air_velocities(s.air_speed, s.air_heading, b, vel)
         ground_pick = np.empty(K, np.int64)
         air_pick = np.empty(K, np.int64)
 
@@ -1193,8 +1205,7 @@ def observe_uavs(st, s, active):
                 o = air_pick[q]
                 write_air_entity(
                     s.air_pos,
-                    s.air_speed,
-                    s.air_heading,
+                    vel,
                     s.air_par,
                     s.air_jam,
                     st.air_role,
@@ -1242,6 +1253,8 @@ def observe_launchers(st, s, active):
         keys = s.scratch_d[b]
         idx = s.scratch_i[b]
         cand = np.empty(max(A, G) + 1, np.int64)
+        vel = np.empty((A, 2))
+        air_velocities(s.air_speed, s.air_heading, b, vel)
         radars = np.empty(max(R, 1), np.int64)
 
         # ---- launcher agents ----
@@ -1318,8 +1331,7 @@ def observe_launchers(st, s, active):
                 )
                 write_air_entity(
                     s.air_pos,
-                    s.air_speed,
-                    s.air_heading,
+                    vel,
                     s.air_par,
                     s.air_jam,
                     st.air_role,
@@ -1371,6 +1383,8 @@ def observe_radars(st, s, active):
         keys = s.scratch_d[b]
         idx = s.scratch_i[b]
         cand = np.empty(max(A, G) + 1, np.int64)
+        vel = np.empty((A, 2))
+        air_velocities(s.air_speed, s.air_heading, b, vel)
 
         # ---- radar agents ----
         for r in range(R):
@@ -1414,8 +1428,7 @@ def observe_radars(st, s, active):
                     nearest = math.sqrt(keys[idx[0]])
                 write_air_entity(
                     s.air_pos,
-                    s.air_speed,
-                    s.air_heading,
+                    vel,
                     s.air_par,
                     s.air_jam,
                     st.air_role,
