@@ -1,0 +1,363 @@
+"""RLlib training throughput: the aerena GNN policy next to PPO on CartPole-v1, in one run.
+
+    .venv/bin/python benchmarks/rllib_throughput.py            # 3 timed iterations per row
+    .venv/bin/python benchmarks/rllib_throughput.py --iterations 5
+    .venv/bin/python benchmarks/rllib_throughput.py --quick    # a smoke run, numbers rough
+
+Rows (each one RLlib PPO algorithm, built, warmed up with one untimed iteration, then
+`--iterations` timed `algo.train()` calls):
+
+* `aerena.tiny` / `aerena.strike_small`: the default aerena experiment on the scenario
+  (`experiment_for_scenario(name)`: learn the defender -- one `EntityGNNModule` per role,
+  launcher and radar -- against the scripted attacker), built by the training recipe
+  (`training.train.build_algorithm_config`), so the env, model and hyperparameters are the
+  ones `aerena train --scenario NAME` uses.
+* `cartpole`: RLlib's PPO on `CartPole-v1` with its default MLP module and the *same*
+  settings: train batch size, minibatch size, epochs, `num_env_runners=0` (sampling in the
+  driver), `num_envs_per_env_runner`, no learner actors, one torch thread.
+
+The ratio CartPole / aerena env-steps/s shows what the env and the model cost on top of
+RLlib's own per-step overhead.
+
+Counting and timing: env steps are RLlib's `num_env_steps_sampled_lifetime` differences (one
+env step = one step of the multi-agent env, however many agents acted). Each timed
+iteration's wall time is measured around `algo.train()`; env-steps/s = steps / wall time;
+the median over iterations is reported. The split between sampling and learning is
+measured by timing the local env runner's `sample()` and the learner group's `update()`
+calls inside the iteration (RLlib's own `timers` in the result dict are smoothed over
+iterations, so they are stored in the JSON for reference but not used for the split).
+
+Method: one torch / OpenMP thread (`OMP_NUM_THREADS=MKL_NUM_THREADS=NUMBA_NUM_THREADS=1`,
+set before the imports, and `torch.set_num_threads(1)`); an embedded local Ray
+(`address="local"`, 2 CPUs). The machine may be shared: the load average is printed and
+stored; compare the ratio measured in the same run. Results go to `--out` (JSON, written
+atomically: a temporary file, then `os.replace`).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = REPO / "benchmarks" / "results" / "rllib_throughput.json"
+SCHEMA_VERSION = 1
+ROWS = ("aerena.tiny", "aerena.strike_small", "cartpole")
+# --quick: small batches so that a row takes seconds
+QUICK = {"algorithm.train_batch_size": 256, "algorithm.minibatch_size": 128}
+
+
+# ======================================================================================
+# Timing one algorithm
+# ======================================================================================
+class _Stopwatch:
+    """Accumulates the wall time spent in wrapped callables."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def wrap(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - t0
+
+        return timed
+
+
+def time_algorithm(algo: Any, iterations: int) -> dict[str, Any]:
+    """One untimed warm-up iteration, then `iterations` timed ones; per-iteration records."""
+    sample, learn = _Stopwatch(), _Stopwatch()
+    runner = algo.env_runner_group.local_env_runner
+    runner.sample = sample.wrap(runner.sample)
+    algo.learner_group.update = learn.wrap(algo.learner_group.update)
+
+    result = algo.train()  # warm-up: module build, first forward passes, JIT caches
+    prev = int(result.get("num_env_steps_sampled_lifetime", 0) or 0)
+    iters: list[dict[str, Any]] = []
+    for _ in range(iterations):
+        sample.seconds = learn.seconds = 0.0
+        t0 = time.perf_counter()
+        result = algo.train()
+        wall = time.perf_counter() - t0
+        steps = int(result.get("num_env_steps_sampled_lifetime", 0) or 0)
+        runners = result.get("env_runners", {}) or {}
+        iters.append(
+            {
+                "env_steps": steps - prev,
+                "seconds": wall,
+                "sample_seconds": sample.seconds,
+                "learn_seconds": learn.seconds,
+                "env_steps_per_s": (steps - prev) / wall if wall > 0 else float("nan"),
+                "episodes": int(runners.get("num_episodes", 0) or 0),
+                "episode_len_mean": _float(runners.get("episode_len_mean")),
+                "rllib_timers": {k: _float(v) for k, v in (result.get("timers") or {}).items()},
+            }
+        )
+        prev = steps
+    return {"iterations": iters, **_summary(iters)}
+
+
+def _float(x: Any) -> float | None:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return None
+
+
+def _summary(iters: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    rates = [it["env_steps_per_s"] for it in iters]
+    med = statistics.median(rates)
+    total = sum(it["seconds"] for it in iters)
+    return {
+        "env_steps_per_s": med,
+        "spread": (max(rates) - min(rates)) / med if med > 0 else float("nan"),
+        "env_steps_per_iteration": statistics.median(it["env_steps"] for it in iters),
+        "seconds_per_iteration": statistics.median(it["seconds"] for it in iters),
+        "sample_fraction": sum(it["sample_seconds"] for it in iters) / total,
+        "learn_fraction": sum(it["learn_seconds"] for it in iters) / total,
+        # env steps per second of sampling alone / of learning alone
+        "sample_steps_per_s": statistics.median(
+            it["env_steps"] / it["sample_seconds"] for it in iters if it["sample_seconds"] > 0
+        ),
+        "learn_steps_per_s": statistics.median(
+            it["env_steps"] / it["learn_seconds"] for it in iters if it["learn_seconds"] > 0
+        ),
+    }
+
+
+# ======================================================================================
+# The rows
+# ======================================================================================
+def aerena_experiment(scenario: str, quick: bool, seed: int) -> Any:
+    from aerena.training.config import experiment_for_scenario
+
+    overrides: dict[str, Any] = {"seed": seed, "resources.torch_threads": 1}
+    if quick:
+        overrides.update(QUICK)
+    return experiment_for_scenario(scenario, overrides).config
+
+
+def build_aerena(exp: Any) -> Any:
+    from aerena.training.train import build_algorithm_config
+
+    return build_algorithm_config(exp).build_algo()
+
+
+def build_cartpole(exp: Any) -> Any:
+    """RLlib PPO on CartPole-v1 with the aerena experiment's batch and resource settings."""
+    from ray.rllib.algorithms.ppo import PPOConfig
+
+    a, r = exp.algorithm, exp.resources
+    config = (
+        PPOConfig()
+        .environment("CartPole-v1")
+        .framework("torch")
+        .training(
+            lr=a.lr,
+            gamma=a.gamma,
+            train_batch_size_per_learner=a.train_batch_size,
+            minibatch_size=min(a.minibatch_size, a.train_batch_size),
+            num_epochs=a.num_epochs,
+            lambda_=a.gae_lambda,
+            clip_param=a.clip_param,
+            entropy_coeff=a.entropy_coeff,
+            vf_loss_coeff=a.vf_loss_coeff,
+            grad_clip=a.grad_clip,
+        )
+        .env_runners(
+            num_env_runners=r.num_env_runners,
+            num_envs_per_env_runner=r.num_envs_per_env_runner,
+            rollout_fragment_length=r.rollout_fragment_length,
+        )
+        .learners(num_learners=r.num_learners)
+        .debugging(seed=exp.seed)
+    )
+    return config.build_algo()
+
+
+def settings_of(exp: Any) -> dict[str, Any]:
+    a, r = exp.algorithm, exp.resources
+    return {
+        "algorithm": a.name,
+        "train_batch_size": a.train_batch_size,
+        "minibatch_size": min(a.minibatch_size, a.train_batch_size),
+        "num_epochs": a.num_epochs,
+        "num_env_runners": r.num_env_runners,
+        "num_envs_per_env_runner": r.num_envs_per_env_runner,
+        "num_learners": r.num_learners,
+        "torch_threads": 1,
+    }
+
+
+def run_row(row: str, exp: Any, iterations: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": row, "settings": settings_of(exp), "error": None}
+    if row == "cartpole":
+        out.update(name="RLlib PPO, CartPole-v1, default MLP", env="CartPole-v1")
+        build = build_cartpole
+    else:
+        scenario = row.split(".", 1)[1]
+        out.update(
+            name=f"aerena {scenario}, learn defender vs scripted, EntityGNNModule",
+            env=scenario,
+            learn=exp.learn,
+            opponent=exp.opponent,
+            model=exp.model.model_dump(),
+        )
+        build = build_aerena
+    algo = None
+    try:
+        algo = build(exp)
+        out.update(time_algorithm(algo, iterations))
+    except Exception as exc:  # a failed row is reported, the others still run
+        out["error"] = f"{type(exc).__name__}: {exc}"
+        traceback.print_exc()
+    finally:
+        if algo is not None:
+            algo.stop()
+    return out
+
+
+# ======================================================================================
+# Output
+# ======================================================================================
+def print_table(rows: list[dict[str, Any]], header: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    s = rows[0]["settings"] if rows else {}
+    title = (
+        f"RLlib PPO throughput, batch {s.get('train_batch_size')}, minibatch "
+        f"{s.get('minibatch_size')}, {s.get('num_epochs')} epochs, "
+        f"{s.get('num_envs_per_env_runner')} env(s) in the driver, 1 torch thread "
+        f"(load {header['loadavg_start'][0]:.2f})"
+    )
+    t = Table(title=title)
+    for col in ("row", "env steps/s", "spread", "s / iter", "sample %", "learn %",
+                "sample steps/s", "learn steps/s"):  # fmt: skip
+        t.add_column(col, justify="left" if col == "row" else "right")
+    for r in rows:
+        if r["error"]:
+            t.add_row(r["id"], f"error: {r['error'][:60]}", *[""] * 6)
+            continue
+        t.add_row(
+            r["id"],
+            f"{r['env_steps_per_s']:,.0f}",
+            f"{100 * r['spread']:.0f}%",
+            f"{r['seconds_per_iteration']:.2f}",
+            f"{100 * r['sample_fraction']:.0f}%",
+            f"{100 * r['learn_fraction']:.0f}%",
+            f"{r['sample_steps_per_s']:,.0f}",
+            f"{r['learn_steps_per_s']:,.0f}",
+        )
+    console = Console(width=120)
+    console.print(t)
+    ratios = header.get("ratios", {})
+    for k, v in ratios.items():
+        console.print(f"  {k}: {v:.1f}x")
+
+
+def write_json(path: Path, record: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(record, f, indent=2, allow_nan=True)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rows", default=",".join(ROWS), help=f"comma list of {', '.join(ROWS)}")
+    p.add_argument("--iterations", type=int, default=None, help="timed iterations (default 3)")
+    p.add_argument("--quick", action="store_true", help="small batches, 1 timed iteration")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = p.parse_args(argv)
+    rows = [r.strip() for r in args.rows.split(",") if r.strip()]
+    bad = [r for r in rows if r not in ROWS]
+    if bad:
+        p.error(f"unknown rows {bad}; choose from {', '.join(ROWS)}")
+    iterations = args.iterations or (1 if args.quick else 3)
+
+    import ray
+    import torch
+
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    header: dict[str, Any] = {
+        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "ray": ray.__version__,
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "loadavg_start": list(os.getloadavg()),
+        "iterations": iterations,
+        "quick": args.quick,
+        "seed": args.seed,
+    }
+    ray.init(
+        address="local",
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+    )
+    results: list[dict[str, Any]] = []
+    try:
+        for row in rows:
+            # CartPole takes its settings from the tiny experiment (the defaults are shared)
+            scenario = row.split(".", 1)[1] if row.startswith("aerena.") else "tiny"
+            exp = aerena_experiment(scenario, args.quick, args.seed)
+            print(f"[{row}] {iterations} timed iteration(s) ...", flush=True)
+            results.append(run_row(row, exp, iterations))
+    finally:
+        ray.shutdown()
+    header["loadavg_end"] = list(os.getloadavg())
+    header["total_seconds"] = time.perf_counter() - start
+    ok = {r["id"]: r for r in results if not r["error"]}
+    ratios: dict[str, float] = {}
+    if "cartpole" in ok:
+        for row in ("aerena.tiny", "aerena.strike_small"):
+            if row in ok and ok[row]["env_steps_per_s"] > 0:
+                ratios[f"cartpole / {row} env-steps/s"] = (
+                    ok["cartpole"]["env_steps_per_s"] / ok[row]["env_steps_per_s"]
+                )
+    header["ratios"] = ratios
+    record = {
+        "benchmark": "rllib_throughput",
+        "schema_version": SCHEMA_VERSION,
+        "header": header,
+        "rows": results,
+        "summary": {"ratios": ratios},
+    }
+    print_table(results, header)
+    write_json(args.out, record)
+    print(f"wrote {args.out}")
+    return 1 if any(r["error"] for r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
