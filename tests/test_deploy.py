@@ -199,3 +199,29 @@ def test_play_onnx_command(defender: tuple[dict, Path], capsys: Any) -> None:
     rep = json.loads(capsys.readouterr().out)
     assert rep["side"] == "defender" and rep["scenario"] == SCENARIO
     assert len(rep["rows"]) == 3 and "win_rate" in rep["summary"]
+
+
+def test_evaluate_onnx_is_play_onnx(defender: tuple[dict, Path], capsys: Any) -> None:
+    """`aerena evaluate --onnx` plays the same episodes as `aerena play-onnx`."""
+    from aerena import cli
+
+    _, out = defender
+    common = ["--episodes", "3", "--worlds", "2", "--json"]
+    assert cli.main(["play-onnx", str(out), *common]) == 0
+    played = json.loads(capsys.readouterr().out)
+    assert cli.main(["evaluate", "--onnx", str(out), *common]) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["rows"] == played["rows"]
+    assert evaluated["summary"] == played["summary"]
+
+
+def test_evaluate_needs_exactly_one_of_checkpoint_and_onnx(
+    defender: tuple[dict, Path], capsys: Any
+) -> None:
+    from aerena import cli
+
+    _, out = defender
+    assert cli.main(["evaluate"]) == 2
+    assert "needs a CHECKPOINT" in capsys.readouterr().err
+    assert cli.main(["evaluate", "some/run", "--onnx", str(out)]) == 2
+    assert "not both" in capsys.readouterr().err

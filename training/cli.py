@@ -123,7 +123,16 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         "folder's latest) and with the scripted player in its place, on the same seeds; "
         "print both result tables (mean and 95% CI).",
     )
-    p.add_argument("checkpoint", metavar="CHECKPOINT", help="checkpoint folder or run folder")
+    p.add_argument(
+        "checkpoint", metavar="CHECKPOINT", nargs="?", help="checkpoint folder or run folder"
+    )
+    p.add_argument(
+        "--onnx",
+        metavar="MODEL.onnx",
+        nargs="+",
+        help="play exported ONNX models through aerena.deploy instead (no torch; the same "
+        "seeds as a checkpoint's evaluation, so fp32 episodes match the torch policy's)",
+    )
     p.add_argument("--scenario", metavar="NAME", help="scenario (default: the run's)")
     p.add_argument("--episodes", type=int, default=32, metavar="N", help="episodes (default 32)")
     p.add_argument(
@@ -154,6 +163,16 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from aerena.scenarios.loader import parse_set_options
 
+    if args.onnx:
+        if args.checkpoint:
+            raise UserError("give a CHECKPOINT or --onnx MODEL.onnx, not both")
+        from aerena.training.export_cli import _cmd_play
+
+        args.model = args.onnx
+        args.opponent = args.opponent or "scripted"
+        return _cmd_play(args)
+    if not args.checkpoint:
+        raise UserError("evaluate needs a CHECKPOINT (or --onnx MODEL.onnx)")
     _require_training_deps()
     from aerena.training.evaluate import evaluate, print_report
 
