@@ -22,6 +22,7 @@ from typing import Any
 from aerena.errors import UserError
 from aerena.scenarios import schema
 from aerena.scenarios.loader import (
+    add_set_option,
     battery_units,
     json_schema,
     list_scenarios,
@@ -29,8 +30,6 @@ from aerena.scenarios.loader import (
     load_scenario_with_source,
     parse_set_options,
 )
-
-_SET_HELP = "override a field by dotted path, e.g. episode.max_steps=400 (repeatable)"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -50,9 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "each valid one and FILE:LINE:COL messages for the others; exits 1 if any failed.",
     )
     validate.add_argument("files", nargs="+", metavar="FILE", help="YAML file or shipped name")
-    validate.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=_SET_HELP
-    )
+    add_set_option(validate)
     validate.set_defaults(func=_cmd_validate)
 
     schema_cmd = cmds.add_parser(
@@ -76,9 +73,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "launch schedule, defence units and key ranges, the link graph and the assets.",
     )
     show.add_argument("name", metavar="NAME", help="shipped name or YAML file")
-    show.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=_SET_HELP
-    )
+    add_set_option(show)
     show.add_argument(
         "--out",
         metavar="PNG",

@@ -156,6 +156,21 @@ def apply_overrides(data: Mapping[str, Any], dotted: Mapping[str, Any]) -> dict[
     return out
 
 
+def add_set_option(
+    parser: Any, example: str = "episode.max_steps=400", what: str = "a field"
+) -> None:
+    """The repeatable ``--set KEY=VALUE`` option (into ``overrides``) of every command that
+    takes dotted overrides; :func:`parse_set_options` reads what it collects."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"override {what} by dotted path, e.g. {example} (repeatable)",
+    )
+
+
 def parse_set_options(items: Sequence[str]) -> dict[str, Any]:
     """``["episode.max_steps=400", ...]`` -> ``{"episode.max_steps": 400}`` (YAML values)."""
     out: dict[str, Any] = {}

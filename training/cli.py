@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from aerena.errors import UserError
+from aerena.scenarios.loader import add_set_option
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,14 +39,10 @@ def _require_training_deps() -> None:
 
 
 def _set_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override an experiment field by dotted path, e.g. algorithm.lr=1e-4, "
-        "stop.iterations=50, overrides.episode.max_steps=300 (repeatable)",
+    add_set_option(
+        p,
+        "algorithm.lr=1e-4, stop.iterations=50, overrides.episode.max_steps=300",
+        "an experiment field",
     )
 
 
@@ -149,14 +146,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--worlds", type=int, default=16, metavar="B", help="worlds stepped together")
     p.add_argument("--sample", action="store_true", help="sample from the policy (default: greedy)")
     p.add_argument("--json", action="store_true", help="print one JSON object, nothing else")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario field, e.g. episode.max_steps=400 (repeatable)",
-    )
+    add_set_option(p, what="a scenario field")
     p.set_defaults(func=_cmd_evaluate)
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from aerena.envs.airdefense.rollout import play_episodes
 from aerena.errors import UserError
 
 METRICS = (
@@ -84,50 +85,6 @@ def load_modules(checkpoint: str | Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------
 # Playing
 # --------------------------------------------------------------------------------------
-def play_episodes(
-    world: Any, players: dict[str, Any], episodes: int, seed: int
-) -> list[dict[str, Any]]:
-    """Play `episodes` episodes (episode e from seed `seed + e`) with one player per side;
-    the rows of `aerena rollout` (outcome, returns) in episode order."""
-    from aerena.agents.scripted import side_columns
-    from aerena.envs.airdefense.rollout import _episode_row
-
-    B = world.num_worlds
-    cols = {side: side_columns(world, side) for side in players}
-    slot_ep = np.full(B, -1, dtype=np.int64)
-    first = min(B, episodes)
-    world.reset([seed + e for e in range(first)], worlds=list(range(first)))
-    slot_ep[:first] = np.arange(first)
-    for p in players.values():
-        p.reset()
-    next_ep = first
-    returns = np.zeros((B, 2))
-    rows: list[dict[str, Any] | None] = [None] * episodes
-    actions = np.zeros((B, world.sizes["N"]), dtype=np.int64)
-    while True:
-        over = np.flatnonzero((slot_ep >= 0) & world.done)
-        for b in over:
-            e = int(slot_ep[b])
-            rows[e] = _episode_row(world, int(b), e, returns[b])
-            returns[b] = 0.0
-            if next_ep < episodes:
-                world.reset([seed + next_ep], worlds=[int(b)])
-                for p in players.values():
-                    p.reset(np.array([b], dtype=np.int64))
-                slot_ep[b] = next_ep
-                next_ep += 1
-            else:
-                slot_ep[b] = -1
-        live = slot_ep >= 0
-        if not live.any():
-            break
-        for side, p in players.items():
-            actions[:, cols[side]] = p.act()
-        world.step(actions, worlds=live)
-        returns[live] += world.state.reward[live]
-    return [r for r in rows if r is not None]
-
-
 # --------------------------------------------------------------------------------------
 # Statistics
 # --------------------------------------------------------------------------------------

@@ -199,8 +199,9 @@ def play_onnx(
     """Episodes with the exported policy (torch-free); a JSON-able report."""
     from aerena.agents.scripted import make_player
     from aerena.deploy import OnnxPolicy
+    from aerena.envs.airdefense.rollout import play_episodes
     from aerena.envs.airdefense.world import World
-    from aerena.training.evaluate import play_episodes, side_table
+    from aerena.training.evaluate import side_table
 
     if episodes < 1:
         raise UserError(f"--episodes must be at least 1, got {episodes}")

@@ -323,8 +323,8 @@ def play_matches(
     """`episodes` games of the main of `side` against PFSP-drawn snapshots; recorded."""
     from aerena.agents.rl_module import LearnedPlayer
     from aerena.agents.scripted import make_player
+    from aerena.envs.airdefense.rollout import play_episodes
     from aerena.envs.airdefense.world import World
-    from aerena.training.evaluate import play_episodes
 
     other = "defender" if side == "attacker" else "attacker"
     opps, probs = league.opponent_probs(side)

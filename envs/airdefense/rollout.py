@@ -39,6 +39,7 @@ import numpy as np
 
 from aerena.envs.airdefense import layout as Lo
 from aerena.errors import UserError
+from aerena.scenarios.loader import add_set_option
 
 PLAYER_KINDS = {
     "attacker": ("scripted", "random"),
@@ -92,22 +93,50 @@ def run_rollouts(
         "attacker": _player("attacker", attacker, world, seed),
         "defender": _player("defender", defender, world, seed + 1),
     }
+    info = {"attacker": attacker, "defender": defender}
+    rows = play_episodes(world, players, episodes, seed, record=record, info=info)
+    return {
+        "scenario": world.scenario.name,
+        "source": str(scenario) if isinstance(scenario, str | Path) else world.scenario.name,
+        "attacker": attacker,
+        "defender": defender,
+        "seed": seed,
+        "worlds": B,
+        "overrides": _jsonable(overrides),
+        "uav_roles": _roles_present(world),
+        "episodes": rows,
+        "summary": summarise(rows),
+    }
+
+
+def play_episodes(
+    world: Any,
+    players: dict[str, Any],
+    episodes: int,
+    seed: int,
+    *,
+    record: str | Path | None = None,
+    info: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Play `episodes` episodes (episode e from seed `seed + e`) on the worlds of `world`,
+    one player per side; a world that finishes gets the next episode. Returns one row per
+    episode (outcome and returns), in episode order; with `record`, a replay per episode."""
     from aerena.agents.scripted import side_columns
 
+    B = world.num_worlds
     cols = {side: side_columns(world, side) for side in players}
-    out_dir = Path(record) if record is not None else None
-    recorders: list[Any] = []
-
-    slot_ep = np.arange(B, dtype=np.int64)  # episode played by each world (-1: idle)
-    world.reset([seed + e for e in range(B)])
+    first = min(B, episodes)
+    slot_ep = np.full(B, -1, dtype=np.int64)  # episode played by each world (-1: idle)
+    slot_ep[:first] = np.arange(first)
+    world.reset([seed + e for e in range(first)], worlds=list(range(first)))
     for p in players.values():
         p.reset()
-    if out_dir is not None:
+    recorders: list[Any] = []
+    if record is not None:
         from aerena.envs.airdefense.recording import Recorder
 
-        info = {"attacker": attacker, "defender": defender}
-        recorders = [Recorder(world, b, out_dir, info=info) for b in range(B)]
-    next_ep = B
+        recorders = [Recorder(world, b, Path(record), info=info) for b in range(B)]
+    next_ep = first
     returns = np.zeros((B, 2), dtype=np.float64)
     results: list[dict[str, Any] | None] = [None] * episodes
     actions = np.zeros((B, world.sizes["N"]), dtype=np.int64)
@@ -144,20 +173,7 @@ def run_rollouts(
         returns[live] += world.state.reward[live]
         for b in np.flatnonzero(live) if recorders else ():
             recorders[b].capture()
-
-    rows = [r for r in results if r is not None]
-    return {
-        "scenario": world.scenario.name,
-        "source": str(scenario) if isinstance(scenario, str | Path) else world.scenario.name,
-        "attacker": attacker,
-        "defender": defender,
-        "seed": seed,
-        "worlds": B,
-        "overrides": _jsonable(overrides),
-        "uav_roles": _roles_present(world),
-        "episodes": rows,
-        "summary": summarise(rows),
-    }
+    return [r for r in results if r is not None]
 
 
 def _player(side: str, kind: str, world: Any, seed: int) -> Any:
@@ -289,14 +305,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--record", metavar="DIR", help="write one replay file per episode to DIR")
     p.add_argument("--json", action="store_true", help="print one JSON object, nothing else")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario field by dotted path, e.g. episode.max_steps=400 (repeatable)",
-    )
+    add_set_option(p, what="a scenario field")
     p.set_defaults(func=_cmd_rollout)
 
 
