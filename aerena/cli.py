@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_optional(sub, "aerena.training.export_cli")  # export, play-onnx
     _add_optional(sub, "aerena.viz.cli")  # replay
     _add_optional(sub, "aerena.graphs.cli")  # solve
+    _add_optional(sub, "aerena.graphs.learned.cli")  # train-solver
     return parser
 
 

@@ -23,7 +23,10 @@ MaxCover) or the 0-based target of every weapon (WTA).
 
 Methods: the problem's baselines (``BASELINES``), plus for TSP ``ortools`` (OR-Tools
 routing, ``pip install ortools``) and ``lkh`` (LKH-3 through ``pip install elkai``), and for
-every problem ``model`` (the learned solver; none is shipped yet). ``--time-limit`` bounds
+every problem ``model`` (a learned policy: the shipped one nearest in size for TSP, CVRP and
+MVC, or ``--model FILE``; ``--decode greedy|sample|multistart|aug8``, ``--samples K``,
+``--polish`` for a classical local search afterwards; see
+:mod:`aerena.graphs.learned.solve`). ``--time-limit`` bounds
 the iterative methods: TSP/CVRP ``ils`` run kicks in chunks until the time is up, CP-SAT
 and OR-Tools get it as their limit (OR-Tools routing: 10 s when none is given).
 """
@@ -65,6 +68,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--optimum", type=float, default=None, help="known optimal objective")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--out", default=None, help="write the solution here")
+    m = p.add_argument_group("method 'model' (learned policies)")
+    m.add_argument("--model", default=None, metavar="FILE", help="a policy checkpoint (.pt)")
+    m.add_argument(
+        "--decode",
+        default=None,
+        choices=("greedy", "sample", "multistart", "aug8"),
+        help="decoding (default: aug8 for tsp/cvrp, greedy otherwise)",
+    )
+    m.add_argument(
+        "--samples", type=int, default=64, metavar="K", help="samples of --decode sample"
+    )
+    m.add_argument("--polish", action="store_true", help="local search on the learned solution")
     p.set_defaults(func=run)
 
 
@@ -293,17 +308,29 @@ def method_names(problem: str) -> tuple[str, ...]:
 
 
 def solve(
-    problem: str, inst: Any, method: str, seed: int = 0, time_limit: float | None = None
+    problem: str,
+    inst: Any,
+    method: str,
+    seed: int = 0,
+    time_limit: float | None = None,
+    model_options: dict[str, Any] | None = None,
 ) -> tuple[Any, str]:
-    """``(solution, canonical method name)``; `time_limit` bounds the iterative methods."""
+    """``(solution, canonical method name)``; `time_limit` bounds the iterative methods;
+    `model_options` go to :func:`aerena.graphs.learned.solve.solve_with_model`."""
     from aerena import graphs
 
     mod = graphs.problem(problem)
     if method == "model":
-        raise UserError(
-            f"method 'model': no trained model shipped yet for {problem} "
-            "(use a baseline: " + ", ".join(mod.BASELINES.names()) + ")"
-        )
+        try:
+            from aerena.graphs.learned.solve import solve_with_model
+        except ImportError as exc:
+            raise UserError(
+                f"method 'model' needs torch ({exc.name}): pip install 'aerena[train]'"
+            ) from None
+        opts = dict(model_options or {})
+        sol, info = solve_with_model(problem, inst, seed=seed, **opts)
+        label = f"model:{Path(info['model']).name}:{info['decode']}"
+        return sol, label + ("+polish" if info["polish"] else "")
     if method in EXTRA_METHODS.get(problem, ()):
         fn = _tsp_ortools if method == "ortools" else _tsp_lkh
         return fn(inst, seed, time_limit), method
@@ -375,8 +402,20 @@ def run(args: argparse.Namespace) -> int:
     method = args.method or mod.BASELINES.names()[0]
     if args.time_limit is not None and args.time_limit <= 0:
         raise UserError(f"--time-limit must be positive, got {args.time_limit}")
+    model_options = None
+    if method == "model":
+        if args.samples < 1:
+            raise UserError(f"--samples must be >= 1, got {args.samples}")
+        model_options = {
+            "decode": args.decode,
+            "samples": args.samples,
+            "polish": args.polish,
+            "model": args.model,
+        }
+    elif args.model or args.decode or args.polish:
+        raise UserError("--model, --decode and --polish apply to --method model only")
     t0 = time.perf_counter()
-    sol, method = solve(problem, inst, method, args.seed, args.time_limit)
+    sol, method = solve(problem, inst, method, args.seed, args.time_limit, model_options)
     elapsed = time.perf_counter() - t0
     obj = float(mod.objective(inst, sol))
     gap = None

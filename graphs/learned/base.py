@@ -1,0 +1,175 @@
+"""The contract every learned graph-problem policy follows, and its small checkpoint files.
+
+A policy net (:class:`GraphPolicyNet`) reads the observation of its problem's Gymnasium
+env (``aerena/<Problem>-v0``) -- the padded arrays named in ``obs_keys`` -- and returns
+masked logits over the env's actions. The same forward serves every consumer:
+
+* PPO through RLlib (:mod:`aerena.graphs.learned.ppo` wraps the net in an RLModule);
+* step-by-step inference on the env (:mod:`aerena.graphs.learned.solve`);
+* ONNX export (positional tensor inputs in ``obs_keys`` order, ``dynamic_axes`` name the
+  batch axis and the node / edge axes, so one model serves every graph size).
+
+Routing nets also have a fast batched decoder (POMO training and multi-start inference,
+:mod:`aerena.graphs.learned.routing`) that computes the same logits incrementally.
+
+Checkpoints are one ``.pt`` file: ``{"format", "problem", "class", "config", "state_dict",
+"meta"}`` written atomically; `meta` records how the net was trained (command, steps, time,
+validation objective).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from aerena.errors import UserError
+
+CHECKPOINT_FORMAT = "aerena-graph-policy/1"
+
+# problem -> "module:Class" of its default policy net (imported on demand)
+NETS: dict[str, str] = {
+    "tsp": "aerena.graphs.learned.routing:TSPAttentionNet",
+    "cvrp": "aerena.graphs.learned.routing:CVRPAttentionNet",
+    "mvc": "aerena.graphs.learned.node_gnn:MVCNet",
+    "maxcut": "aerena.graphs.learned.node_gnn:MaxCutNet",
+    "maxcover": "aerena.graphs.learned.node_gnn:MaxCoverNet",
+    "wta": "aerena.graphs.learned.wta_net:WTANet",
+}
+
+
+def neg_inf(x: Tensor) -> float:
+    """The most negative finite value of x's dtype: the logit of a masked action."""
+    return float(torch.finfo(x.dtype).min)
+
+
+def masked(logits: Tensor, action_mask: Tensor) -> Tensor:
+    """logits [B, A] with illegal actions (mask == 0) set to the most negative float.
+
+    A row with no legal action keeps action 0 legal, so a distribution always exists.
+    """
+    legal = action_mask != 0
+    none = ~legal.any(dim=-1, keepdim=True)
+    first = torch.arange(legal.shape[-1], device=legal.device) == 0
+    legal = legal | (none & first)
+    return torch.where(legal, logits, torch.full_like(logits, neg_inf(logits)))
+
+
+class GraphPolicyNet(nn.Module):
+    """Base class of the learned graph policies (see the module docstring).
+
+    Subclasses set `problem`, `obs_keys` and `dynamic_axes`, build their layers from
+    keyword arguments (kept in ``self.config`` so a checkpoint can rebuild the net), and
+    implement `forward` (masked logits [B, A]) and `value` (state value [B], PPO's critic).
+    """
+
+    problem: ClassVar[str] = ""
+    obs_keys: ClassVar[tuple[str, ...]] = ()
+    # ONNX dynamic axes per observation key, e.g. {"coords": {0: "batch", 1: "nodes"}}
+    dynamic_axes: ClassVar[dict[str, dict[int, str]]] = {}
+
+    def __init__(self, **config: Any) -> None:
+        super().__init__()
+        self.config: dict[str, Any] = dict(config)
+
+    def forward(self, *obs: Tensor) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def value(self, *obs: Tensor) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def obs_tensors(
+        self, obs: Mapping[str, Any] | Sequence[Mapping[str, Any]], batched: bool = False
+    ) -> tuple[Tensor, ...]:
+        """Env observation(s) -> the forward's positional tensors, batch first.
+
+        `obs` is one observation dict (made a batch of 1), a list of them (stacked), or with
+        ``batched=True`` a dict of arrays/tensors that already have the batch axis.
+        """
+        if isinstance(obs, Mapping):
+            if batched:
+                return tuple(_as_tensor(obs[k]) for k in self.obs_keys)
+            obs = [obs]
+        return tuple(_as_tensor(np.stack([np.asarray(o[k]) for o in obs])) for k in self.obs_keys)
+
+
+def _as_tensor(x: Any) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    a = np.asarray(x)
+    if a.dtype == np.float64:
+        a = a.astype(np.float32)
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
+def net_class(problem: str) -> type[GraphPolicyNet]:
+    """The default policy net class of a problem."""
+    try:
+        spec = NETS[problem]
+    except KeyError:
+        raise UserError(
+            f"no learned policy for problem {problem!r}; known: {sorted(NETS)}"
+        ) from None
+    mod, cls = spec.split(":")
+    return getattr(importlib.import_module(mod), cls)
+
+
+def build_net(problem: str, **config: Any) -> GraphPolicyNet:
+    """A freshly initialised default net of `problem`."""
+    return net_class(problem)(**config)
+
+
+def save_checkpoint(
+    net: GraphPolicyNet, path: str | Path, meta: dict[str, Any] | None = None
+) -> Path:
+    """Write the net (class, config, weights, `meta`) to `path` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "problem": net.problem,
+        "class": f"{type(net).__module__}:{type(net).__qualname__}",
+        "config": dict(net.config),
+        "state_dict": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
+        "meta": dict(meta or {}),
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(payload, tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a model file is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path) -> tuple[GraphPolicyNet, dict[str, Any]]:
+    """(net in eval mode, meta) from a file written by :func:`save_checkpoint`."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such policy checkpoint")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise UserError(f"{path}: not a readable policy checkpoint ({exc})") from exc
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise UserError(f"{path}: not an aerena graph-policy checkpoint ({CHECKPOINT_FORMAT})")
+    mod, cls = str(payload["class"]).split(":")
+    if not mod.startswith("aerena."):
+        raise UserError(f"{path}: policy class {payload['class']!r} is not an aerena class")
+    net = getattr(importlib.import_module(mod), cls)(**payload["config"])
+    try:
+        net.load_state_dict(payload["state_dict"])
+    except RuntimeError as exc:
+        raise UserError(f"{path}: weights do not fit {cls}: {exc}") from exc
+    net.eval()
+    return net, dict(payload.get("meta", {}))

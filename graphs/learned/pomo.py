@@ -1,0 +1,352 @@
+"""POMO training of the routing attention nets: REINFORCE with a shared multi-start baseline.
+
+The recipe of Kwon et al. (2020, "POMO: Policy Optimization with Multiple Optima"):
+
+1. sample a batch of B uniform instances (the Kool et al. distribution: TSP nodes and
+   CVRP depot + customers uniform in the unit square, CVRP demands uniform in 1..9 and
+   the capacity 30 / 40 / 50 for 20 / 50 / 100 customers), scaled like the env scales them;
+2. roll out P solutions per instance, solution p forced to start at node p (TSP) or to
+   visit customer p first (CVRP), each sampled from the policy;
+3. the baseline of a solution is the mean length of the P solutions of its instance::
+
+       loss = -mean_{b,p} (mean_q L_bq - L_bp) * log pi(solution_bp)
+
+Optionally (``augment=True``) each instance is also seen under its 8 unit-square
+symmetries, which share one baseline (Sym-NCO / POMO-style augmentation in training).
+
+:func:`pomo_loss` is the one loss; two drivers run it:
+
+* :func:`train` -- a plain torch loop (CPU or GPU, no Ray), used for the shipped models:
+  ``python -m aerena.graphs.learned.pomo tsp --nodes 20 --minutes 9 --device cuda
+  --out graphs/models/tsp20.pt``
+* :mod:`aerena.graphs.learned.pomo_rllib` -- the same loss as a custom RLlib
+  Algorithm + Learner (``aerena train-solver tsp --algo pomo``).
+
+Validation: greedy multi-start decoding of a fixed set of instances (numpy seed 4321)
+after every `validate_every` steps; the checkpoint keeps the best validation length.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from aerena.graphs.learned.base import build_net, load_checkpoint, save_checkpoint
+from aerena.graphs.learned.routing import (
+    CVRPAttentionNet,
+    TSPAttentionNet,
+    augment8,
+    rollout_cvrp,
+    rollout_tsp,
+)
+
+ROUTING = ("tsp", "cvrp")
+VALIDATION_SEED = 4321
+
+
+def kool_capacity(n: int) -> float:
+    """Vehicle capacity of a CVRP with n customers in Kool et al.'s protocol."""
+    table = {10: 20.0, 20: 30.0, 50: 40.0, 100: 50.0}
+    if n in table:
+        return table[n]
+    return 30.0 if n < 35 else (40.0 if n < 75 else 50.0)
+
+
+def _unit_scale(coords: np.ndarray) -> np.ndarray:
+    """Per instance: shift and scale into the unit square, aspect kept (the env's scaling)."""
+    lo = coords.min(axis=1, keepdims=True)
+    span = (coords.max(axis=1, keepdims=True) - lo).max(axis=2, keepdims=True)
+    return (coords - lo) / np.where(span > 0, span, 1.0)
+
+
+def sample_batch(
+    problem: str, n: int, batch: int, rng: np.random.Generator, device: str | torch.device = "cpu"
+) -> dict[str, Tensor]:
+    """B random instances as tensors: TSP ``coords`` [B, n, 2]; CVRP ``coords``
+    [B, n+1, 2] (depot first) and ``demand`` [B, n+1] as a fraction of the capacity."""
+    if problem == "tsp":
+        coords = _unit_scale(rng.random((batch, n, 2)))
+        return {"coords": torch.as_tensor(coords, dtype=torch.float32, device=device)}
+    if problem == "cvrp":
+        coords = _unit_scale(rng.random((batch, n + 1, 2)))
+        demand = np.zeros((batch, n + 1))
+        demand[:, 1:] = rng.integers(1, 10, size=(batch, n)) / kool_capacity(n)
+        return {
+            "coords": torch.as_tensor(coords, dtype=torch.float32, device=device),
+            "demand": torch.as_tensor(demand, dtype=torch.float32, device=device),
+        }
+    raise ValueError(f"POMO trains routing problems {ROUTING}, not {problem!r}")
+
+
+def _starts(b: int, n: int, p: int, device: torch.device, offset: int = 0) -> Tensor:
+    """[B, P] start nodes offset, offset+1, ... (mod n)."""
+    return ((torch.arange(p, device=device) % n) + offset).expand(b, p).contiguous()
+
+
+def multistart_rollout(
+    net: TSPAttentionNet | CVRPAttentionNet,
+    batch: dict[str, Tensor],
+    *,
+    pomo_size: int | None = None,
+    sample: bool,
+    augment: bool = False,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """P rollouts per instance (times 8 with `augment`).
+
+    Returns (log_prob [A, B, P], length [A, B, P], actions [A, B, P, T]) with A = 8 or 1.
+    """
+    coords = batch["coords"]
+    b, n_nodes, _ = coords.shape
+    dev = coords.device
+    k = 8 if augment else 1
+    c = augment8(coords) if augment else coords
+    if isinstance(net, TSPAttentionNet):
+        p = min(pomo_size or n_nodes, n_nodes)
+        r = rollout_tsp(net, c, _starts(b * k, n_nodes, p, dev), sample=sample)
+    else:
+        n = n_nodes - 1
+        p = min(pomo_size or n, n)
+        demand = batch["demand"].repeat(k, 1) if augment else batch["demand"]
+        r = rollout_cvrp(net, c, demand, _starts(b * k, n, p, dev, offset=1), sample=sample)
+    shape = (k, b, p)
+    return r.log_prob.reshape(shape), r.length.reshape(shape), r.actions.reshape(*shape, -1)
+
+
+def pomo_loss(
+    net: TSPAttentionNet | CVRPAttentionNet,
+    batch: dict[str, Tensor],
+    *,
+    pomo_size: int | None = None,
+    augment: bool = False,
+) -> tuple[Tensor, dict[str, float]]:
+    """The POMO loss of a batch of instances and its metrics (see the module docstring)."""
+    log_prob, length, _ = multistart_rollout(
+        net, batch, pomo_size=pomo_size, sample=True, augment=augment
+    )
+    if augment:  # one shared baseline over the 8 symmetric copies and the P starts
+        baseline = length.mean(dim=(0, 2), keepdim=True)
+    else:
+        baseline = length.mean(dim=2, keepdim=True)
+    advantage = (baseline - length).detach()
+    loss = -(advantage * log_prob).mean()
+    best = length.amin(dim=(0, 2))
+    metrics = {
+        "loss": float(loss.detach()),
+        "length_mean": float(length.mean().detach()),
+        "length_best": float(best.mean().detach()),
+        "log_prob_mean": float(log_prob.mean().detach()),
+    }
+    return loss, metrics
+
+
+@torch.no_grad()
+def validate(net: TSPAttentionNet | CVRPAttentionNet, batch: dict[str, Tensor]) -> float:
+    """Mean best-of-P greedy multi-start length on a validation batch (no augmentation)."""
+    was = net.training
+    net.eval()
+    _, length, _ = multistart_rollout(net, batch, sample=False)
+    net.train(was)
+    return float(length[0].amin(dim=1).mean())
+
+
+def train(
+    problem: str,
+    nodes: int,
+    *,
+    minutes: float | None = None,
+    steps: int | None = None,
+    batch_size: int = 64,
+    lr: float = 1e-4,
+    weight_decay: float = 1e-6,
+    augment: bool = False,
+    net_config: dict[str, Any] | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    validation_size: int = 256,
+    validate_every: int = 100,
+    out: str | Path | None = None,
+    init: str | Path | None = None,
+    command: str = "",
+    log: Callable[[dict[str, Any]], None] | None = None,
+) -> tuple[TSPAttentionNet | CVRPAttentionNet, list[dict[str, Any]]]:
+    """Train a routing net with POMO for `minutes` of wall time or `steps` updates.
+
+    Saves the best net (by validation length) to `out` whenever it improves. Returns the
+    best net (on the CPU, eval mode) and the validation history.
+    """
+    if minutes is None and steps is None:
+        raise ValueError("give minutes or steps")
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    dev = torch.device(device)
+    if init is not None:  # continue from a checkpoint (its config wins over net_config)
+        net, init_meta = load_checkpoint(init)
+        net.train()
+        net = net.to(dev)
+    else:
+        net, init_meta = build_net(problem, **(net_config or {})).to(dev), {}
+    prior_steps = int(init_meta.get("steps", 0))
+    prior_instances = int(init_meta.get("instances", 0))
+    prior_time = float(init_meta.get("train_time_s", 0.0))
+    assert isinstance(net, (TSPAttentionNet, CVRPAttentionNet))
+    opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
+    val = sample_batch(problem, nodes, validation_size, np.random.default_rng(VALIDATION_SEED), dev)
+    history: list[dict[str, Any]] = []
+    best = float(init_meta.get("validation_length", math.inf))
+    best_state: dict[str, Tensor] | None = None
+    if init is not None:  # a continued run only replaces the checkpoint when it improves
+        best_state = {k: t.detach().cpu().clone() for k, t in net.state_dict().items()}
+    saved = False
+    t0 = time.perf_counter()
+    step = 0
+    instances = 0
+    window: list[dict[str, float]] = []
+    while True:
+        elapsed = time.perf_counter() - t0
+        if (steps is not None and step >= steps) or (
+            minutes is not None and elapsed >= 60 * minutes
+        ):
+            break
+        batch = sample_batch(problem, nodes, batch_size, rng, dev)
+        loss, metrics = pomo_loss(net, batch, augment=augment)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        step += 1
+        instances += batch_size
+        window.append(metrics)
+        if step % validate_every == 0:
+            v = validate(net, val)
+            row = {
+                "step": step,
+                "instances": instances,
+                "time_s": round(time.perf_counter() - t0, 1),
+                "train_length": float(np.mean([m["length_mean"] for m in window])),
+                "val_length": v,
+            }
+            window.clear()
+            history.append(row)
+            if log:
+                log(row)
+            if v < best:
+                best = v
+                best_state = {k: t.detach().cpu().clone() for k, t in net.state_dict().items()}
+                if out is not None:
+                    _save(
+                        net,
+                        best_state,
+                        out,
+                        problem,
+                        nodes,
+                        prior_steps + step,
+                        prior_instances + instances,
+                        t0 - prior_time,
+                        best,
+                        command if not init else f"{init_meta.get('command', '')}; then {command}",
+                    )
+                    saved = True
+    net = net.cpu()
+    if best_state is not None:
+        net.load_state_dict(best_state)
+        if out is not None and not saved and init is not None:
+            save_checkpoint(net, out, init_meta)
+    elif out is not None:
+        state = {k: t.detach().clone() for k, t in net.state_dict().items()}
+        _save(net, state, out, problem, nodes, step, instances, t0, math.nan, command)
+    net.eval()
+    return net, history
+
+
+def _save(
+    net: Any,
+    state: dict[str, Tensor],
+    out: str | Path,
+    problem: str,
+    nodes: int,
+    step: int,
+    instances: int,
+    t0: float,
+    val: float,
+    command: str,
+) -> None:
+    cpu = build_net(problem, **net.config)
+    cpu.load_state_dict(state)
+    meta = {
+        "problem": problem,
+        "nodes": nodes,
+        "algorithm": "pomo",
+        "steps": step,
+        "instances": instances,
+        "train_time_s": round(time.perf_counter() - t0, 1),
+        "validation_length": val,
+        "validation": f"{VALIDATION_SEED=} greedy multi-start",
+        "command": command,
+        "torch": str(torch.__version__),
+        "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+    }
+    save_checkpoint(cpu, out, meta)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("problem", choices=ROUTING)
+    p.add_argument("--nodes", type=int, default=20, help="TSP nodes / CVRP customers")
+    p.add_argument("--minutes", type=float, default=None)
+    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--augment", action="store_true", help="train on the 8 symmetries too")
+    p.add_argument("--dim", type=int, default=128)
+    p.add_argument("--layers", type=int, default=3)
+    p.add_argument("--heads", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--validate-every", type=int, default=100)
+    p.add_argument("--out", default=None)
+    p.add_argument("--init", default=None, help="continue training this checkpoint")
+    p.add_argument("--history", default=None, help="write the validation history (JSON)")
+    args = p.parse_args(argv)
+    import sys
+
+    command = "python -m aerena.graphs.learned.pomo " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
+    net, history = train(
+        args.problem,
+        args.nodes,
+        minutes=args.minutes,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        augment=args.augment,
+        net_config={
+            "dim": args.dim,
+            "layers": args.layers,
+            "heads": args.heads,
+            "ff": 4 * args.dim,
+        },
+        seed=args.seed,
+        device=args.device,
+        validate_every=args.validate_every,
+        out=args.out,
+        init=args.init,
+        command=command,
+        log=lambda row: print(json.dumps(row), flush=True),
+    )
+    if args.history:
+        Path(args.history).write_text(json.dumps(history, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
