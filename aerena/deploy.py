@@ -12,6 +12,14 @@ A multi-role export `--out model.onnx` is stored as ``model.<role>.onnx``;
 :meth:`OnnxPolicy.load` accepts the `--out` path, one role file, or several files. The
 role of each model is read from its `metadata_props`.
 
+Graph-task policies (:mod:`aerena.graphs.learned.onnx`, ``aerena export POLICY.pt``) load
+into :class:`GraphOnnxPolicy`: inputs named after the env observation keys (dynamic batch
+and node axes), outputs masked `logits` [B, A] and greedy `action` [B]::
+
+    policy = GraphOnnxPolicy.load("tsp20.onnx")
+    objective, tour = policy.solve(gymnasium.make("aerena/TSP-v0", num_nodes=50), seed=0)
+    a = policy.act(obs)                              # one env observation dict -> int
+
 Importing this module imports neither torch, ray nor torch_geometric.
 """
 
@@ -171,4 +179,115 @@ class OnnxPlayer:
         return out.astype(np.int64)
 
 
-__all__ = ["OnnxPlayer", "OnnxPolicy", "RoleModel", "role_of_agent"]
+# --------------------------------------------------------------------------------------
+# Graph-task policies
+# --------------------------------------------------------------------------------------
+_ORT_DTYPES = {
+    "tensor(float)": np.float32,
+    "tensor(double)": np.float64,
+    "tensor(int64)": np.int64,
+    "tensor(int32)": np.int32,
+    "tensor(int8)": np.int8,
+    "tensor(uint8)": np.uint8,
+    "tensor(bool)": np.bool_,
+}
+
+
+class GraphOnnxPolicy:
+    """An exported graph-task policy (one onnxruntime session, one thread by default).
+
+    Attributes read from the model's metadata: `problem`, `env_id`, `obs_keys` (the input
+    order), `action_meaning`, `layout` (per input: dtype and shape with axis names) and
+    `training_meta`.
+    """
+
+    def __init__(self, path: str | Path, *, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = int(threads)
+        opts.inter_op_num_threads = 1
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"{path}: no such ONNX model")
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.meta: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
+        self.problem = self.meta.get("problem", "")
+        self.env_id = self.meta.get("env_id", "")
+        self.action_meaning = self.meta.get("action_meaning", "")
+        self.layout: dict[str, Any] = json.loads(self.meta.get("observation_layout", "{}"))
+        self.training_meta: dict[str, Any] = json.loads(self.meta.get("training_meta", "{}"))
+        inputs = self.session.get_inputs()
+        self.obs_keys: list[str] = [i.name for i in inputs]
+        self._dtypes = {i.name: _ORT_DTYPES.get(i.type, np.float32) for i in inputs}
+        self._ranks = {i.name: len(i.shape) for i in inputs}
+
+    @classmethod
+    def load(cls, path: str | Path, *, threads: int = 1) -> GraphOnnxPolicy:
+        return cls(path, threads=threads)
+
+    def feeds(self, obs: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> tuple[dict, bool]:
+        """The session inputs of one observation dict, a list of them, or a dict of arrays
+        with a batch axis; and whether the input was a batch."""
+        if not isinstance(obs, Mapping):
+            rows = list(obs)
+            f = {k: np.stack([np.asarray(o[k]) for o in rows]) for k in self.obs_keys}
+            batched = True
+        else:
+            missing = [k for k in self.obs_keys if k not in obs]
+            if missing:
+                raise KeyError(f"observation lacks {missing} (model inputs: {self.obs_keys})")
+            first = np.asarray(obs[self.obs_keys[0]])
+            batched = first.ndim == self._ranks[self.obs_keys[0]]
+            f = {k: np.asarray(obs[k]) for k in self.obs_keys}
+            if not batched:
+                f = {k: v[None] for k, v in f.items()}
+        f = {k: np.ascontiguousarray(v, dtype=self._dtypes[k]) for k, v in f.items()}
+        return f, batched
+
+    def run(self, obs: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> tuple:
+        """(masked logits [B, A] float32, greedy actions [B] int64, batched)."""
+        f, batched = self.feeds(obs)
+        logits, action = self.session.run(["logits", "action"], f)
+        return logits, action.astype(np.int64), batched
+
+    def logits(self, obs: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Masked logits: [A] for one observation, [B, A] for a batch."""
+        logits, _, batched = self.run(obs)
+        return logits if batched else logits[0]
+
+    def act(
+        self,
+        obs: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        greedy: bool = True,
+        rng: np.random.Generator | None = None,
+    ) -> int | np.ndarray:
+        """The greedy (or, with ``greedy=False``, a sampled) action: an int for one
+        observation, int64 [B] for a batch."""
+        logits, action, batched = self.run(obs)
+        if not greedy:
+            rng = rng if rng is not None else np.random.default_rng()
+            legal = logits > np.finfo(logits.dtype).min
+            z = np.where(legal, logits.astype(np.float64), -np.inf)
+            p = np.exp(z - z.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            u = rng.random((len(p), 1))
+            action = np.minimum((p.cumsum(axis=1) < u).sum(axis=1), p.shape[1] - 1)
+            action = action.astype(np.int64)
+        return action if batched else int(action[0])
+
+    def solve(
+        self, env: Any, instance: Any = None, seed: int | None = None
+    ) -> tuple[float, np.ndarray]:
+        """Greedy decoding on a Gymnasium env of the problem: reset (with `instance` if
+        given, else the env's generator seeded `seed`), step the greedy actions until the
+        episode ends; (info["objective"], info["solution"])."""
+        options = {"instance": instance} if instance is not None else None
+        obs, _ = env.reset(seed=seed, options=options)
+        while True:
+            obs, _, terminated, truncated, info = env.step(self.act(obs))
+            if terminated or truncated:
+                return float(info["objective"]), np.asarray(info["solution"])
+
+
+__all__ = ["GraphOnnxPolicy", "OnnxPlayer", "OnnxPolicy", "RoleModel", "role_of_agent"]

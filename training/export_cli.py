@@ -2,6 +2,13 @@
 
     aerena export runs/tiny-defender-.../ --policy defender --out model.onnx --int8 --report
     aerena play-onnx model.onnx --episodes 32 --json
+    aerena export graphs/models/tsp20.pt --out tsp20.onnx --int8 --report
+
+A CHECKPOINT that is a ``.pt`` file is a graph-task policy checkpoint
+(:func:`aerena.graphs.learned.base.save_checkpoint`): it is exported by
+:func:`aerena.graphs.learned.onnx.export_graph_policy` (one model with dynamic batch and
+node axes; parity on observations recorded from episodes of its problem at several
+sizes), `--policy`, `--scenario` and `--dynamo` do not apply to it.
 
 `export` restores the checkpoint's modules, exports the policy's role models
 (:mod:`aerena.agents.onnx_export`: one file per role, ``model.<role>.onnx`` for the
@@ -54,12 +61,16 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
         "OUT_STEM.radar.onnx). Refuses (exit 2, nothing written) when onnxruntime and torch "
         "disagree on observations recorded from scripted episodes.",
     )
-    p.add_argument("checkpoint", metavar="CHECKPOINT", help="checkpoint folder or run folder")
+    p.add_argument(
+        "checkpoint",
+        metavar="CHECKPOINT",
+        help="checkpoint folder or run folder, or a graph-policy .pt checkpoint",
+    )
     p.add_argument(
         "--policy",
-        required=True,
         metavar="POLICY",
-        help="defender (launcher + radar), attacker (uav) or a module id",
+        help="defender (launcher + radar), attacker (uav) or a module id (required for "
+        "RLlib checkpoints)",
     )
     p.add_argument("--out", required=True, metavar="MODEL.onnx", help="output path")
     p.add_argument("--opset", type=int, default=17, metavar="N", help="ONNX opset (default 17)")
@@ -98,11 +109,21 @@ def _load(checkpoint: str, scenario: str | None) -> tuple[dict[str, Any], str, d
     return load_modules(ckpt), str(scenario), overrides
 
 
+def is_graph_checkpoint(checkpoint: str | Path) -> bool:
+    """A `.pt` file: a graph-task policy checkpoint (RLlib checkpoints are folders)."""
+    p = Path(checkpoint)
+    return p.suffix == ".pt" and p.is_file()
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
+    if is_graph_checkpoint(args.checkpoint):
+        return _cmd_export_graph(args)
     _require("torch", "ray", extra="train")
     _require("onnx", "onnxruntime", extra="export")
     if args.parity_obs < 1:
         raise UserError(f"--parity-obs must be at least 1, got {args.parity_obs}")
+    if not args.policy:
+        raise UserError("--policy is required to export an RLlib checkpoint")
     import torch
 
     from aerena.agents.onnx_export import export_policy
@@ -139,14 +160,64 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_latency(report: dict[str, dict[str, dict[str, float]]]) -> None:
+def _cmd_export_graph(args: argparse.Namespace) -> int:
+    """`aerena export POLICY.pt`: a graph-task policy (see the module docstring)."""
+    _require("torch", extra="train")
+    _require("onnx", "onnxruntime", extra="export")
+    if args.parity_obs < 1:
+        raise UserError(f"--parity-obs must be at least 1, got {args.parity_obs}")
+    for flag, value in (("--policy", args.policy), ("--scenario", args.scenario)):
+        if value:
+            raise UserError(f"{flag} does not apply to a graph-policy checkpoint")
+    if args.dynamo:
+        raise UserError("--dynamo is not supported for graph policies (TorchScript exporter)")
+    import torch
+
+    from aerena.graphs.learned.base import load_checkpoint
+    from aerena.graphs.learned.onnx import export_graph_policy, report_sizes, trained_size
+
+    torch.set_num_threads(1)
+    net, meta = load_checkpoint(args.checkpoint)
+    size = trained_size(net.problem, meta, Path(args.checkpoint).name)
+    res = export_graph_policy(
+        net,
+        args.out,
+        opset=args.opset,
+        int8=args.int8,
+        parity_obs=args.parity_obs,
+        meta=meta,
+        report=args.report,
+        report_at=report_sizes(net.problem, size),
+        seed=args.seed,
+    )
+    if args.json:
+        out = {
+            "files": {net.problem: res["file"]},
+            "problem": net.problem,
+            "precision": res["precision"],
+            "parity": res["parity"],
+            "report": res["report"],
+        }
+        sys.stdout.write(json.dumps(out) + "\n")
+        return 0
+    from aerena.graphs.learned.onnx import GraphParity
+
+    for p in res["parity"]:
+        print(f"parity {GraphParity(**p).describe()}")
+    print(f"wrote {res['file']} ({net.problem}, {res['precision']})")
+    if res["report"]:
+        print_latency(res["report"], first="size")
+    return 0
+
+
+def print_latency(report: dict[str, dict[str, dict[str, float]]], first: str = "role") -> None:
     """The --report table (one row per role and runtime, plus the defender total)."""
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title="batch-1 latency, one thread (ms over 1000 calls)")
-    for col in ("role", "runtime", "median ms", "p99 ms", "size KiB"):
-        table.add_column(col, justify="left" if col in ("role", "runtime") else "right")
+    for col in (first, "runtime", "median ms", "p99 ms", "size KiB"):
+        table.add_column(col, justify="left" if col in (first, "runtime") else "right")
     for role, rows in report.items():
         for runtime, r in rows.items():
             table.add_row(
@@ -156,7 +227,7 @@ def print_latency(report: dict[str, dict[str, dict[str, float]]]) -> None:
                 f"{r['p99_ms']:.3f}",
                 f"{r['size_bytes'] / 1024:.0f}",
             )
-    if len(report) > 1:
+    if len(report) > 1 and first == "role":
         runtimes = list(next(iter(report.values())))
         for runtime in runtimes:
             med = sum(rows[runtime]["median_ms"] for rows in report.values())

@@ -1,0 +1,622 @@
+"""ONNX export of learned graph policies, with a parity check and a latency report.
+
+    aerena export graphs/models/tsp20.pt --out tsp20.onnx --int8 --report
+
+    from aerena.graphs.learned.onnx import export_graph_policy
+    res = export_graph_policy(net, "tsp20.onnx", meta=checkpoint_meta)
+
+What is exported: the net's forward (:class:`~aerena.graphs.learned.base.GraphPolicyNet`),
+wrapped by :class:`GreedyPolicy` into a tensor-in / tensor-out module:
+
+* inputs: the env observation arrays named by ``net.obs_keys``, in that order, batch
+  first, dtypes as the env gives them (float32 features, int8 masks, int64 indices);
+* outputs: ``logits`` [B, A] float32 (masked: illegal actions hold the most negative
+  finite float32, exactly as in torch) and ``action`` [B] int64 (the greedy action, the
+  first maximum of the masked logits).
+
+Every input axis named in ``net.dynamic_axes`` (the batch axis and the node / edge /
+set / item axes) is a dynamic ONNX axis, and so are the output batch axis and the action
+axis (named after the action mask's axis), so one model serves every graph size. The
+exporter is torch's TorchScript-based one (``dynamo=False``); every node is in the
+standard domain and ``onnx.checker.check_model(..., full_check=True)`` passes
+(:func:`aerena.agents.onnx_export.check_model`).
+
+``metadata_props``: ``aerena_version``, ``problem``, ``env_id``, ``net_class``,
+``net_config`` (JSON), ``observation_layout`` (JSON: ``input_order`` and, per input, its
+dtype and its shape with axis names, e.g. ``["batch", "nodes", 2]``; the outputs alike),
+``action_meaning`` (e.g. ``"node index; last = stop"``) and ``training_meta`` (JSON, the
+checkpoint's `meta`). :class:`aerena.deploy.GraphOnnxPolicy` reads them.
+
+Parity (:func:`parity`): observations are recorded from real env episodes of the problem
+(:func:`record_observations`: the net's own sampled actions, instance sizes
+:data:`PARITY_SIZES` to exercise the dynamic axes; one group per size, since padded
+observations of different sizes do not stack) and onnxruntime is compared with torch per
+group: fp32 needs max |logit difference| <= 1e-5 over legal actions, bit-identical masked
+logits and the same greedy actions (where torch's two best legal logits are within 1e-5
+of each other -- a tie -- the model's action must be one of the tied best). The 1e-5
+bound is widened to twice torch's own float32 rounding error on the same observations
+(max |torch fp32 - torch fp64| logit, `ref_error`) when that is larger: a trained
+3-layer attention net with logits clipped to +-10 is only accurate to ~3e-5 in float32
+(torch batch-1 and batched forwards differ by as much), so no runtime can be held to
+1e-5 against it; untrained and small nets stay at 1e-5. int8
+(onnxruntime dynamic weight quantisation) needs >= 99 % greedy agreement. A failed check
+raises `UserError` and leaves nothing behind: the model is written to a temporary folder
+beside the target and renamed only after every check passed.
+
+Latency (:func:`latency_report`): batch-1, one thread, median and p99 over 1000 calls of
+torch eager, onnxruntime fp32 and int8, on recorded observations of each report size
+(routing: the trained size and 100 nodes), with the model sizes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from aerena.errors import UserError
+from aerena.graphs.learned.base import GraphPolicyNet
+
+OUTPUTS = ("logits", "action")
+DEFAULT_OPSET = 17
+ATOL = 1e-5
+INT8_AGREEMENT = 0.99
+PARITY_COUNT = 1024
+#: instance sizes of the recorded parity observations (nodes, sets, weapons and targets)
+PARITY_SIZES = (10, 20, 50)
+ROUTING = ("tsp", "cvrp")
+LATENCY_CALLS = 1000
+
+ENV_IDS = {
+    "tsp": "aerena/TSP-v0",
+    "cvrp": "aerena/CVRP-v0",
+    "mvc": "aerena/MVC-v0",
+    "maxcut": "aerena/MaxCut-v0",
+    "maxcover": "aerena/MaxCover-v0",
+    "wta": "aerena/WTA-v0",
+}
+
+ACTION_MEANING = {
+    "tsp": "node index (the next node of the tour)",
+    "cvrp": "node index (the next visit; 0 = depot)",
+    "mvc": "node index (added to the cover)",
+    "maxcut": "node index (moved into S); last = stop",
+    "maxcover": "set index (chosen); last = stop",
+    "wta": "target index (of the current weapon)",
+}
+
+#: the problem's default instance size (latency report of non-routing problems)
+DEFAULT_SIZE = {"tsp": 20, "cvrp": 20, "mvc": 20, "maxcut": 20, "maxcover": 20, "wta": 10}
+
+
+# --------------------------------------------------------------------------------------
+# Envs of a problem at a size
+# --------------------------------------------------------------------------------------
+def env_kwargs(problem: str, size: int) -> dict[str, Any]:
+    """Constructor keywords of the problem's env for instances of `size` (nodes / sets /
+    weapons and targets)."""
+    n = int(size)
+    if problem in ("tsp", "cvrp", "mvc", "maxcut"):
+        return {"num_nodes": n}
+    if problem == "maxcover":
+        return {"num_sets": n, "generator_kwargs": {"num_items": 2 * n}}
+    if problem == "wta":
+        return {"num_weapons": n, "num_targets": n}
+    raise UserError(f"no env for problem {problem!r}; known: {sorted(ENV_IDS)}")
+
+
+def make_env(problem: str, size: int, **kwargs: Any) -> Any:
+    """The problem's Gymnasium env (unwrapped) for instances of `size`."""
+    import importlib
+
+    from aerena.graphs import ENV_IDS as ENTRY_POINTS
+
+    if problem not in ENV_IDS:
+        raise UserError(f"no env for problem {problem!r}; known: {sorted(ENV_IDS)}")
+    mod, cls = ENTRY_POINTS[ENV_IDS[problem]].split(":")
+    return getattr(importlib.import_module(mod), cls)(**{**env_kwargs(problem, size), **kwargs})
+
+
+# --------------------------------------------------------------------------------------
+# The wrapper and metadata
+# --------------------------------------------------------------------------------------
+class GreedyPolicy(nn.Module):
+    """forward(*obs) -> (masked logits [B, A], greedy action [B] int64)."""
+
+    def __init__(self, net: GraphPolicyNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, *obs: Tensor) -> tuple[Tensor, Tensor]:
+        logits = self.net(*obs)
+        return logits, torch.argmax(logits, dim=-1)
+
+
+def action_axis(net: GraphPolicyNet) -> str:
+    """Name of the logits' action axis: the action mask's axis 1 name, else "actions"."""
+    return str(net.dynamic_axes.get("action_mask", {}).get(1, "actions"))
+
+
+def dynamic_axes(net: GraphPolicyNet) -> dict[str, dict[int, str]]:
+    """torch.onnx dynamic axes of the inputs (the net's) and of the outputs."""
+    axes = {k: dict(net.dynamic_axes.get(k, {0: "batch"})) for k in net.obs_keys}
+    axes["logits"] = {0: "batch", 1: action_axis(net)}
+    axes["action"] = {0: "batch"}
+    return axes
+
+
+def _dtype_name(a: np.ndarray | Tensor) -> str:
+    if isinstance(a, Tensor):
+        return str(a.dtype).removeprefix("torch.")
+    return str(a.dtype)
+
+
+def observation_layout(
+    net: GraphPolicyNet, example: Sequence[Tensor], used: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """Input order, and each input's / output's dtype and shape with axis names.
+
+    `used`: the model's inputs (the exporter drops observation keys the forward ignores,
+    e.g. TSP's `visited`, which its action mask already holds); default all obs keys.
+    """
+    axes = dynamic_axes(net)
+    used = list(net.obs_keys if used is None else used)
+
+    def shape(name: str, dims: Sequence[int]) -> list[Any]:
+        return [axes[name].get(i, int(d)) for i, d in enumerate(dims)]
+
+    inputs = {
+        k: {"dtype": _dtype_name(x), "shape": shape(k, x.shape)}
+        for k, x in zip(net.obs_keys, example, strict=True)
+        if k in used
+    }
+    return {
+        "obs_keys": list(net.obs_keys),
+        "input_order": [k for k in net.obs_keys if k in used],
+        "inputs": inputs,
+        "outputs": {
+            "logits": {"dtype": "float32", "shape": ["batch", action_axis(net)]},
+            "action": {"dtype": "int64", "shape": ["batch"]},
+        },
+    }
+
+
+def metadata(
+    net: GraphPolicyNet,
+    example: Sequence[Tensor],
+    meta: Mapping[str, Any] | None = None,
+    used: Sequence[str] | None = None,
+) -> dict[str, str]:
+    from aerena import __version__
+
+    return {
+        "aerena_version": __version__,
+        "problem": net.problem,
+        "env_id": ENV_IDS.get(net.problem, ""),
+        "net_class": f"{type(net).__module__}:{type(net).__qualname__}",
+        "net_config": json.dumps(dict(net.config), default=str),
+        "observation_layout": json.dumps(observation_layout(net, example, used)),
+        "action_meaning": ACTION_MEANING.get(net.problem, "action index"),
+        "training_meta": json.dumps(dict(meta or {}), default=str),
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Observations from real episodes
+# --------------------------------------------------------------------------------------
+Group = dict[str, np.ndarray]  # obs key -> stacked observations of one size
+
+
+def record_observations(
+    net: GraphPolicyNet,
+    *,
+    count: int = PARITY_COUNT,
+    sizes: Sequence[int] = PARITY_SIZES,
+    seed: int = 0,
+    envs: int = 8,
+) -> dict[int, Group]:
+    """size -> observations (stacked per obs key) of >= ceil(count / len(sizes)) steps of
+    episodes on the net's problem, `envs` episodes stepped together with actions sampled
+    from the net's own masked logits."""
+    if count < 1:
+        raise UserError(f"the parity observation count must be at least 1, got {count}")
+    per = -(-count // len(sizes))
+    g = torch.Generator().manual_seed(seed)
+    out: dict[int, Group] = {}
+    for si, size in enumerate(sizes):
+        pool = [make_env(net.problem, size) for _ in range(envs)]
+        next_seed = seed + 100_000 * si
+        obs = []
+        for env in pool:
+            obs.append(env.reset(seed=next_seed)[0])
+            next_seed += 1
+        rows: list[dict[str, np.ndarray]] = []
+        while len(rows) < per:
+            rows.extend(obs)
+            x = net.obs_tensors(obs)
+            with torch.no_grad():
+                probs = torch.softmax(net(*x).double(), dim=-1)
+            acts = torch.multinomial(probs, 1, generator=g)[:, 0].tolist()
+            for i, (env, a) in enumerate(zip(pool, acts, strict=True)):
+                o, _, term, trunc, _ = env.step(a)
+                if term or trunc:
+                    o = env.reset(seed=next_seed)[0]
+                    next_seed += 1
+                obs[i] = o
+        out[int(size)] = {k: np.stack([r[k] for r in rows[:per]]) for k in net.obs_keys}
+    return out
+
+
+def _feeds(net: GraphPolicyNet, group: Group, sess: Any) -> dict[str, np.ndarray]:
+    """The session's inputs (the obs keys the model kept) from a group."""
+    names = {i.name for i in sess.get_inputs()}
+    return {
+        k: np.ascontiguousarray(v)
+        for k, v in zip(net.obs_keys, _arrays(net, group), strict=True)
+        if k in names
+    }
+
+
+def _arrays(net: GraphPolicyNet, group: Group) -> list[np.ndarray]:
+    return [t.numpy() for t in net.obs_tensors(group, batched=True)]
+
+
+def torch_logits(net: GraphPolicyNet, group: Group) -> np.ndarray:
+    with torch.no_grad():
+        return net(*net.obs_tensors(group, batched=True)).numpy()
+
+
+# --------------------------------------------------------------------------------------
+# Parity
+# --------------------------------------------------------------------------------------
+@dataclass
+class GraphParity:
+    label: str  # e.g. "tsp fp32 n=20"
+    n: int
+    max_abs_diff: float  # over legal actions
+    masked_equal: bool  # illegal logits bit-identical
+    action_agreement: float  # identical greedy actions
+    ties: int  # rows whose two best legal torch logits are within ATOL
+    tie_ok: bool  # on the tie rows the model picked one of the tied best
+    ref_error: float = 0.0  # max |torch fp32 - torch fp64| over legal actions
+    tolerance: float = ATOL  # max(ATOL, 2 * ref_error)
+
+    def ok(self, int8: bool) -> bool:
+        if int8:
+            return self.action_agreement >= INT8_AGREEMENT
+        agree_ok = self.action_agreement == 1.0 or (
+            self.tie_ok and self.action_agreement * self.n >= self.n - self.ties - 1e-9
+        )
+        return self.max_abs_diff <= self.tolerance and self.masked_equal and agree_ok
+
+    def describe(self) -> str:
+        tie = f", {self.ties} near-ties" if self.ties else ""
+        wide = self.tolerance > ATOL and "int8" not in self.label
+        tol = f" (tolerance {self.tolerance:.3g})" if wide else ""
+        return (
+            f"{self.label}: {self.n} observations, max |dlogit| {self.max_abs_diff:.3g}{tol} "
+            f"(legal actions), masked equal {self.masked_equal}, "
+            f"greedy agreement {100 * self.action_agreement:.2f}%{tie}"
+        )
+
+
+def _session(path: str | Path, threads: int = 1) -> Any:
+    from aerena.agents.onnx_export import _session as session
+
+    return session(path, threads)
+
+
+def reference_error(net: GraphPolicyNet, group: Group, ref: np.ndarray) -> float:
+    """max |torch fp32 - torch fp64| logit over legal actions (0 if the net cannot run in
+    float64): the rounding error of the float32 reference itself."""
+    import copy
+
+    legal = ref > np.finfo(np.float32).min
+    if not legal.any():
+        return 0.0
+    try:
+        net64 = copy.deepcopy(net).double()
+        x = [t.double() if t.is_floating_point() else t for t in net.obs_tensors(group, True)]
+        with torch.no_grad():
+            ref64 = net64(*x).numpy()
+    except Exception:  # a net with float32 constants in its forward
+        return 0.0
+    return float(np.abs(ref64 - ref.astype(np.float64))[legal].max())
+
+
+def parity(
+    net: GraphPolicyNet, path: str | Path, groups: Mapping[int, Group], label: str = ""
+) -> list[GraphParity]:
+    """onnxruntime (`path`) against torch, one entry per size group and a total (last)."""
+    sess = _session(path)
+    rows: list[GraphParity] = []
+    fmin = np.finfo(np.float32).min
+    for size, group in groups.items():
+        ref = torch_logits(net, group)
+        ref_err = reference_error(net, group, ref)
+        got, act = sess.run(list(OUTPUTS), _feeds(net, group, sess))
+        legal = ref > fmin
+        diff = np.abs(got.astype(np.float64) - ref.astype(np.float64))
+        max_diff = float(diff[legal].max()) if legal.any() else 0.0
+        masked_equal = bool(got.shape == ref.shape and np.array_equal(got[~legal], ref[~legal]))
+        best = ref.argmax(axis=1)
+        same = act == best
+        top = ref.max(axis=1)
+        second = np.where(legal, ref, -np.inf)
+        second[np.arange(len(ref)), best] = -np.inf
+        tie = (top - second.max(axis=1)) <= ATOL
+        picked = ref[np.arange(len(ref)), np.clip(act, 0, ref.shape[1] - 1)]
+        tie_ok = bool(np.all(same | (tie & (top - picked <= ATOL))))
+        rows.append(
+            GraphParity(f"{label} n={size}".strip(), len(ref), max_diff, masked_equal,
+                        float(same.mean()), int(tie.sum()), tie_ok, ref_err,
+                        max(ATOL, 2 * ref_err))
+        )  # fmt: skip
+    n = sum(r.n for r in rows)
+    rows.append(
+        GraphParity(
+            f"{label} all sizes".strip(),
+            n,
+            max(r.max_abs_diff for r in rows),
+            all(r.masked_equal for r in rows),
+            sum(r.action_agreement * r.n for r in rows) / n,
+            sum(r.ties for r in rows),
+            all(r.tie_ok for r in rows),
+            max(r.ref_error for r in rows),
+            max(r.tolerance for r in rows),  # the groups are checked one by one
+        )
+    )
+    return rows
+
+
+# --------------------------------------------------------------------------------------
+# Latency
+# --------------------------------------------------------------------------------------
+def trained_size(problem: str, meta: Mapping[str, Any] | None, name: str = "") -> int:
+    """The instance size the net was trained on: from the checkpoint meta (`num_nodes`, `nodes`,
+    `size`, ... also inside `env` / `env_kwargs`), else the digits after the problem name
+    in the file name (`tsp20.pt`), else the problem's default size."""
+    meta = dict(meta or {})
+    keys = ("num_nodes", "nodes", "size", "num_sets", "num_weapons", "n")
+    for d in (meta, meta.get("env") or {}, meta.get("env_kwargs") or {}):
+        if isinstance(d, Mapping):
+            for k in keys:
+                if isinstance(d.get(k), int) and d[k] > 0:
+                    return int(d[k])
+    m = re.search(rf"{re.escape(problem)}[_-]?(\d+)", name)
+    if m and int(m.group(1)) > 1:
+        return int(m.group(1))
+    return DEFAULT_SIZE.get(problem, 20)
+
+
+def report_sizes(problem: str, size: int) -> list[int]:
+    """Sizes of the latency report: routing nets also at 100 nodes."""
+    return sorted({size, 100}) if problem in ROUTING else [size]
+
+
+def _percentiles(times: list[float]) -> tuple[float, float]:
+    t = np.array(times) * 1e3
+    return float(np.median(t)), float(np.percentile(t, 99))
+
+
+def latency_report(
+    net: GraphPolicyNet,
+    paths: Mapping[str, Path],
+    sizes: Sequence[int],
+    *,
+    calls: int = LATENCY_CALLS,
+    seed: int = 0,
+    warmup: int = 50,
+) -> dict[str, dict[str, dict[str, float]]]:
+    """ "n=<size>" -> runtime -> {median_ms, p99_ms, size_bytes}: batch-1 one-thread latency
+    of torch eager (forward + argmax) and of each ONNX file in `paths`."""
+    prev = torch.get_num_threads()
+    torch.set_num_threads(1)
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    sessions = {label: _session(p) for label, p in paths.items()}
+    try:
+        for size in sizes:
+            group = record_observations(net, count=256, sizes=(size,), seed=seed)[int(size)]
+            m = len(next(iter(group.values())))
+            singles = [{k: v[i : i + 1] for k, v in group.items()} for i in range(m)]
+            tensors = [net.obs_tensors(s, batched=True) for s in singles]
+            rows: dict[str, dict[str, float]] = {}
+            times = []
+            with torch.no_grad():
+                for i in range(calls + warmup):
+                    x = tensors[i % m]
+                    t0 = time.perf_counter()
+                    net(*x).argmax(dim=-1)
+                    if i >= warmup:
+                        times.append(time.perf_counter() - t0)
+            size_b = sum(p.numel() * p.element_size() for p in net.parameters())
+            med, p99 = _percentiles(times)
+            rows["torch eager"] = {"median_ms": med, "p99_ms": p99, "size_bytes": float(size_b)}
+            for label, sess in sessions.items():
+                feeds = [_feeds(net, s, sess) for s in singles]
+                times = []
+                for i in range(calls + warmup):
+                    f = feeds[i % m]
+                    t0 = time.perf_counter()
+                    sess.run(None, f)
+                    if i >= warmup:
+                        times.append(time.perf_counter() - t0)
+                med, p99 = _percentiles(times)
+                rows[label] = {
+                    "median_ms": med,
+                    "p99_ms": p99,
+                    "size_bytes": float(os.path.getsize(paths[label])),
+                }
+            out[f"n={size}"] = rows
+    finally:
+        torch.set_num_threads(prev)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Export
+# --------------------------------------------------------------------------------------
+def example_inputs(net: GraphPolicyNet, size: int = 12, seed: int = 0) -> tuple[Tensor, ...]:
+    """Two real observations (batch 2) of a `size` instance: the export's trace inputs."""
+    env = make_env(net.problem, size)
+    first = env.reset(seed=seed)[0]
+    mask = np.flatnonzero(first["action_mask"])
+    second = env.step(int(mask[len(mask) // 2]))[0] if len(mask) else first
+    return net.obs_tensors([first, second])
+
+
+def _export_onnx(
+    net: GraphPolicyNet, path: Path, *, opset: int, meta: Mapping[str, Any] | None
+) -> None:
+    import warnings
+
+    import onnx
+
+    from aerena.agents.onnx_export import check_model
+
+    wrapper = GreedyPolicy(net).eval()
+    args = example_inputs(net)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the legacy exporter's notice
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        torch.onnx.export(
+            wrapper,
+            args,
+            str(path),
+            input_names=list(net.obs_keys),
+            output_names=list(OUTPUTS),
+            dynamic_axes=dynamic_axes(net),
+            opset_version=opset,
+            dynamo=False,
+        )
+    model = onnx.load(str(path))
+    used = [i.name for i in model.graph.input]
+    for k, v in metadata(net, args, meta, used).items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = k, v
+    onnx.save(model, str(path))
+    check_model(path)
+
+
+def _read_metadata(path: Path) -> dict[str, str]:
+    import onnx
+
+    return {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+
+
+def export_graph_policy(
+    net: GraphPolicyNet,
+    path: str | Path,
+    *,
+    opset: int = DEFAULT_OPSET,
+    int8: bool = False,
+    parity_obs: int | Mapping[int, Group] | None = None,
+    meta: Mapping[str, Any] | None = None,
+    report: bool = False,
+    report_at: Sequence[int] | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Export `net` to `path` (fp32, or int8 with `int8=True`) after the checks of the
+    module docstring; returns {"file", "problem", "precision", "opset", "parity": [...],
+    "report": {...}, "metadata": {...}}.
+
+    `parity_obs`: the number of recorded observations (default 1024) or recorded groups
+    (:func:`record_observations`). `meta`: the checkpoint's training meta (kept in the
+    model). `report`: also measure latency (at `report_at` sizes, default the trained size
+    from `meta`, and 100 nodes for routing).
+    """
+    if not isinstance(net, GraphPolicyNet) or not net.obs_keys:
+        raise UserError(f"{type(net).__name__} is not a GraphPolicyNet with obs_keys")
+    if net.problem not in ENV_IDS:
+        raise UserError(f"no env for problem {net.problem!r}; known: {sorted(ENV_IDS)}")
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise UserError(f"--out {path}: the folder {path.parent} does not exist")
+    net = net.eval()
+    if isinstance(parity_obs, Mapping):
+        groups = {int(k): dict(v) for k, v in parity_obs.items()}
+    else:
+        groups = record_observations(net, count=int(parity_obs or PARITY_COUNT), seed=seed)
+    tmpdir = Path(tempfile.mkdtemp(prefix=".aerena-export-", dir=path.parent))
+    results: list[GraphParity] = []
+    rep: dict[str, dict[str, dict[str, float]]] = {}
+    try:
+        fp32 = tmpdir / "model.fp32.onnx"
+        _export_onnx(net, fp32, opset=opset, meta=meta)
+        par = parity(net, fp32, groups, f"{net.problem} fp32")
+        results += par
+        bad = [p for p in par[:-1] if not p.ok(int8=False)]  # every size group
+        if bad:
+            raise UserError(f"ONNX parity check failed, nothing written: {bad[0].describe()}")
+        q8 = tmpdir / "model.int8.onnx"
+        if int8 or report:
+            from aerena.agents.onnx_export import check_model, quantize_int8
+
+            quantize_int8(fp32, q8)
+            check_model(q8)
+            par8 = parity(net, q8, groups, f"{net.problem} int8")
+            results += par8
+            if int8 and not par8[-1].ok(int8=True):
+                raise UserError(f"int8 parity check failed, nothing written: {par8[-1].describe()}")
+        if report:
+            sizes = list(report_at or report_sizes(net.problem, trained_size(net.problem, meta)))
+            files = {"onnxruntime fp32": fp32, "onnxruntime int8": q8}
+            rep = latency_report(net, files, sizes, seed=seed)
+        meta_props = _read_metadata(fp32)
+        os.replace(q8 if int8 else fp32, path)
+    finally:
+        for f in tmpdir.iterdir():
+            f.unlink()
+        tmpdir.rmdir()
+    return {
+        "file": str(path),
+        "problem": net.problem,
+        "precision": "int8" if int8 else "fp32",
+        "opset": opset,
+        "parity": [asdict(p) for p in results],
+        "report": rep,
+        "metadata": meta_props,
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Greedy decoding in torch (the reference of the closed-loop test)
+# --------------------------------------------------------------------------------------
+def torch_solve(
+    net: GraphPolicyNet, env: Any, instance: Any = None, seed: int | None = None
+) -> tuple[float, np.ndarray]:
+    """(objective, solution) of the torch net's greedy actions stepping `env`."""
+    options = {"instance": instance} if instance is not None else None
+    obs, _ = env.reset(seed=seed, options=options)
+    while True:
+        with torch.no_grad():
+            a = int(net(*net.obs_tensors(obs)).argmax(dim=-1)[0])
+        obs, _, term, trunc, info = env.step(a)
+        if term or trunc:
+            return float(info["objective"]), np.asarray(info["solution"])
+
+
+__all__ = [
+    "ACTION_MEANING",
+    "ENV_IDS",
+    "GraphParity",
+    "GreedyPolicy",
+    "PARITY_SIZES",
+    "export_graph_policy",
+    "latency_report",
+    "make_env",
+    "parity",
+    "record_observations",
+    "torch_solve",
+    "trained_size",
+]
