@@ -285,3 +285,18 @@ def test_train_solver_cli_torch_engine(tmp_path):
     assert meta["command"].startswith("aerena train-solver tsp")
     r = _cli("train-solver", "mvc", "--algo", "pomo", "--iterations", "1", "--out", str(out))
     assert r.returncode == 2 and "routing problems" in r.stderr
+
+
+def test_shipped_tsp20_exports_with_parity(tmp_path):
+    """The trained net's float32 logits carry ~3e-5 of rounding (logits clipped to +-10):
+    onnxruntime must be no further from the float64 forward than twice torch's own error,
+    with identical greedy actions."""
+    pytest.importorskip("onnxruntime")
+    from aerena.graphs.learned.onnx import export_graph_policy
+
+    net, meta = load_checkpoint(MODELS_DIR / "tsp20.pt")
+    doc = export_graph_policy(net, tmp_path / "tsp20.onnx", parity_obs=256, meta=meta)
+    total = doc["parity"][-1]
+    assert total["action_agreement"] == 1.0
+    assert total["ort_error"] <= total["tolerance"] <= 2e-4
+    assert (tmp_path / "tsp20.onnx").is_file()
