@@ -1,12 +1,18 @@
-"""Solution quality of the classical graph baselines on the literature's test sets.
+"""Solution quality of the classical graph baselines and the learned policies on the
+literature's test sets.
 
     .venv/bin/python benchmarks/graphs_quality.py                    # 100 instances per size
     .venv/bin/python benchmarks/graphs_quality.py --instances 20 --sizes 20,50
     .venv/bin/python benchmarks/graphs_quality.py --quick            # seconds; rough numbers
 
-THESE ARE CLASSICAL BASELINES (constructive heuristics, local search, iterated local search,
-OR-Tools), NOT THE LEARNED SOLVERS. The published numbers of the learned solvers (on GPUs)
-are printed beside ours as targets only.
+Methods: the classical baselines (constructive heuristics, local search, iterated local
+search, OR-Tools when installed) and the shipped learned policies (``model <decode>``: the
+model of ``graphs/models`` nearest in size, see :mod:`aerena.graphs.learned.solve`; their
+training time and command are in the JSON under ``models``; ``--no-model`` leaves them
+out; ``ils ... (= model aug8 time)`` is the iterated local search given the model's own
+aug8 time per instance: the equal-time comparison). Everything runs on one CPU thread
+here; the published numbers of the learned solvers are GPU results, printed beside ours as
+targets.
 
 Test sets, regenerated as in Kool et al. 2019 (``generate_data.py``, test seed 1234): for
 each size separately, ``np.random.seed(1234)`` then
@@ -161,6 +167,48 @@ def _run_methods(
     return out
 
 
+MODELS = True  # --no-model turns the learned policies off
+MODEL_DECODES = ("greedy", "multistart", "aug8")
+
+
+def _model_methods(problem: str) -> dict[str, Callable[[Any], Any]]:
+    """The learned policy under each decoding, and aug8 followed by the local search."""
+    from aerena.graphs.learned.solve import solve_with_model
+
+    out: dict[str, Callable[[Any], Any]] = {}
+    for d in MODEL_DECODES:
+        out[f"model {d}"] = lambda x, d=d: solve_with_model(problem, x, decode=d)[0]
+    out["model aug8+polish"] = lambda x: solve_with_model(problem, x, decode="aug8", polish=True)[0]
+    return out
+
+
+def _model_time(problem: str, instances: list[Any], probes: int = 5) -> float:
+    """Mean seconds of the model's aug8 decoding on a few instances: the budget of the
+    equal-time ILS row."""
+    from aerena.graphs.learned.solve import solve_with_model
+
+    solve_with_model(problem, instances[0], decode="aug8")  # load the model
+    t0 = time.perf_counter()
+    for x in instances[:probes]:
+        solve_with_model(problem, x, decode="aug8")
+    return (time.perf_counter() - t0) / min(probes, len(instances))
+
+
+def _models_meta() -> dict[str, Any]:
+    """Training facts of the shipped models (for the JSON)."""
+    from aerena.graphs.learned.base import load_checkpoint
+    from aerena.graphs.learned.solve import MODELS_DIR, SHIPPED
+
+    out: dict[str, Any] = {}
+    for table in SHIPPED.values():
+        for name in table.values():
+            if (MODELS_DIR / name).is_file():
+                _, meta = load_checkpoint(MODELS_DIR / name)
+                keep = ("algorithm", "train_time_s", "device", "instances", "steps", "command")
+                out[name] = {k: meta.get(k) for k in keep if k in meta}
+    return out
+
+
 def bench_tsp(sizes: list[int], count: int, budget: float | None, seed: int) -> dict[str, Any]:
     from aerena.graphs import tsp
     from aerena.graphs.cli import _tsp_ils_timed, _tsp_ortools
@@ -179,6 +227,10 @@ def bench_tsp(sizes: list[int], count: int, budget: float | None, seed: int) -> 
         }
         if _have_ortools():
             methods[f"ortools-gls {b:g}s"] = lambda x, b=b: _tsp_ortools(x, seed, b)
+        if MODELS:
+            methods.update(_model_methods("tsp"))
+            t = _model_time("tsp", insts)
+            methods[f"ils {t:.3g}s (= model aug8 time)"] = lambda x, t=t: _tsp_ils_timed(x, seed, t)
         res[f"tsp{n}"] = {
             "instances": len(insts),
             "budget_s": b,
@@ -215,6 +267,12 @@ def bench_cvrp(sizes: list[int], count: int, budget: float | None, seed: int) ->
             "ls": lambda x: cvrp.solve(x, "ls"),
             f"ils {b:g}s": lambda x, b=b: _cvrp_ils_timed(x, seed, b),
         }
+        if MODELS:
+            methods.update(_model_methods("cvrp"))
+            t = _model_time("cvrp", insts)
+            methods[f"ils {t:.3g}s (= model aug8 time)"] = lambda x, t=t: _cvrp_ils_timed(
+                x, seed, t
+            )
         res[f"cvrp{n}"] = {
             "instances": len(insts),
             "budget_s": b,
@@ -292,7 +350,7 @@ def _table(results: dict[str, Any]) -> None:
     from rich.table import Table
 
     console = Console(width=max(Console().width, 140))
-    tab = Table(title="Classical baselines (NOT the learned solvers); published GPU targets")
+    tab = Table(title="Classical baselines and learned policies (CPU); published GPU targets")
     notes = []
     for col in ("set", "n inst", "method", "mean obj", "gap % / ratio", "s / inst", "target"):
         tab.add_column(col)
@@ -343,7 +401,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="tsp,cvrp,graphs,maxcover", help="parts to run")
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--no-pin", action="store_true")
+    ap.add_argument("--no-model", action="store_true", help="classical baselines only")
     a = ap.parse_args(argv)
+    global MODELS
+    MODELS = not a.no_model
+    if MODELS:
+        import torch
+
+        torch.set_num_threads(1)
     q = a.quick
     # CP-SAT under a time limit warns that it did not prove optimality: expected here
     warnings.filterwarnings("ignore", message="CP-SAT stopped")
@@ -357,7 +422,8 @@ def main(argv: list[str] | None = None) -> int:
         _pin()
     print(
         f"Kool et al. test sets (np.random.seed({KOOL_SEED})): first {count} of {KOOL_SET} "
-        f"instances per size; classical baselines, one thread / one core."
+        f"instances per size; classical baselines"
+        f"{' and learned policies' if MODELS else ''}, one thread / one core."
     )
     t0 = time.perf_counter()
     results: dict[str, Any] = {}
@@ -372,8 +438,9 @@ def main(argv: list[str] | None = None) -> int:
     _table(results)
     doc = {
         "benchmark": "graphs_quality",
-        "note": "classical baselines, not the learned solvers; published targets are GPU "
-        "results of learned solvers, shown for comparison only",
+        "note": "classical baselines and the shipped learned policies, one CPU thread; "
+        "published targets are GPU results of learned solvers, shown for comparison",
+        "models": _models_meta() if MODELS else {},
         "test_sets": f"Kool et al. 2019: np.random.seed({KOOL_SEED}), first {count} of "
         f"{KOOL_SET} per size",
         "quick": q,

@@ -12,9 +12,9 @@ Decoding (``decode``):
   customer (CVRP), the best kept; (node problems) the same as ``sample``;
 * ``aug8`` -- (routing) multi-start on each of the 8 symmetries of the unit square.
 
-``polish=True`` runs the classical local search on the result (TSP 2-opt, CVRP the
-route local search of ``aerena solve cvrp --method ls``). ``aug8`` is the default for
-routing, ``greedy`` for the node problems.
+``polish=True`` runs the classical local search on the result (TSP 2-opt then 2-opt +
+Or-opt as ``aerena solve tsp --method ls``, CVRP the route local search of
+``--method ls``). ``aug8`` is the default for routing, ``greedy`` for the node problems.
 
 Shipped models live in ``graphs/models`` (``SHIPPED``; the command that trained each is
 in its metadata: ``aerena solve --model-info``). For routing the shipped model whose
@@ -160,14 +160,16 @@ def _cvrp_giant(actions: np.ndarray) -> np.ndarray:
 
 
 def polish_solution(problem: str, instance: Any, solution: np.ndarray) -> np.ndarray:
-    """Classical local search from a learned solution (TSP 2-opt, CVRP route search)."""
+    """Classical local search from a learned solution (TSP 2-opt + Or-opt, CVRP routes)."""
     if problem == "tsp":
         from aerena.graphs.tsp import kernels as K
         from aerena.graphs.tsp.baselines import neighbour_lists
 
         tour = np.ascontiguousarray(solution, dtype=np.int64).copy()
         neigh = neighbour_lists(instance.dist, 10)
-        K.local_search(instance.dist, tour, neigh, True, False, np.arange(instance.n))
+        everyone = np.arange(instance.n)
+        K.local_search(instance.dist, tour, neigh, True, False, everyone)  # 2-opt, then
+        K.local_search(instance.dist, tour, neigh, True, True, everyone)  # 2-opt + Or-opt
         return K.rotate_to(tour, 0)
     if problem == "cvrp":
         from aerena.graphs.cvrp.baselines import _improve
