@@ -41,7 +41,9 @@ net with logits clipped to +-10 is only accurate to ~3e-5 in float32 (the pre-ta
 scores carry ~1e-5 and the clip multiplies by up to 10; torch batch-1 and batched forwards
 differ by as much), so no float32 runtime can match torch's rounding to 1e-5; small and
 untrained nets are held to the plain 1e-5. int8
-(onnxruntime dynamic weight quantisation) needs >= 99 % greedy agreement. A failed check
+(onnxruntime dynamic weight quantisation) needs >= 99 % greedy agreement over all the
+observations, where picking one of torch's tied best actions (within 1e-5: node-selection
+policies meet many equally good nodes) counts as agreeing. A failed check
 raises `UserError` and leaves nothing behind: the model is written to a temporary folder
 beside the target and renamed only after every check passed.
 
@@ -293,10 +295,11 @@ class GraphParity:
     ref_error: float = 0.0  # max |torch fp32 - torch fp64| over legal actions
     tolerance: float = ATOL  # max(ATOL, 2 * ref_error)
     ort_error: float = float("inf")  # max |onnxruntime - torch fp64| over legal actions
+    tie_agreement: float = 0.0  # same action, or one of torch's tied best (within ATOL)
 
     def ok(self, int8: bool) -> bool:
         if int8:
-            return self.action_agreement >= INT8_AGREEMENT
+            return self.tie_agreement >= INT8_AGREEMENT
         agree_ok = self.action_agreement == 1.0 or (
             self.tie_ok and self.action_agreement * self.n >= self.n - self.ties - 1e-9
         )
@@ -304,7 +307,11 @@ class GraphParity:
         return close and self.masked_equal and agree_ok
 
     def describe(self) -> str:
-        tie = f", {self.ties} near-ties" if self.ties else ""
+        tie = (
+            f", {self.ties} near-ties ({100 * self.tie_agreement:.2f}% counting a tied best)"
+            if self.ties
+            else ""
+        )
         wide = self.max_abs_diff > ATOL and "int8" not in self.label
         tol = (
             f" (vs float64 torch: onnxruntime {self.ort_error:.3g}, torch fp32 "
@@ -365,11 +372,12 @@ def parity(
         second[np.arange(len(ref)), best] = -np.inf
         tie = (top - second.max(axis=1)) <= ATOL
         picked = ref[np.arange(len(ref)), np.clip(act, 0, ref.shape[1] - 1)]
-        tie_ok = bool(np.all(same | (tie & (top - picked <= ATOL))))
+        agree_or_tied = same | (tie & (top - picked <= ATOL))
+        tie_ok = bool(np.all(agree_or_tied))
         rows.append(
             GraphParity(f"{label} n={size}".strip(), len(ref), max_diff, masked_equal,
                         float(same.mean()), int(tie.sum()), tie_ok, ref_err,
-                        max(ATOL, 2 * ref_err), ort_err)
+                        max(ATOL, 2 * ref_err), ort_err, float(agree_or_tied.mean()))
         )  # fmt: skip
     n = sum(r.n for r in rows)
     rows.append(
@@ -384,6 +392,7 @@ def parity(
             max(r.ref_error for r in rows),
             max(r.tolerance for r in rows),  # the groups are checked one by one
             max(r.ort_error for r in rows),
+            sum(r.tie_agreement * r.n for r in rows) / n,
         )
     )
     return rows
