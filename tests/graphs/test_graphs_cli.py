@@ -102,7 +102,7 @@ def test_wta_json_instance_file(tmp_path: Path, capsys) -> None:
         (["solve", "tspp", "berlin52"], "did you mean 'tsp'"),
         (["solve", "tsp", "berlin52", "--method", "exakt"], "did you mean 'exact'"),
         (["solve", "tsp", "berlin5"], "did you mean 'berlin52'"),
-        (["solve", "tsp", "berlin52", "--method", "model"], "no trained model shipped yet"),
+        (["solve", "tsp", "gr17", "--method", "model"], "reads node coordinates"),
         (["solve", "tsp"], "give an instance"),
         (["solve", "tsp", "--generate", "n"], "key=value"),
         (["solve", "tsp", "E-n22-k4"], "is a cvrp benchmark"),
