@@ -5,7 +5,8 @@ env (``aerena/<Problem>-v0``) -- the padded arrays named in ``obs_keys`` -- and 
 masked logits over the env's actions. The same forward serves every consumer:
 
 * PPO through RLlib (:mod:`aerena.graphs.learned.ppo` wraps the net in an RLModule);
-* step-by-step inference on the env (:mod:`aerena.graphs.learned.solve`);
+* step-by-step inference on the env (:mod:`aerena.graphs.learned.envdecode`;
+  :mod:`aerena.graphs.learned.solve` picks the shipped model and the decoding);
 * ONNX export (positional tensor inputs in ``obs_keys`` order, ``dynamic_axes`` name the
   batch axis and the node / edge axes, so one model serves every graph size).
 
