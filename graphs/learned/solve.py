@@ -48,6 +48,9 @@ SHIPPED: dict[str, dict[int, str]] = {
     "tsp": {20: "tsp20.pt", 50: "tsp50.pt", 100: "tsp100.pt"},
     "cvrp": {20: "cvrp20.pt", 100: "cvrp100.pt"},
     "mvc": {0: "mvc.pt"},
+    "maxcut": {0: "maxcut.pt"},
+    "maxcover": {0: "maxcover.pt"},
+    "wta": {0: "wta.pt"},
 }
 DECODES = ("greedy", "sample", "multistart", "aug8")
 ROUTING_DEFAULT = "aug8"
