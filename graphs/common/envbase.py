@@ -3,7 +3,8 @@
 A subclass builds one solution step by step: it declares its spaces, turns an instance
 into state (`_start`), reports the valid actions (`_mask`), applies one (`_apply`, which
 returns the reward and whether the solution is complete), and renders observations
-(`_obs`). This class does the rest: instances from the named generator seeded by
+(`_obs`). This class does the rest (and ``to_pyg()``, the observation as a
+torch-geometric graph): instances from the named generator seeded by
 ``reset(seed)`` or from ``options={"instance": ...}``, the action mask in both the
 observation and ``info["action_mask"]``, masked actions, and the final
 ``info["objective"]`` / ``info["solution"]``.
@@ -118,6 +119,15 @@ class ConstructiveEnv(gym.Env):
             info["objective"] = self.objective_value()
             info["solution"] = self.solution()
         return self._obs(), float(reward), bool(terminated), False, info
+
+    def to_pyg(self, obs: dict[str, np.ndarray] | None = None) -> Any:
+        """The current observation (or `obs`) as a torch-geometric graph, padding removed
+        (`Data`, or `HeteroData` for MaxCover and WTA; see :mod:`aerena.graphs.common.pyg`)."""
+        if self.instance is None:
+            raise RuntimeError("call reset() before to_pyg()")
+        from aerena.graphs.common.pyg import to_pyg
+
+        return to_pyg(self.problem, self._obs() if obs is None else obs)
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from aerena.agents.heads import mask_logits
 from aerena.errors import UserError
 
 CHECKPOINT_FORMAT = "aerena-graph-policy/1"
@@ -51,16 +52,9 @@ def neg_inf(x: Tensor) -> float:
     return float(torch.finfo(x.dtype).min)
 
 
-def masked(logits: Tensor, action_mask: Tensor) -> Tensor:
-    """logits [B, A] with illegal actions (mask == 0) set to the most negative float.
-
-    A row with no legal action keeps action 0 legal, so a distribution always exists.
-    """
-    legal = action_mask != 0
-    none = ~legal.any(dim=-1, keepdim=True)
-    first = torch.arange(legal.shape[-1], device=legal.device) == 0
-    legal = legal | (none & first)
-    return torch.where(legal, logits, torch.full_like(logits, neg_inf(logits)))
+# illegal actions get the most negative float; a row with no legal action keeps action 0
+# legal (the air-defence heads' rule, shared): logits [B, A], action_mask [B, A] -> [B, A]
+masked = mask_logits
 
 
 class GraphPolicyNet(nn.Module):
