@@ -109,6 +109,12 @@ def _pin() -> None:
             pass
 
 
+def _have_pyvrp() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pyvrp") is not None
+
+
 def _have_ortools() -> bool:
     from aerena.graphs.common import cpsat
 
@@ -243,7 +249,7 @@ def bench_tsp(sizes: list[int], count: int, budget: float | None, seed: int) -> 
 
 def bench_cvrp(sizes: list[int], count: int, budget: float | None, seed: int) -> dict[str, Any]:
     from aerena.graphs import cvrp
-    from aerena.graphs.cli import _cvrp_ils_timed
+    from aerena.graphs.cli import _cvrp_ils_timed, _cvrp_pyvrp
 
     res: dict[str, Any] = {}
     for n in sizes:
@@ -267,6 +273,8 @@ def bench_cvrp(sizes: list[int], count: int, budget: float | None, seed: int) ->
             "ls": lambda x: cvrp.solve(x, "ls"),
             f"ils {b:g}s": lambda x, b=b: _cvrp_ils_timed(x, seed, b),
         }
+        if _have_pyvrp():
+            methods[f"pyvrp {b:g}s"] = lambda x, b=b: _cvrp_pyvrp(x, seed, b)
         if MODELS:
             methods.update(_model_methods("cvrp"))
             t = _model_time("cvrp", insts)

@@ -22,13 +22,14 @@ in the cover, MVC), the side 0/1 of every node (MaxCut), 0/1 per set (1 = chosen
 MaxCover) or the 0-based target of every weapon (WTA).
 
 Methods: the problem's baselines (``BASELINES``), plus for TSP ``ortools`` (OR-Tools
-routing, ``pip install ortools``) and ``lkh`` (LKH-3 through ``pip install elkai``), and for
+routing, ``pip install ortools``) and ``lkh`` (LKH-3 through ``pip install elkai``), for
+CVRP ``pyvrp`` (PyVRP's hybrid genetic search, ``pip install pyvrp``), and for
 every problem ``model`` (a learned policy: the shipped one nearest in size for TSP, CVRP and
 MVC, or ``--model FILE``; ``--decode greedy|sample|multistart|aug8``, ``--samples K``,
 ``--polish`` for a classical local search afterwards; see
 :mod:`aerena.graphs.learned.solve`). ``--time-limit`` bounds
 the iterative methods: TSP/CVRP ``ils`` run kicks in chunks until the time is up, CP-SAT
-and OR-Tools get it as their limit (OR-Tools routing: 10 s when none is given).
+and OR-Tools get it as their limit (OR-Tools routing and PyVRP: 10 s when none is given).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ import numpy as np
 
 from aerena.errors import UserError
 
-EXTRA_METHODS = {"tsp": ("ortools", "lkh")}
+EXTRA_METHODS = {"tsp": ("ortools", "lkh"), "cvrp": ("pyvrp",)}
 _N_KEY = {"maxcover": "num_sets", "wta": "num_weapons"}
 
 
@@ -301,6 +302,48 @@ def _tsp_lkh(inst: Any, seed: int, time_limit: float | None) -> np.ndarray:
     return np.roll(tour, -k)
 
 
+def _cvrp_pyvrp(inst: Any, seed: int, time_limit: float | None) -> np.ndarray:
+    """PyVRP's hybrid genetic search (`pip install pyvrp`, extra aerena[pyvrp]) for
+    `time_limit` s (default 10). PyVRP works on integers: distances are scaled so the
+    largest is 10^5 and rounded (the objective is then computed on the exact distances);
+    demands and capacity must be integers (CVRPLIB's are)."""
+    try:
+        from pyvrp import Model
+        from pyvrp.stop import MaxRuntime
+    except ImportError:
+        raise UserError(
+            "method 'pyvrp' needs PyVRP: pip install pyvrp (extra aerena[pyvrp])"
+        ) from None
+    demand = np.asarray(inst.demand, dtype=np.float64)
+    if not (np.allclose(demand, np.round(demand)) and float(inst.capacity).is_integer()):
+        raise UserError("method 'pyvrp' needs integer demands and capacity")
+    scale = 1e5 / max(float(inst.dist.max()), 1e-12)
+    d = np.rint(inst.dist * scale).astype(np.int64)
+    m = Model()
+    m.add_vehicle_type(num_available=inst.n, capacity=int(inst.capacity))
+    coords = inst.coords if inst.coords is not None else np.zeros((inst.n + 1, 2))
+    locs = [m.add_location(x=float(x), y=float(y)) for x, y in coords]
+    m.add_depot(locs[0])
+    for i in range(1, inst.n + 1):
+        m.add_client(locs[i], delivery=int(round(demand[i])))
+    for i, a in enumerate(locs):
+        for j, b in enumerate(locs):
+            if i != j:
+                m.add_edge(a, b, distance=int(d[i, j]))
+    res = m.solve(stop=MaxRuntime(10.0 if time_limit is None else float(time_limit)),
+                  seed=seed, display=False, collect_stats=False)  # fmt: skip
+    if not res.is_feasible():
+        raise UserError("PyVRP found no feasible solution in the time limit")
+    giant = [0]
+    for route in res.best.routes():
+        # a route iterates its scheduled activities; a client's idx counts clients from 0
+        visits = [int(a.idx) + 1 for a in route if a.is_client()]
+        if visits:
+            giant.extend(visits)
+            giant.append(0)
+    return np.asarray(giant, dtype=np.int64)
+
+
 def method_names(problem: str) -> tuple[str, ...]:
     from aerena import graphs
 
@@ -332,8 +375,8 @@ def solve(
         label = f"model:{Path(info['model']).name}:{info['decode']}"
         return sol, label + ("+polish" if info["polish"] else "")
     if method in EXTRA_METHODS.get(problem, ()):
-        fn = _tsp_ortools if method == "ortools" else _tsp_lkh
-        return fn(inst, seed, time_limit), method
+        extra = {"ortools": _tsp_ortools, "lkh": _tsp_lkh, "pyvrp": _cvrp_pyvrp}
+        return extra[method](inst, seed, time_limit), method
     try:
         name = mod.BASELINES.canonical(method)
     except KeyError:

@@ -182,3 +182,22 @@ def test_quick_benchmark_json(tmp_path: Path) -> None:
             assert m["failed"] > 0 or m["mean_gap_pct"] >= -1e-9
     assert 0 < res["maxcover"]["greedy_covered_fraction"] <= 1
     assert "POMO" in doc["published_targets"]["tsp100"]
+
+
+def test_pyvrp_method(capsys, monkeypatch) -> None:
+    """PyVRP (extra aerena[pyvrp]) reaches the CVRPLIB optimum of E-n22-k4 in a second."""
+    pytest.importorskip("pyvrp")
+    d = _json(
+        capsys, ["solve", "cvrp", "E-n22-k4", "--method", "pyvrp", "--time-limit", "1", "--json"]
+    )
+    assert d["method"] == "pyvrp" and d["gap"] == pytest.approx(0.0)
+    d = _json(capsys, ["solve", "cvrp", "--generate", "n=30,seed=4", "--method", "pyvrp",
+                       "--time-limit", "0.5", "--json"])  # fmt: skip
+    from aerena.graphs import cvrp
+
+    inst = cvrp.generate("uniform", seed=4, num_nodes=30)
+    cvrp.check_solution(inst, np.asarray(d["solution"]))
+    assert d["objective"] == pytest.approx(cvrp.objective(inst, np.asarray(d["solution"])))
+    monkeypatch.setitem(sys.modules, "pyvrp", None)  # as if it were not installed
+    assert main(["solve", "cvrp", "E-n22-k4", "--method", "pyvrp"]) == 2
+    assert "needs PyVRP" in capsys.readouterr().err
