@@ -52,21 +52,6 @@ OVERRIDES = {
 }
 
 
-@pytest.fixture(scope="module")
-def ray_local():
-    ray = pytest.importorskip("ray")
-    pytest.importorskip("torch")
-    ray.init(
-        address="local",
-        num_cpus=2,
-        include_dashboard=False,
-        log_to_driver=False,
-        configure_logging=False,
-    )
-    yield
-    ray.shutdown()
-
-
 def _defender_returns(scenario: str, overrides: dict, defender: object | None) -> np.ndarray:
     """Team returns of the defender over EPISODES seeded episodes against the random attacker
     (defender None: the random defender)."""

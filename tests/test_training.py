@@ -240,21 +240,6 @@ def test_side_env_plays_the_opponent(learn: str, opponent: str) -> None:
 # --------------------------------------------------------------------------------------
 # Training (RLlib PPO on tiny), resume, evaluate
 # --------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def ray_local():
-    ray = pytest.importorskip("ray")
-    pytest.importorskip("torch")
-    ray.init(
-        address="local",
-        num_cpus=2,
-        include_dashboard=False,
-        log_to_driver=False,
-        configure_logging=False,
-    )
-    yield
-    ray.shutdown()
-
-
 @pytest.mark.slow
 def test_ppo_two_iterations_checkpoint_resume_evaluate(tmp_path: Path, ray_local: None) -> None:
     from aerena.training.evaluate import evaluate

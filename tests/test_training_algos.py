@@ -28,21 +28,6 @@ SMALL = {
 }
 
 
-@pytest.fixture(scope="module")
-def ray_local():
-    ray = pytest.importorskip("ray")
-    pytest.importorskip("torch")
-    ray.init(
-        address="local",
-        num_cpus=2,
-        include_dashboard=False,
-        log_to_driver=False,
-        configure_logging=False,
-    )
-    yield
-    ray.shutdown()
-
-
 def _iterations(run: Path) -> list[int]:
     lines = (run / "progress.jsonl").read_text(encoding="utf-8").splitlines()
     return [json.loads(x)["iteration"] for x in lines]

@@ -14,14 +14,6 @@ from aerena.graphs.learned.pomo_rllib import POMO, build_config, learner_net  # 
 SMALL = {"dim": 16, "heads": 2, "layers": 1, "ff": 32}
 
 
-@pytest.fixture(scope="module")
-def ray_local():
-    torch.set_num_threads(1)
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
-
-
 @pytest.mark.parametrize("problem", ["tsp", "cvrp"])
 def test_two_iterations_checkpoint_and_resume(ray_local, tmp_path, problem):
     algo = build_config(problem, 8, net=SMALL, instances_per_batch=8, seed=3).build_algo()

@@ -27,14 +27,6 @@ SMALL_NETS = {
 }
 
 
-@pytest.fixture(scope="module")
-def ray_local():
-    torch.set_num_threads(1)
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
-
-
 @pytest.mark.parametrize("problem", sorted(SMALL_ENVS))
 def test_ppo_one_iteration(ray_local, problem):
     net, history = train_ppo(
