@@ -40,6 +40,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from aerena.graphs.common.envbase import scaled_coords
+from aerena.graphs.cvrp.generators import kool_capacity
 from aerena.graphs.learned.base import build_net, load_checkpoint, save_checkpoint
 from aerena.graphs.learned.routing import (
     CVRPAttentionNet,
@@ -53,19 +55,9 @@ ROUTING = ("tsp", "cvrp")
 VALIDATION_SEED = 4321
 
 
-def kool_capacity(n: int) -> float:
-    """Vehicle capacity of a CVRP with n customers in Kool et al.'s protocol."""
-    table = {10: 20.0, 20: 30.0, 50: 40.0, 100: 50.0}
-    if n in table:
-        return table[n]
-    return 30.0 if n < 35 else (40.0 if n < 75 else 50.0)
-
-
 def _unit_scale(coords: np.ndarray) -> np.ndarray:
-    """Per instance: shift and scale into the unit square, aspect kept (the env's scaling)."""
-    lo = coords.min(axis=1, keepdims=True)
-    span = (coords.max(axis=1, keepdims=True) - lo).max(axis=2, keepdims=True)
-    return (coords - lo) / np.where(span > 0, span, 1.0)
+    """[B, n, 2] -> each instance shifted and scaled into the unit square as the env does."""
+    return np.stack([scaled_coords(c, c.shape[0])[0] for c in coords])
 
 
 def sample_batch(
@@ -121,6 +113,21 @@ def multistart_rollout(
     return r.log_prob.reshape(shape), r.length.reshape(shape), r.actions.reshape(*shape, -1)
 
 
+def reinforce_loss(log_prob: Tensor, length: Tensor) -> tuple[Tensor, dict[str, float]]:
+    """POMO's REINFORCE loss from rollouts [A, B, P] (A = 8 symmetric copies or 1): each
+    solution's baseline is the mean length over its instance's P starts (and A copies)."""
+    dims = (0, 2) if length.shape[0] > 1 else (2,)
+    advantage = (length.mean(dim=dims, keepdim=True) - length).detach()
+    loss = -(advantage * log_prob).mean()
+    metrics = {
+        "loss": float(loss.detach()),
+        "length_mean": float(length.mean().detach()),
+        "length_best": float(length.amin(dim=(0, 2)).mean().detach()),
+        "log_prob_mean": float(log_prob.mean().detach()),
+    }
+    return loss, metrics
+
+
 def pomo_loss(
     net: TSPAttentionNet | CVRPAttentionNet,
     batch: dict[str, Tensor],
@@ -132,20 +139,7 @@ def pomo_loss(
     log_prob, length, _ = multistart_rollout(
         net, batch, pomo_size=pomo_size, sample=True, augment=augment
     )
-    if augment:  # one shared baseline over the 8 symmetric copies and the P starts
-        baseline = length.mean(dim=(0, 2), keepdim=True)
-    else:
-        baseline = length.mean(dim=2, keepdim=True)
-    advantage = (baseline - length).detach()
-    loss = -(advantage * log_prob).mean()
-    best = length.amin(dim=(0, 2))
-    metrics = {
-        "loss": float(loss.detach()),
-        "length_mean": float(length.mean().detach()),
-        "length_best": float(best.mean().detach()),
-        "log_prob_mean": float(log_prob.mean().detach()),
-    }
-    return loss, metrics
+    return reinforce_loss(log_prob, length)
 
 
 @torch.no_grad()

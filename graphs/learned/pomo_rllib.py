@@ -44,7 +44,13 @@ from ray.rllib.utils.metrics import (
 )
 
 from aerena.graphs.learned.base import GraphPolicyNet, build_net
-from aerena.graphs.learned.pomo import ROUTING, multistart_rollout, sample_batch, validate
+from aerena.graphs.learned.pomo import (
+    ROUTING,
+    multistart_rollout,
+    reinforce_loss,
+    sample_batch,
+    validate,
+)
 
 
 class POMOModule(TorchRLModule):
@@ -76,13 +82,9 @@ class POMOLearner(TorchLearner):
     def compute_loss_for_module(
         self, *, module_id: str, config: Any, batch: dict[str, Any], fwd_out: dict[str, Any]
     ) -> torch.Tensor:
-        log_prob, length = fwd_out["log_prob"], fwd_out["length"]  # [A, B, P]
-        dims = (0, 2) if length.shape[0] > 1 else (2,)
-        advantage = (length.mean(dim=dims, keepdim=True) - length).detach()
-        loss = -(advantage * log_prob).mean()
-        self.metrics.log_value((module_id, "length_mean"), float(length.mean()), window=1)
-        best = length.amin(dim=(0, 2)).mean()
-        self.metrics.log_value((module_id, "length_best"), float(best), window=1)
+        loss, metrics = reinforce_loss(fwd_out["log_prob"], fwd_out["length"])
+        for key in ("length_mean", "length_best"):
+            self.metrics.log_value((module_id, key), metrics[key], window=1)
         return loss
 
 
@@ -235,9 +237,9 @@ def train_pomo_rllib(
     """Run POMO on RLlib for `iterations` updates; returns (trained net, history)."""
     import ray
 
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    from aerena.graphs.learned.ppo import init_local_ray
+
+    started = init_local_ray(num_cpus=2)
     try:
         algo = build_config(
             problem, nodes, net=net, instances_per_batch=instances_per_batch, lr=lr, seed=seed

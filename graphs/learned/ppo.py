@@ -44,7 +44,7 @@ from aerena.errors import UserError
 from aerena.graphs import ENV_IDS
 from aerena.graphs.learned.base import GraphPolicyNet, build_net, net_class
 
-__all__ = ["ENV_ID", "GraphPolicyModule", "GraphTrainEnv", "main", "train_ppo"]
+__all__ = ["ENV_ID", "GraphPolicyModule", "GraphTrainEnv", "init_local_ray", "main", "train_ppo"]
 
 #: problem -> its Gymnasium id
 ENV_ID: dict[str, str] = {
@@ -136,7 +136,7 @@ class GraphTrainEnv(gym.Env):
         return obs, reward, terminated, truncated, info
 
 
-def _init_ray(num_cpus: int) -> bool:
+def init_local_ray(num_cpus: int) -> bool:
     """Start an embedded local Ray unless one is up; True when this call started it."""
     import ray
 
@@ -191,7 +191,7 @@ def train_ppo(
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
     # ---- 2. Ray and the algorithm -----------------------------------------------------
-    started = _init_ray(num_cpus=max(2, num_env_runners + 1))
+    started = init_local_ray(num_cpus=max(2, num_env_runners + 1))
     try:
         from ray.tune.registry import register_env
 

@@ -151,9 +151,9 @@ def routing_rollouts(
 
 
 def _tsp_tour(actions: np.ndarray) -> np.ndarray:
-    tour = np.asarray(actions, dtype=np.int64)
-    i = int(np.flatnonzero(tour == 0)[0])
-    return np.roll(tour, -i)
+    from aerena.graphs.tsp.kernels import rotate_to
+
+    return rotate_to(np.ascontiguousarray(actions, dtype=np.int64), 0)
 
 
 def _cvrp_giant(actions: np.ndarray) -> np.ndarray:
