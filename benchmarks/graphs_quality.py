@@ -177,14 +177,19 @@ MODELS = True  # --no-model turns the learned policies off
 MODEL_DECODES = ("greedy", "multistart", "aug8")
 
 
-def _model_methods(problem: str) -> dict[str, Callable[[Any], Any]]:
-    """The learned policy under each decoding, and aug8 followed by the local search."""
+def _model_methods(
+    problem: str, instances: list[Any], ils: Callable[[Any, int, float], Any], seed: int
+) -> dict[str, Callable[[Any], Any]]:
+    """The learned policy under each decoding, aug8 followed by the local search, and the
+    iterated local search `ils` given the model's own aug8 time (the equal-time row)."""
     from aerena.graphs.learned.solve import solve_with_model
 
     out: dict[str, Callable[[Any], Any]] = {}
     for d in MODEL_DECODES:
         out[f"model {d}"] = lambda x, d=d: solve_with_model(problem, x, decode=d)[0]
     out["model aug8+polish"] = lambda x: solve_with_model(problem, x, decode="aug8", polish=True)[0]
+    t = _model_time(problem, instances)
+    out[f"ils {t:.3g}s (= model aug8 time)"] = lambda x: ils(x, seed, t)
     return out
 
 
@@ -234,9 +239,7 @@ def bench_tsp(sizes: list[int], count: int, budget: float | None, seed: int) -> 
         if _have_ortools():
             methods[f"ortools-gls {b:g}s"] = lambda x, b=b: _tsp_ortools(x, seed, b)
         if MODELS:
-            methods.update(_model_methods("tsp"))
-            t = _model_time("tsp", insts)
-            methods[f"ils {t:.3g}s (= model aug8 time)"] = lambda x, t=t: _tsp_ils_timed(x, seed, t)
+            methods.update(_model_methods("tsp", insts, _tsp_ils_timed, seed))
         res[f"tsp{n}"] = {
             "instances": len(insts),
             "budget_s": b,
@@ -276,11 +279,7 @@ def bench_cvrp(sizes: list[int], count: int, budget: float | None, seed: int) ->
         if _have_pyvrp():
             methods[f"pyvrp {b:g}s"] = lambda x, b=b: _cvrp_pyvrp(x, seed, b)
         if MODELS:
-            methods.update(_model_methods("cvrp"))
-            t = _model_time("cvrp", insts)
-            methods[f"ils {t:.3g}s (= model aug8 time)"] = lambda x, t=t: _cvrp_ils_timed(
-                x, seed, t
-            )
+            methods.update(_model_methods("cvrp", insts, _cvrp_ils_timed, seed))
         res[f"cvrp{n}"] = {
             "instances": len(insts),
             "budget_s": b,
