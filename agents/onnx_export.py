@@ -43,7 +43,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -402,7 +402,18 @@ def parity(module: Any, path: str | Path, obs: tuple[np.ndarray, ...], role: str
 # --------------------------------------------------------------------------------------
 # Latency report
 # --------------------------------------------------------------------------------------
-def _percentiles(times: list[float]) -> tuple[float, float]:
+def time_calls(
+    call: Callable[[Any], Any], inputs: Sequence[Any], calls: int, warmup: int = 50
+) -> tuple[float, float]:
+    """(median, p99) in ms of `calls` timed calls of `call`, cycling over `inputs`, after
+    `warmup` untimed ones."""
+    times = []
+    for i in range(calls + warmup):
+        x = inputs[i % len(inputs)]
+        t0 = time.perf_counter()
+        call(x)
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
     t = np.array(times) * 1e3
     return float(np.median(t)), float(np.percentile(t, 99))
 
@@ -419,27 +430,17 @@ def latency(
     out: dict[str, dict[str, float]] = {}
     try:
         batches = [{Columns.OBS: {k: torch.from_numpy(v) for k, v in f.items()}} for f in rows]
-        times = []
         with torch.no_grad():
-            for i in range(calls + 50):
-                b = batches[i % len(batches)]
-                t0 = time.perf_counter()
-                module.forward_inference(b)[Columns.ACTION_DIST_INPUTS].argmax(dim=-1)
-                if i >= 50:
-                    times.append(time.perf_counter() - t0)
+            med, p99 = time_calls(
+                lambda b: module.forward_inference(b)[Columns.ACTION_DIST_INPUTS].argmax(dim=-1),
+                batches,
+                calls,
+            )
         size = sum(p.numel() * p.element_size() for p in module.parameters())
-        med, p99 = _percentiles(times)
         out["torch eager"] = {"median_ms": med, "p99_ms": p99, "size_bytes": float(size)}
         for label, path in paths.items():
             sess = _session(path)
-            times = []
-            for i in range(calls + 50):
-                f = rows[i % len(rows)]
-                t0 = time.perf_counter()
-                sess.run(None, f)
-                if i >= 50:
-                    times.append(time.perf_counter() - t0)
-            med, p99 = _percentiles(times)
+            med, p99 = time_calls(lambda f, sess=sess: sess.run(None, f), rows, calls)
             out[label] = {
                 "median_ms": med,
                 "p99_ms": p99,

@@ -58,7 +58,6 @@ import json
 import os
 import re
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -423,11 +422,6 @@ def report_sizes(problem: str, size: int) -> list[int]:
     return sorted({size, 100}) if problem in ROUTING else [size]
 
 
-def _percentiles(times: list[float]) -> tuple[float, float]:
-    t = np.array(times) * 1e3
-    return float(np.median(t)), float(np.percentile(t, 99))
-
-
 def latency_report(
     net: GraphPolicyNet,
     paths: Mapping[str, Path],
@@ -439,6 +433,8 @@ def latency_report(
 ) -> dict[str, dict[str, dict[str, float]]]:
     """ "n=<size>" -> runtime -> {median_ms, p99_ms, size_bytes}: batch-1 one-thread latency
     of torch eager (forward + argmax) and of each ONNX file in `paths`."""
+    from aerena.agents.onnx_export import time_calls
+
     prev = torch.get_num_threads()
     torch.set_num_threads(1)
     out: dict[str, dict[str, dict[str, float]]] = {}
@@ -450,27 +446,13 @@ def latency_report(
             singles = [{k: v[i : i + 1] for k, v in group.items()} for i in range(m)]
             tensors = [net.obs_tensors(s, batched=True) for s in singles]
             rows: dict[str, dict[str, float]] = {}
-            times = []
             with torch.no_grad():
-                for i in range(calls + warmup):
-                    x = tensors[i % m]
-                    t0 = time.perf_counter()
-                    net(*x).argmax(dim=-1)
-                    if i >= warmup:
-                        times.append(time.perf_counter() - t0)
+                med, p99 = time_calls(lambda x: net(*x).argmax(dim=-1), tensors, calls, warmup)
             size_b = sum(p.numel() * p.element_size() for p in net.parameters())
-            med, p99 = _percentiles(times)
             rows["torch eager"] = {"median_ms": med, "p99_ms": p99, "size_bytes": float(size_b)}
             for label, sess in sessions.items():
                 feeds = [_feeds(net, s, sess) for s in singles]
-                times = []
-                for i in range(calls + warmup):
-                    f = feeds[i % m]
-                    t0 = time.perf_counter()
-                    sess.run(None, f)
-                    if i >= warmup:
-                        times.append(time.perf_counter() - t0)
-                med, p99 = _percentiles(times)
+                med, p99 = time_calls(lambda f, sess=sess: sess.run(None, f), feeds, calls, warmup)
                 rows[label] = {
                     "median_ms": med,
                     "p99_ms": p99,
