@@ -42,17 +42,22 @@ def role_of_agent(agent_id: str) -> str:
     return str(agent_id).rsplit("_", 1)[0]
 
 
+def cpu_session(path: str | Path, threads: int = 1) -> Any:
+    """An onnxruntime CPU session of the model at `path` on `threads` intra-op threads."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = int(threads)
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
 class RoleModel:
     """One exported role model in an onnxruntime session (one thread by default)."""
 
     def __init__(self, path: str | Path, *, threads: int = 1) -> None:
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = int(threads)
-        opts.inter_op_num_threads = 1
         self.path = Path(path)
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(path, threads)
         self.meta: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
         self.role = self.meta.get("role", "")
         layout = json.loads(self.meta.get("observation_layout", "{}"))
@@ -202,15 +207,10 @@ class GraphOnnxPolicy:
     """
 
     def __init__(self, path: str | Path, *, threads: int = 1) -> None:
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = int(threads)
-        opts.inter_op_num_threads = 1
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"{path}: no such ONNX model")
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(path, threads)
         self.meta: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
         self.problem = self.meta.get("problem", "")
         self.env_id = self.meta.get("env_id", "")

@@ -337,12 +337,9 @@ def record_observations(
 
 
 def _session(path: str | Path, threads: int = 1) -> Any:
-    import onnxruntime as ort
+    from aerena.deploy import cpu_session
 
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    return cpu_session(path, threads)
 
 
 def _feeds(obs: tuple[np.ndarray, ...]) -> dict[str, np.ndarray]:
