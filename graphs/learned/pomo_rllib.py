@@ -51,6 +51,7 @@ from aerena.graphs.learned.pomo import (
     sample_batch,
     validate,
 )
+from aerena.graphs.learned.ppo import init_local_ray, learner_net
 
 
 class POMOModule(TorchRLModule):
@@ -203,24 +204,6 @@ def build_config(
     )
 
 
-def learner_net(algo: Algorithm) -> GraphPolicyNet:
-    """A CPU copy (eval mode) of the net the Learner trains."""
-    from ray.rllib.core import DEFAULT_MODULE_ID
-
-    state = algo.learner_group.get_state(components="learner/rl_module")
-    weights = state["learner"]["rl_module"][DEFAULT_MODULE_ID]
-    cfg = algo.config.rl_module_spec.model_config
-    net = build_net(cfg["problem"], **dict(cfg.get("net", {})))
-    net.load_state_dict(
-        {
-            k.removeprefix("net."): torch.as_tensor(v)
-            for k, v in weights.items()
-            if k.startswith("net.")
-        }
-    )
-    return net.eval()
-
-
 def train_pomo_rllib(
     problem: str,
     nodes: int,
@@ -236,8 +219,6 @@ def train_pomo_rllib(
 ) -> tuple[GraphPolicyNet, list[dict[str, Any]]]:
     """Run POMO on RLlib for `iterations` updates; returns (trained net, history)."""
     import ray
-
-    from aerena.graphs.learned.ppo import init_local_ray
 
     started = init_local_ray(num_cpus=2)
     try:

@@ -44,7 +44,15 @@ from aerena.errors import UserError
 from aerena.graphs import ENV_IDS
 from aerena.graphs.learned.base import GraphPolicyNet, build_net, net_class
 
-__all__ = ["ENV_ID", "GraphPolicyModule", "GraphTrainEnv", "init_local_ray", "main", "train_ppo"]
+__all__ = [
+    "ENV_ID",
+    "GraphPolicyModule",
+    "GraphTrainEnv",
+    "init_local_ray",
+    "learner_net",
+    "main",
+    "train_ppo",
+]
 
 #: problem -> its Gymnasium id
 ENV_ID: dict[str, str] = {
@@ -134,6 +142,24 @@ class GraphTrainEnv(gym.Env):
         obs, reward, terminated, truncated, info = self._cur.step(action)
         info.pop("solution", None)
         return obs, reward, terminated, truncated, info
+
+
+def learner_net(algo: Any) -> GraphPolicyNet:
+    """A CPU copy (eval mode) of the net the algorithm's Learner trains: its RLModule's
+    ``model_config`` is ``{"problem", "net"}`` and it holds the net as ``self.net``
+    (:class:`GraphPolicyModule`, and POMO's module)."""
+    weights = algo.learner_group.get_weights()
+    state = weights.get("default_policy", weights)
+    cfg = algo.config.rl_module_spec.model_config
+    net = build_net(cfg["problem"], **dict(cfg.get("net") or {}))
+    net.load_state_dict(
+        {
+            k.removeprefix("net."): torch.as_tensor(np.asarray(v))
+            for k, v in state.items()
+            if k.startswith("net.")
+        }
+    )
+    return net.eval()
 
 
 def init_local_ray(num_cpus: int) -> bool:
@@ -247,8 +273,7 @@ def train_ppo(
                 if log is not None:
                     log(row)
             # ---- 4. copy the learner's weights into a plain net -----------------------------
-            weights = algo.learner_group.get_weights()
-            state = weights.get("default_policy", weights)
+            trained = learner_net(algo)
         finally:
             algo.stop()
     finally:
@@ -256,14 +281,6 @@ def train_ppo(
             import ray
 
             ray.shutdown()
-    trained = build_net(problem, **net_cfg)
-    sd = {
-        k[len("net.") :]: torch.as_tensor(np.asarray(v))
-        for k, v in state.items()
-        if k.startswith("net.")
-    }
-    trained.load_state_dict(sd)
-    trained.eval()
     return trained, history
 
 
