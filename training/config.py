@@ -98,11 +98,23 @@ class ModelSpec(_Strict):
     heads: int = Field(4, ge=1)
     layers: int = Field(2, ge=1)
     hidden: int = Field(128, ge=1)
+    action_prior: dict[Literal["uav", "radar"], list[float]] = Field(
+        default_factory=dict,
+        description="initial action probabilities of a role's policy (default: uniform)",
+    )
 
     @model_validator(mode="after")
     def _divisible(self) -> ModelSpec:
         if self.dim % self.heads:
             raise ValueError(f"dim ({self.dim}) must be a multiple of heads ({self.heads})")
+        sizes = {"uav": 54, "radar": 2}
+        for role, p in self.action_prior.items():
+            if len(p) != sizes[role]:
+                raise ValueError(
+                    f"action_prior.{role}: {len(p)} probabilities for {sizes[role]} actions"
+                )
+            if min(p) <= 0 or abs(sum(p) - 1.0) > 1e-6:
+                raise ValueError(f"action_prior.{role}: probabilities must be > 0 and sum to 1")
         return self
 
 
@@ -182,6 +194,27 @@ class TuneSpec(_Strict):
     clip_param: list[float] = Field(default_factory=lambda: [0.1, 0.2, 0.3])
 
 
+class InitSpec(_Strict):
+    """Where the learning side's weights start (see :mod:`aerena.training.imitation`)."""
+
+    imitate: Literal["scripted", "scripted-wta"] | None = Field(
+        None, description="behaviour-clone this teacher before RL (null: random weights)"
+    )
+    roles: list[Literal["uav", "launcher", "radar"]] | None = Field(
+        None, description="roles to clone (null: every role of the learning side)"
+    )
+    freeze: list[Literal["uav", "launcher", "radar"]] = Field(
+        default_factory=list, description="roles kept at their initial weights (not trained)"
+    )
+    episodes: int = Field(100, ge=1, description="teacher episodes of demonstrations")
+    epochs: int = Field(4, ge=1, description="passes over the demonstrations")
+    lr: float = Field(1e-3, gt=0)
+    minibatch: int = Field(512, ge=1)
+    value_coeff: float = Field(0.5, ge=0, description="weight of the value-head regression")
+    worlds: int = Field(32, ge=1, description="worlds stepped together while collecting")
+    seed: int = Field(1_000_000, description="demonstration episode e uses seed + e")
+
+
 class Experiment(_Strict):
     """One training run."""
 
@@ -205,11 +238,33 @@ class Experiment(_Strict):
     checkpoint: CheckpointSpec = Field(default_factory=CheckpointSpec)
     league: LeagueSpec = Field(default_factory=LeagueSpec)
     tune: TuneSpec = Field(default_factory=TuneSpec)
+    init: InitSpec = Field(default_factory=InitSpec)
 
     @model_validator(mode="after")
     def _opponent(self) -> Experiment:
         if self.opponent == "checkpoint" and not self.opponent_checkpoint:
             raise ValueError("opponent: checkpoint needs opponent_checkpoint (a checkpoint path)")
+        if self.init.imitate is not None:
+            if self.learn == "both":
+                raise ValueError(
+                    "init.imitate needs one learning side (learn: attacker | defender)"
+                )
+            if self.init.imitate == "scripted-wta" and self.learn != "defender":
+                raise ValueError("init.imitate: scripted-wta is a defender teacher")
+            wrong = [r for r in self.init.roles or [] if r not in self.roles]
+            if wrong:
+                raise ValueError(
+                    f"init.roles: {', '.join(wrong)} not a role of the {self.learn} "
+                    f"(roles: {', '.join(self.roles)})"
+                )
+        wrong = [r for r in self.init.freeze if r not in self.roles]
+        if wrong:
+            raise ValueError(
+                f"init.freeze: {', '.join(wrong)} not a role of the {self.learn} "
+                f"(roles: {', '.join(self.roles)})"
+            )
+        if self.init.freeze and set(self.init.freeze) >= set(self.roles):
+            raise ValueError("init.freeze: every role frozen leaves nothing to train")
         return self
 
     def to_yaml(self) -> str:

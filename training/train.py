@@ -14,7 +14,8 @@
    RLlib, the other side played by the scripted or random player inside the env.
 3. **Algorithm**: PPO (or APPO / IMPALA) with one :class:`~aerena.agents.rl_module.
    EntityGNNModule` per role of the learning side (`uav`; `launcher`, `radar`), every agent
-   of a role sharing it.
+   of a role sharing it. With `init.imitate`, the modules are first behaviour-cloned from
+   the scripted player (:mod:`aerena.training.imitation`; ``imitation.json``).
 4. **Loop**: `algo.train()` until a stop criterion (iterations, env steps, wall time,
    target metric); a checkpoint every `checkpoint.every` iterations; Ctrl-C saves one too.
 5. **Save**: the final checkpoint, the curves and the summary.
@@ -207,13 +208,27 @@ def build_algorithm_config(exp: Experiment) -> Any:
         .multi_agent(
             policies=set(specs),
             policy_mapping_fn=policy_mapping_fn,
-            policies_to_train=sorted(specs),
+            policies_to_train=sorted(set(specs) - set(exp.init.freeze)),
         )
         .rl_module(rl_module_spec=MultiRLModuleSpec(rl_module_specs=specs))
         .callbacks(GameMetricsCallback)
         .debugging(seed=exp.seed)
     )
     return config
+
+
+def warm_start(algo: Any, config: Any, exp: Experiment, run_dir: Path, file: Any = None) -> None:
+    """Behaviour-clone `exp.init.imitate` into the algorithm's modules (new runs only)."""
+    import sys
+
+    from aerena.training.imitation import imitate, load_into_algorithm
+
+    out = file if file is not None else sys.stderr
+    multi = config.rl_module_spec.build()
+    modules = {role: multi[role] for role in multi.keys()}
+    imitate(exp, modules, run_dir, log=lambda msg: print(msg, file=out, flush=True))
+    roles = exp.init.roles or exp.roles
+    load_into_algorithm(algo, {r: modules[r].state_dict() for r in roles if r in modules})
 
 
 def iteration_record(result: dict[str, Any], exp: Experiment, time_s: float, dt: float,
@@ -354,6 +369,8 @@ def train(
     algo = config.build_algo()
     if restore_from is not None:
         algo.restore_from_path(str(restore_from.resolve()))
+    elif exp.init.imitate is not None:
+        warm_start(algo, config, exp, run_dir, file)
 
     # ---- 4. loop ----
     title = (
