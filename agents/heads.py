@@ -53,6 +53,16 @@ class MLPHead(nn.Module):
         nn.init.normal_(self.net[-1].weight, std=0.01)  # near-uniform initial policy
         nn.init.zeros_(self.net[-1].bias)
 
+    def set_prior(self, probs: Tensor) -> None:
+        """Start the policy at action probabilities `probs` [n] (the last layer's bias is
+        their log; its weights are near zero, so every state starts there)."""
+        if probs.shape != self.net[-1].bias.shape:
+            raise ValueError(
+                f"prior of {probs.shape[0]} actions for a head of {self.net[-1].bias.shape[0]}"
+            )
+        with torch.no_grad():
+            self.net[-1].bias.copy_(torch.log(probs / probs.sum()))
+
     def forward(self, enc: Encoded) -> Tensor:
         return self.net(enc.embedding)
 

@@ -18,6 +18,8 @@ and greedy actions are always legal. The value head shares the encoder.
 `heads`        4        attention heads
 `layers`       2        message-passing layers
 `hidden`       128      hidden width of the policy and value MLPs
+`action_prior` {}       role -> initial action probabilities (`uav`, `radar`
+                        heads; default uniform): the policy starts there
 =============  =======  =====================================================
 
 APIs: `TorchRLModule` (`_forward` for inference and exploration, `_forward_train` also
@@ -89,6 +91,9 @@ class EntityGNNModule(TorchRLModule, ValueFunctionAPI, TargetNetworkAPI, Inferen
             S, F, K, dim=dim, embed_dim=emb, heads=int(cfg["heads"]), layers=int(cfg["layers"])
         )
         self.pi = make_head(self.role, embed_dim=emb, node_dim=dim, hidden=hidden, n_actions=n)
+        prior = dict(cfg.get("action_prior") or {}).get(self.role)
+        if prior is not None:
+            self.pi.set_prior(torch.as_tensor(prior, dtype=torch.float32))
         self.vf = ValueHead(emb, hidden)
 
     # ------------------------------------------------------------------ forward passes
