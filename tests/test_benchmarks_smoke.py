@@ -129,3 +129,23 @@ def test_rows_option_is_validated(bench: ModuleType) -> None:
         bench.parse_args(["--rows", "a,x"])
     args = bench.parse_args(["--quick", "--rows", "b"])
     assert args.groups == ["b"] and args.seconds == 0.2
+
+
+def test_trained_vs_scripted_reference_rows(tmp_path: Path) -> None:
+    """benchmarks/trained_vs_scripted.py without a checkpoint: the reference rows only."""
+    name = "aerena_bench_trained_vs_scripted"
+    path = SCRIPT.parent / "trained_vs_scripted.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = tmp_path / "tvs.json"
+    argv = ["--scenario", "tiny", "--episodes", "3", "--quiet-until", "20", "--out", str(out)]
+    assert mod.main(argv) == 0
+    rec = json.loads(out.read_text())
+    assert rec["benchmark"] == "trained_vs_scripted" and rec["results"] == []
+    labels = [r["label"] for r in rec["references"]]
+    assert labels == ["random defender", "scripted defender, radar silent until 20 s"]
+    for r in rec["references"]:
+        saved = r["summary"]["asset_value_saved"]
+        assert saved["ci95"][0] <= saved["mean"] <= saved["ci95"][1]
