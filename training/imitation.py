@@ -62,6 +62,7 @@ def collect_demonstrations(
     [M] int64 (the episode each row comes from) and `step` [M] int64 (its world step).
     """
     from aerena.agents.scripted import side_columns
+    from aerena.envs.airdefense.rollout import recycle_worlds
 
     B = world.num_worlds
     s = world.state
@@ -112,20 +113,9 @@ def collect_demonstrations(
         pending[b].clear()
 
     while True:
-        while True:
-            over = np.flatnonzero((slot_ep >= 0) & world.done)
-            if len(over) == 0:
-                break
-            for b in over:
-                finish(int(b))
-                if next_ep < episodes:
-                    world.reset([seed + next_ep], worlds=[int(b)])
-                    teacher.reset(np.array([b], dtype=np.int64))
-                    opponent.reset(np.array([b], dtype=np.int64))
-                    slot_ep[b] = next_ep
-                    next_ep += 1
-                else:
-                    slot_ep[b] = -1
+        next_ep = recycle_worlds(
+            world, [teacher, opponent], slot_ep, next_ep, episodes, seed, finish
+        )
         live = slot_ep >= 0
         if not live.any():
             break

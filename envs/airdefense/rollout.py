@@ -141,29 +141,22 @@ def play_episodes(
     results: list[dict[str, Any] | None] = [None] * episodes
     actions = np.zeros((B, world.sizes["N"]), dtype=np.int64)
 
+    def finish(b: int) -> None:
+        e = int(slot_ep[b])
+        row = _episode_row(world, b, e, returns[b])
+        if recorders:
+            row["replay"] = str(recorders[b].save(episode=e))
+        results[e] = row
+        returns[b] = 0.0
+
+    def start(b: int) -> None:
+        if recorders:
+            recorders[b].start()
+
     while True:
-        # finish the episodes that are over and hand their worlds the next ones
-        while True:
-            over = np.flatnonzero((slot_ep >= 0) & world.done)
-            if len(over) == 0:
-                break
-            for b in over:
-                e = int(slot_ep[b])
-                row = _episode_row(world, int(b), e, returns[b])
-                if recorders:
-                    row["replay"] = str(recorders[b].save(episode=e))
-                results[e] = row
-                returns[b] = 0.0
-                if next_ep < episodes:
-                    world.reset([seed + next_ep], worlds=[int(b)])
-                    for p in players.values():
-                        p.reset(np.array([b], dtype=np.int64))
-                    if recorders:
-                        recorders[b].start()
-                    slot_ep[b] = next_ep
-                    next_ep += 1
-                else:
-                    slot_ep[b] = -1
+        next_ep = recycle_worlds(
+            world, list(players.values()), slot_ep, next_ep, episodes, seed, finish, start
+        )
         live = slot_ep >= 0
         if not live.any():
             break
@@ -174,6 +167,40 @@ def play_episodes(
         for b in np.flatnonzero(live) if recorders else ():
             recorders[b].capture()
     return [r for r in results if r is not None]
+
+
+def recycle_worlds(
+    world: Any,
+    players: list[Any],
+    slot_ep: np.ndarray,
+    next_ep: int,
+    episodes: int,
+    seed: int,
+    finish: Any,
+    start: Any = None,
+) -> int:
+    """Finish the episodes that are over and hand their worlds the next ones.
+
+    `slot_ep` [B]: the episode each world plays (-1: idle), updated in place. For every
+    world whose episode is over: `finish(b)`, then the next episode (seed `seed + e`;
+    the players reset for that world; `start(b)`) while `next_ep < episodes`, else idle.
+    Returns the new `next_ep`."""
+    while True:
+        over = np.flatnonzero((slot_ep >= 0) & world.done)
+        if len(over) == 0:
+            return next_ep
+        for b in over:
+            finish(int(b))
+            if next_ep < episodes:
+                world.reset([seed + next_ep], worlds=[int(b)])
+                for p in players:
+                    p.reset(np.array([b], dtype=np.int64))
+                if start is not None:
+                    start(int(b))
+                slot_ep[b] = next_ep
+                next_ep += 1
+            else:
+                slot_ep[b] = -1
 
 
 def _player(side: str, kind: str, world: Any, seed: int) -> Any:
