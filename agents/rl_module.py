@@ -146,7 +146,10 @@ class LearnedPlayer(Player):
     `modules` maps role (`uav`, `launcher`, `radar`) to a module with `forward_inference`
     (an :class:`EntityGNNModule`, e.g. restored with `RLModule.from_checkpoint`).
     With `sample=True` actions are drawn from the masked policy instead (seeded by
-    `seed`). Agents that are not alive get their no-op.
+    `seed`). Agents that are not alive get their no-op. `action_repeat` (role -> k) makes
+    that role's agents decide every k steps and hold the action in between (the first
+    decision on the step an agent is first seen alive), as they did in training with the
+    same setting (:class:`~aerena.training.side_env.SideEnv`).
     """
 
     def __init__(
@@ -157,10 +160,12 @@ class LearnedPlayer(Player):
         *,
         seed: int | None = None,
         sample: bool = False,
+        action_repeat: Mapping[str, int] | None = None,
     ) -> None:
         super().__init__(world, side, seed=seed)
         self.modules = dict(modules)
         self.sample = bool(sample)
+        self.action_repeat = {r: int(k) for r, k in (action_repeat or {}).items() if int(k) > 1}
         self.generator = torch.Generator()
         self.generator.manual_seed(int(self.rng.integers(0, 2**62)))
         role = world.agent_role[self.columns]
@@ -177,6 +182,13 @@ class LearnedPlayer(Player):
         from aerena.envs.airdefense.spaces import noop_actions
 
         self.noop = noop_actions(world)[self.columns]
+        B = world.num_worlds
+        self._held = np.tile(self.noop, (B, 1)).astype(np.int64)  # [B, n_side] held actions
+        self._left = np.zeros((B, len(self.columns)), dtype=np.int64)  # steps until a decision
+
+    def reset(self, worlds: np.ndarray | None = None) -> None:
+        idx = slice(None) if worlds is None else np.asarray(worlds, dtype=np.int64)
+        self._left[idx] = 0
 
     @torch.no_grad()
     def act(self) -> np.ndarray:
@@ -202,5 +214,14 @@ class LearnedPlayer(Player):
                 act = logits.argmax(dim=-1)
             act = act.numpy().reshape(B, n)
             alive = s.agent_alive[:, cols] & s.act_mask[:, cols, :n_act].any(axis=2)
-            out[:, pos] = np.where(alive, act, self.noop[pos][None, :])
+            act = np.where(alive, act, self.noop[pos][None, :])
+            k = self.action_repeat.get(name, 1)
+            if k > 1:
+                held = self._held[:, pos]
+                held_legal = np.take_along_axis(s.act_mask[:, cols, :n_act], held[..., None], 2)
+                due = (self._left[:, pos] <= 0) | ~alive | ~held_legal[..., 0].astype(bool)
+                act = np.where(due, act, self._held[:, pos])
+                self._held[:, pos] = act
+                self._left[:, pos] = np.where(due & alive, k - 1, self._left[:, pos] - 1)
+            out[:, pos] = act
         return out.astype(np.int64)

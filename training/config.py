@@ -37,7 +37,7 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -231,6 +231,10 @@ class Experiment(_Strict):
         None, description="RLlib checkpoint or run folder whose modules play the opponent"
     )
     seed: int = 0
+    action_repeat: dict[Literal["uav", "radar"], Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict,
+        description="role -> k: the role's agents decide every k steps and hold in between",
+    )
     algorithm: AlgorithmSpec = Field(default_factory=AlgorithmSpec)
     model: ModelSpec = Field(default_factory=ModelSpec)
     resources: ResourcesSpec = Field(default_factory=ResourcesSpec)

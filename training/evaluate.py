@@ -191,6 +191,7 @@ def evaluate(
         if overrides is None:
             overrides = dict(exp.overrides)
     opponent = opponent or (exp.opponent if exp is not None else "scripted")
+    action_repeat = dict(exp.action_repeat) if exp is not None else {}
     other = "defender" if side == "attacker" else "attacker"
     torch.set_num_threads(1)
 
@@ -198,7 +199,9 @@ def evaluate(
     for label in ("learned", "scripted"):
         world = World(scenario, min(max(1, worlds), episodes), **(overrides or {}))
         if label == "learned":
-            me = LearnedPlayer(world, side, modules, seed=seed, sample=sample)
+            me = LearnedPlayer(
+                world, side, modules, seed=seed, sample=sample, action_repeat=action_repeat
+            )
         else:
             me = make_player(side, "scripted", world, seed=seed)
         opp = make_player(other, opponent, world, seed=seed + 1)
@@ -213,6 +216,7 @@ def evaluate(
         "episodes": episodes,
         "seed": seed,
         "policy": "sampled" if sample else "greedy",
+        "action_repeat": action_repeat,
         "learned": results["learned"],
         "scripted": results["scripted"],
     }

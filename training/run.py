@@ -111,7 +111,9 @@ def record_replays(report: dict[str, Any], run_dir: Path, overrides: dict[str, A
     for label in ("learned", "scripted"):
         world = World(report["scenario_source"], 1, **overrides)
         if label == "learned":
-            me: Any = LearnedPlayer(world, side, modules, seed=seed)
+            me: Any = LearnedPlayer(
+                world, side, modules, seed=seed, action_repeat=report.get("action_repeat")
+            )
         else:
             me = make_player(side, "scripted", world, seed=seed)
         opp = make_player(other, report["opponent"], world, seed=seed + 1)

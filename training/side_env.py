@@ -9,6 +9,13 @@ the RLlib env -- `possible_agents`, spaces, observations, rewards -- and played 
 `step` by `agents.scripted.make_player(other side, opponent)` from the World's arrays.
 With `learn: both` every agent is RLlib's and `opponent` is ignored.
 
+Decision intervals: `action_repeat` (role -> k, e.g. `{"radar": 30}`) makes the agents of
+a role decide every k steps: an agent is in RLlib's dicts on the step it first appears,
+then every k steps (and on the step it leaves or the episode ends); in between it holds
+its last action and its rewards are summed into the reward of its next observation (as
+with frame skipping). :class:`~aerena.agents.rl_module.LearnedPlayer` plays a trained
+module with the same `action_repeat`.
+
 Config keys: `scenario` (name or path), `learn` (`attacker` | `defender` | `both`),
 `opponent` (`scripted` | `random` | `checkpoint` | `self_play`), `seed`, `overrides`
 (dotted scenario overrides, a dict). `checkpoint`: the frozen modules of
@@ -115,6 +122,17 @@ class SideEnv(MultiAgentEnv):
         self.metadata = dict(self.base.metadata)
         self.last_episode: dict[str, Any] | None = None
         self._returns = np.zeros(2, dtype=np.float64)
+        from aerena.agents.heads import role_of_agent
+
+        repeat = {str(r): int(k) for r, k in dict(cfg.get("action_repeat") or {}).items()}
+        self._repeat = {
+            a: repeat[role_of_agent(a)]
+            for a in self.possible_agents
+            if repeat.get(role_of_agent(a), 1) > 1
+        }
+        self._held: dict[str, Any] = {}  # agent -> action held between its decisions
+        self._left: dict[str, int] = {}  # agent -> steps until its next decision
+        self._acc: dict[str, float] = {}  # agent -> reward summed since its last observation
 
     @property
     def world(self) -> Any:
@@ -223,12 +241,18 @@ class SideEnv(MultiAgentEnv):
         obs = {a: Sp.agent_obs(arrays, index[a], int(sizes[index[a]])) for a in alive}
         infos = {a: infos.get(a, {"invalid_action": False, "invalid_actions": 0}) for a in alive}
         self.agents = alive
+        self._held.clear()
+        self._left.clear()
+        self._acc.clear()
         return obs, infos
 
     def step(
         self, action_dict: dict[str, Any]
     ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
         actions = self._opponent_actions()
+        for a in self._repeat:  # agents between decisions hold their action
+            if a not in action_dict and a in self._held and a in self.par.agents:
+                actions[a] = self._held[a]
         actions.update(action_dict)
         obs, rew, term, trunc, info = self.base.step(actions)
         self._returns += self.world.state.reward[0]
@@ -238,6 +262,8 @@ class SideEnv(MultiAgentEnv):
             # the opponent plays on alone until the episode ends
             self._advance_alone()
         over = self._over()
+        if self._repeat:
+            self._hold(action_dict, obs, rew, term, trunc, info, over)
         s = self.world.state
         term["__all__"] = bool(s.terminated[0]) if over else False
         trunc["__all__"] = bool(s.truncated[0]) if over else False
@@ -245,6 +271,26 @@ class SideEnv(MultiAgentEnv):
             self._finish()
         self.agents = [a for a in self.par.agents if a in self._learning]
         return obs, rew, term, trunc, info
+
+    def _hold(self, acted: dict, obs: dict, rew: dict, term: dict, trunc: dict, info: dict,
+              over: bool) -> None:  # fmt: skip
+        """Decision intervals: keep in the dicts only the agents due to decide (or leaving);
+        the others' rewards wait for their next observation."""
+        for a, k in self._repeat.items():
+            if a in acted:
+                self._held[a] = acted[a]
+                self._left[a] = k - 1
+            elif a in self._left:
+                self._left[a] -= 1
+            if a not in obs:
+                continue
+            r = self._acc.pop(a, 0.0) + float(rew.get(a, 0.0))
+            if over or term.get(a) or trunc.get(a) or self._left.get(a, 0) <= 0:
+                rew[a] = r
+            else:
+                self._acc[a] = r
+                for d in (obs, rew, term, trunc, info):
+                    d.pop(a, None)
 
     def state(self) -> np.ndarray:
         return self.base.state()

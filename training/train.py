@@ -93,6 +93,7 @@ def env_config(exp: Experiment) -> dict[str, Any]:
         "opponent": exp.opponent,
         "opponent_checkpoint": exp.opponent_checkpoint,
         "seed": exp.seed,
+        "action_repeat": dict(exp.action_repeat),
     }
 
 
