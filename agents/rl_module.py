@@ -22,6 +22,9 @@ and greedy actions are always legal. The value head shares the encoder.
                         heads; default uniform): the policy starts there
 =============  =======  =====================================================
 
+With a `state` entry in the observation space (the side env's `global_state`), the value
+head also reads the world's true state (a centralised critic); the policy never does.
+
 APIs: `TorchRLModule` (`_forward` for inference and exploration, `_forward_train` also
 returning the embeddings), `ValueFunctionAPI` (`compute_values`), `TargetNetworkAPI`
 (APPO's target encoder and head) and `InferenceOnlyAPI` (env runners drop the value head
@@ -95,6 +98,11 @@ class EntityGNNModule(TorchRLModule, ValueFunctionAPI, TargetNetworkAPI, Inferen
         if prior is not None:
             self.pi.set_prior(torch.as_tensor(prior, dtype=torch.float32))
         self.vf = ValueHead(emb, hidden)
+        if "state" in space.spaces:  # centralised critic: the value also reads the state
+            D = int(space["state"].shape[0])
+            self.critic_state = torch.nn.Sequential(
+                torch.nn.Linear(D, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, emb)
+            )
 
     # ------------------------------------------------------------------ forward passes
     def _encode(self, obs: Mapping[str, torch.Tensor], encoder: Any = None) -> Encoded:
@@ -115,8 +123,11 @@ class EntityGNNModule(TorchRLModule, ValueFunctionAPI, TargetNetworkAPI, Inferen
         }
 
     def compute_values(self, batch: dict[str, Any], embeddings: Any = None) -> torch.Tensor:
+        obs = batch[Columns.OBS]
         if embeddings is None:
-            embeddings = self._encode(batch[Columns.OBS]).embedding
+            embeddings = self._encode(obs).embedding
+        if hasattr(self, "critic_state"):
+            embeddings = embeddings + self.critic_state(obs["state"].float())
         return self.vf(embeddings)
 
     # ------------------------------------------------------------------ APPO target nets
@@ -134,7 +145,7 @@ class EntityGNNModule(TorchRLModule, ValueFunctionAPI, TargetNetworkAPI, Inferen
         return {TARGET_NETWORK_ACTION_DIST_INPUTS: logits}
 
     def get_non_inference_attributes(self) -> list[str]:
-        return ["vf", "_target_encoder", "_target_pi"]
+        return ["vf", "critic_state", "_target_encoder", "_target_pi"]
 
 
 # --------------------------------------------------------------------------------------

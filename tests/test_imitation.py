@@ -156,6 +156,7 @@ def test_train_warm_starts_the_algorithm(tmp_path, ray_local):
             "init.epochs": 6,
             "init.lr": 2e-3,
             "model.action_prior": {"radar": [0.1, 0.9]},
+            "critic": "global",
             "algorithm.train_batch_size": 200,
             "algorithm.minibatch_size": 100,
             "algorithm.num_epochs": 1,
@@ -173,7 +174,7 @@ def test_train_warm_starts_the_algorithm(tmp_path, ray_local):
         "defender", ["launcher"], episodes=24, worlds=24, seed=1_000_000, players=(101, 102)
     )["launcher"]
     held = data["episode"] % 10 == 9
-    keys = ("self", "entities", "entity_mask", "action_mask")
+    keys = ("self", "entities", "entity_mask", "action_mask", "state")
     obs = {k: torch.from_numpy(data[k][held]) for k in keys}
     with torch.no_grad():
         logits, _ = _forward(modules["launcher"], obs)

@@ -235,6 +235,11 @@ class Experiment(_Strict):
         default_factory=dict,
         description="role -> k: the role's agents decide every k steps and hold in between",
     )
+    critic: Literal["local", "global"] = Field(
+        "local",
+        description="local: the value head reads the agent's view; global: also the world's "
+        "true state (centralised critic, training only)",
+    )
     algorithm: AlgorithmSpec = Field(default_factory=AlgorithmSpec)
     model: ModelSpec = Field(default_factory=ModelSpec)
     resources: ResourcesSpec = Field(default_factory=ResourcesSpec)

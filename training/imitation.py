@@ -58,7 +58,8 @@ def collect_demonstrations(
 
     `teacher` and `opponent` are players of `world` (the teacher plays `side`). Returns,
     per role, `self` [M, S], `entities` [M, K, F], `entity_mask` [M, K] int8,
-    `action_mask` [M, n] int8, `action` [M] int64, `return` [M] float32, `episode`
+    `action_mask` [M, n] int8, `state` [M, D] (the world's global state, for a
+    centralised critic), `action` [M] int64, `return` [M] float32, `episode`
     [M] int64 (the episode each row comes from) and `step` [M] int64 (its world step).
     """
     from aerena.agents.scripted import side_columns
@@ -75,7 +76,7 @@ def collect_demonstrations(
         if len(c):
             groups.append((role, c, int(world.action_sizes[c[0]])))
     rows: dict[str, dict[str, list[np.ndarray]]] = {
-        role: {k: [] for k in (*OBS_KEYS, "action", "return", "episode", "step")}
+        role: {k: [] for k in (*OBS_KEYS, "state", "action", "return", "episode", "step")}
         for role, _, _ in groups
     }
     N = world.sizes["N"]
@@ -122,6 +123,7 @@ def collect_demonstrations(
         actions[:, cols] = teacher.act()
         actions[:, other_cols] = opponent.act()
         live_idx = np.flatnonzero(live)
+        gs = world.global_state()
         for role, c, n_act in groups:
             am = s.act_mask[:, c, :n_act]  # [B, n, A]
             decide = s.agent_alive[:, c] & (am.sum(axis=2) >= 2) & live[:, None]
@@ -133,6 +135,7 @@ def collect_demonstrations(
             d["entities"].append(s.obs_ent[bw, c[aw]].astype(np.float32))
             d["entity_mask"].append(s.obs_mask[bw, c[aw]].astype(np.int8))
             d["action_mask"].append(am[bw, aw].astype(np.int8))
+            d["state"].append(gs[bw])
             d["action"].append(actions[bw, c[aw]].copy())
             d["episode"].append(slot_ep[bw].copy())
             d["step"].append(np.array([len(rewards[b]) for b in bw], dtype=np.int64))
@@ -229,7 +232,7 @@ class _Rows:
     def __init__(self, d: dict[str, np.ndarray]) -> None:
         import torch
 
-        self.obs = {k: torch.from_numpy(np.ascontiguousarray(d[k])) for k in OBS_KEYS}
+        self.obs = {k: torch.from_numpy(np.ascontiguousarray(d[k])) for k in (*OBS_KEYS, "state")}
         self.act = torch.from_numpy(d["action"])
         self.ret = torch.from_numpy(d["return"])
 
@@ -259,10 +262,13 @@ def _score(module: Any, rows: _Rows, idx: np.ndarray) -> tuple[float, float, flo
 
 def _forward(module: Any, obs: dict[str, Any]) -> tuple[Any, Any]:
     """Masked logits and value of an `EntityGNNModule` on a batch of observations."""
+    from ray.rllib.core.columns import Columns
+
     from aerena.agents.heads import mask_logits
 
     enc = module._encode(obs)
-    return mask_logits(module.pi(enc), obs["action_mask"]), module.vf(enc.embedding)
+    value = module.compute_values({Columns.OBS: obs}, embeddings=enc.embedding)
+    return mask_logits(module.pi(enc), obs["action_mask"]), value
 
 
 def imitate(exp: Any, modules: dict[str, Any], run_dir: Path | None, log: Any = None) -> dict:

@@ -16,6 +16,12 @@ its last action and its rewards are summed into the reward of its next observati
 with frame skipping). :class:`~aerena.agents.rl_module.LearnedPlayer` plays a trained
 module with the same `action_repeat`.
 
+Centralised critic: with `global_state: true` every observation also holds `state`, the
+World's true global state (`World.global_state`: every entity's position and status, what
+the attacker knows, stocks, the clock). Only the value head reads it
+(:class:`~aerena.agents.rl_module.EntityGNNModule`); the policy acts on the agent's own
+view, so trained policies run without it.
+
 Config keys: `scenario` (name or path), `learn` (`attacker` | `defender` | `both`),
 `opponent` (`scripted` | `random` | `checkpoint` | `self_play`), `seed`, `overrides`
 (dotted scenario overrides, a dict). `checkpoint`: the frozen modules of
@@ -116,6 +122,13 @@ class SideEnv(MultiAgentEnv):
         self._learning = set(self.possible_agents)
         self.agents: list[str] = []
         self.observation_spaces = {a: self.base.observation_spaces[a] for a in self.possible_agents}
+        self.global_state = bool(cfg.get("global_state", False))
+        if self.global_state:  # a centralised critic's input, next to each agent's own view
+            box = gym.spaces.Box(-np.inf, np.inf, (world.state_dim,), np.float32)
+            self.observation_spaces = {
+                a: gym.spaces.Dict({**sp.spaces, "state": box})
+                for a, sp in self.observation_spaces.items()
+            }
         self.action_spaces = {a: self.base.action_spaces[a] for a in self.possible_agents}
         self.observation_space = gym.spaces.Dict(self.observation_spaces)
         self.action_space = gym.spaces.Dict(self.action_spaces)
@@ -241,6 +254,7 @@ class SideEnv(MultiAgentEnv):
         obs = {a: Sp.agent_obs(arrays, index[a], int(sizes[index[a]])) for a in alive}
         infos = {a: infos.get(a, {"invalid_action": False, "invalid_actions": 0}) for a in alive}
         self.agents = alive
+        self._add_state(obs)
         self._held.clear()
         self._left.clear()
         self._acc.clear()
@@ -270,7 +284,16 @@ class SideEnv(MultiAgentEnv):
         if over:
             self._finish()
         self.agents = [a for a in self.par.agents if a in self._learning]
+        self._add_state(obs)
         return obs, rew, term, trunc, info
+
+    def _add_state(self, obs: dict[str, Any]) -> None:
+        """`global_state`: every observation also holds the world's true state (for the
+        critic only: the policy never reads it)."""
+        if self.global_state and obs:
+            gs = self.world.global_state()[0]
+            for a in obs:
+                obs[a] = {**obs[a], "state": gs}
 
     def _hold(self, acted: dict, obs: dict, rew: dict, term: dict, trunc: dict, info: dict,
               over: bool) -> None:  # fmt: skip

@@ -94,6 +94,7 @@ def env_config(exp: Experiment) -> dict[str, Any]:
         "opponent_checkpoint": exp.opponent_checkpoint,
         "seed": exp.seed,
         "action_repeat": dict(exp.action_repeat),
+        "global_state": exp.critic == "global",
     }
 
 
