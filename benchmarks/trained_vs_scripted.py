@@ -133,8 +133,16 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.defender or args.attacker or args.references):
         ap.error("give --defender and/or --attacker (or keep the reference rows)")
 
-    from aerena.training.evaluate import evaluate
+    from aerena.errors import UserError
+    from aerena.training.evaluate import evaluate, resolve_checkpoint
 
+    try:  # bad paths fail here, before any episode is played
+        for ck in (args.defender, args.attacker):
+            if ck:
+                resolve_checkpoint(ck)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     t0 = time.time()
     results: list[dict[str, Any]] = []
     scenario = args.scenario

@@ -149,3 +149,5 @@ def test_trained_vs_scripted_reference_rows(tmp_path: Path) -> None:
     for r in rec["references"]:
         saved = r["summary"]["asset_value_saved"]
         assert saved["ci95"][0] <= saved["mean"] <= saved["ci95"][1]
+    # a path that is no run folder or checkpoint: a one-line error, exit status 2
+    assert mod.main(["--defender", str(tmp_path), "--out", str(out)]) == 2
