@@ -64,7 +64,7 @@ MODEL_DEFAULTS: dict[str, Any] = {
     "layers": 2,
     "hidden": 128,
 }
-ROLE_CODES = {"uav": Lo.AGENT_UAV, "launcher": Lo.AGENT_LAUNCHER, "radar": Lo.AGENT_RADAR}
+ROLE_CODES = Lo.AGENT_ROLE_CODES
 
 
 def infer_role(n_actions: int) -> str:

@@ -42,6 +42,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from aerena.envs.airdefense import layout as Lo
 from aerena.errors import UserError
 from aerena.scenarios.loader import (
     Mark,
@@ -107,7 +108,7 @@ class ModelSpec(_Strict):
     def _divisible(self) -> ModelSpec:
         if self.dim % self.heads:
             raise ValueError(f"dim ({self.dim}) must be a multiple of heads ({self.heads})")
-        sizes = {"uav": 54, "radar": 2}
+        sizes = {"uav": Lo.UAV_ACTIONS, "radar": Lo.RADAR_ACTIONS}
         for role, p in self.action_prior.items():
             if len(p) != sizes[role]:
                 raise ValueError(

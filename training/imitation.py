@@ -40,7 +40,6 @@ import numpy as np
 
 from aerena.envs.airdefense import layout as Lo
 
-ROLE_CODES = {"uav": Lo.AGENT_UAV, "launcher": Lo.AGENT_LAUNCHER, "radar": Lo.AGENT_RADAR}
 OBS_KEYS = ("self", "entities", "entity_mask", "action_mask")
 
 
@@ -72,7 +71,7 @@ def collect_demonstrations(
     other_cols = side_columns(world, "defender" if side == "attacker" else "attacker")
     groups = []  # (role, columns of the world, action count)
     for role in roles:
-        c = cols[world.agent_role[cols] == ROLE_CODES[role]]
+        c = cols[world.agent_role[cols] == Lo.AGENT_ROLE_CODES[role]]
         if len(c):
             groups.append((role, c, int(world.action_sizes[c[0]])))
     rows: dict[str, dict[str, list[np.ndarray]]] = {

@@ -119,6 +119,7 @@ EVENT_WIDTH = 6
 
 # --- agent roles -----------------------------------------------------------------------
 AGENT_UAV, AGENT_LAUNCHER, AGENT_RADAR = 0, 1, 2
+AGENT_ROLE_CODES = {"uav": AGENT_UAV, "launcher": AGENT_LAUNCHER, "radar": AGENT_RADAR}
 
 # --- UAV action: Discrete(54) = jam(2) x turn(3) x climb(3) x speed(3) ------------------
 # a = jam * 27 + (turn + 1) * 9 + (climb + 1) * 3 + speed ; speed 0 slow, 1 cruise, 2 fast.
