@@ -16,12 +16,16 @@ from aerena.training.imitation import collect_demonstrations, fit_modules
 GAMMA = 0.9
 
 
-def _demos(side, roles, episodes=4, worlds=2, gamma=GAMMA, seed=100, players=(1, 2)):
+def _demos(
+    side, roles, episodes=4, worlds=2, gamma=GAMMA, seed=100, players=(1, 2), with_state=False
+):
     world = World("tiny", num_worlds=worlds)
     other = "defender" if side == "attacker" else "attacker"
     teacher = make_player(side, "scripted", world, seed=players[0])
     opponent = make_player(other, "scripted", world, seed=players[1])
-    return collect_demonstrations(world, side, roles, teacher, opponent, episodes, seed, gamma)
+    return collect_demonstrations(
+        world, side, roles, teacher, opponent, episodes, seed, gamma, with_state=with_state
+    )
 
 
 @pytest.mark.parametrize("side,roles", [("defender", ["launcher", "radar"]), ("attacker", ["uav"])])
@@ -47,6 +51,7 @@ def test_rows_are_legal_decisions_in_the_modules_spaces(side, roles):
         assert (d["action_mask"].sum(axis=1) >= 2).all()
         assert d["action_mask"][np.arange(M), d["action"]].all()
         assert set(np.unique(d["episode"])) <= set(range(4))
+        assert "state" not in d  # only collected for a centralised critic
 
 
 def test_returns_are_the_agents_discounted_reward_streams():
@@ -171,7 +176,13 @@ def test_train_warm_starts_the_algorithm(tmp_path, ray_local):
     # the same demonstrations: seeds of `imitate` (episodes from init.seed, players seeded
     # from the experiment seed 0)
     data = _demos(
-        "defender", ["launcher"], episodes=24, worlds=24, seed=1_000_000, players=(101, 102)
+        "defender",
+        ["launcher"],
+        episodes=24,
+        worlds=24,
+        seed=1_000_000,
+        players=(101, 102),
+        with_state=True,
     )["launcher"]
     held = data["episode"] % 10 == 9
     keys = ("self", "entities", "entity_mask", "action_mask", "state")

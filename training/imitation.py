@@ -52,13 +52,14 @@ def collect_demonstrations(
     episodes: int,
     seed: int,
     gamma: float,
+    with_state: bool = False,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Decision rows of `roles` of `side` over `episodes` episodes (episode e: seed + e).
 
     `teacher` and `opponent` are players of `world` (the teacher plays `side`). Returns,
     per role, `self` [M, S], `entities` [M, K, F], `entity_mask` [M, K] int8,
-    `action_mask` [M, n] int8, `state` [M, D] (the world's global state, for a
-    centralised critic), `action` [M] int64, `return` [M] float32, `episode`
+    `action_mask` [M, n] int8, with `with_state` `state` [M, D] (the world's global
+    state, for a centralised critic), `action` [M] int64, `return` [M] float32, `episode`
     [M] int64 (the episode each row comes from) and `step` [M] int64 (its world step).
     """
     from aerena.agents.scripted import side_columns
@@ -74,8 +75,9 @@ def collect_demonstrations(
         c = cols[world.agent_role[cols] == Lo.AGENT_ROLE_CODES[role]]
         if len(c):
             groups.append((role, c, int(world.action_sizes[c[0]])))
+    obs_keys = (*OBS_KEYS, "state") if with_state else OBS_KEYS
     rows: dict[str, dict[str, list[np.ndarray]]] = {
-        role: {k: [] for k in (*OBS_KEYS, "state", "action", "return", "episode", "step")}
+        role: {k: [] for k in (*obs_keys, "action", "return", "episode", "step")}
         for role, _, _ in groups
     }
     N = world.sizes["N"]
@@ -122,7 +124,7 @@ def collect_demonstrations(
         actions[:, cols] = teacher.act()
         actions[:, other_cols] = opponent.act()
         live_idx = np.flatnonzero(live)
-        gs = world.global_state()
+        gs = world.global_state() if with_state else None
         for role, c, n_act in groups:
             am = s.act_mask[:, c, :n_act]  # [B, n, A]
             decide = s.agent_alive[:, c] & (am.sum(axis=2) >= 2) & live[:, None]
@@ -134,7 +136,8 @@ def collect_demonstrations(
             d["entities"].append(s.obs_ent[bw, c[aw]].astype(np.float32))
             d["entity_mask"].append(s.obs_mask[bw, c[aw]].astype(np.int8))
             d["action_mask"].append(am[bw, aw].astype(np.int8))
-            d["state"].append(gs[bw])
+            if gs is not None:
+                d["state"].append(gs[bw])
             d["action"].append(actions[bw, c[aw]].copy())
             d["episode"].append(slot_ep[bw].copy())
             d["step"].append(np.array([len(rewards[b]) for b in bw], dtype=np.int64))
@@ -231,7 +234,8 @@ class _Rows:
     def __init__(self, d: dict[str, np.ndarray]) -> None:
         import torch
 
-        self.obs = {k: torch.from_numpy(np.ascontiguousarray(d[k])) for k in (*OBS_KEYS, "state")}
+        keys = [k for k in (*OBS_KEYS, "state") if k in d]
+        self.obs = {k: torch.from_numpy(np.ascontiguousarray(d[k])) for k in keys}
         self.act = torch.from_numpy(d["action"])
         self.ret = torch.from_numpy(d["return"])
 
@@ -288,8 +292,9 @@ def imitate(exp: Any, modules: dict[str, Any], run_dir: Path | None, log: Any = 
     teacher = make_player(side, init.imitate, world, seed=exp.seed + 101)
     opponent = make_player(other, opp_kind, world, seed=exp.seed + 102)
     data = collect_demonstrations(
-        world, side, roles, teacher, opponent, init.episodes, init.seed, exp.algorithm.gamma
-    )
+        world, side, roles, teacher, opponent, init.episodes, init.seed, exp.algorithm.gamma,
+        with_state=exp.critic == "global",
+    )  # fmt: skip
     t_collect = time.perf_counter() - t0
     if log is not None:
         sizes = ", ".join(f"{r} {len(d['action'])}" for r, d in data.items())

@@ -228,9 +228,8 @@ def warm_start(algo: Any, config: Any, exp: Experiment, run_dir: Path, file: Any
     out = file if file is not None else sys.stderr
     multi = config.rl_module_spec.build()
     modules = {role: multi[role] for role in multi.keys()}
-    imitate(exp, modules, run_dir, log=lambda msg: print(msg, file=out, flush=True))
-    roles = exp.init.roles or exp.roles
-    load_into_algorithm(algo, {r: modules[r].state_dict() for r in roles if r in modules})
+    report = imitate(exp, modules, run_dir, log=lambda msg: print(msg, file=out, flush=True))
+    load_into_algorithm(algo, {r: modules[r].state_dict() for r in report["roles"]})
 
 
 def iteration_record(result: dict[str, Any], exp: Experiment, time_s: float, dt: float,
