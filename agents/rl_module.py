@@ -231,7 +231,7 @@ class LearnedPlayer(Player):
                 held = self._held[:, pos]
                 held_legal = np.take_along_axis(s.act_mask[:, cols, :n_act], held[..., None], 2)
                 due = (self._left[:, pos] <= 0) | ~alive | ~held_legal[..., 0].astype(bool)
-                act = np.where(due, act, self._held[:, pos])
+                act = np.where(due, act, held)
                 self._held[:, pos] = act
                 self._left[:, pos] = np.where(due & alive, k - 1, self._left[:, pos] - 1)
             out[:, pos] = act
