@@ -466,6 +466,15 @@ def resolve_roles(policy: str, modules: dict[str, Any]) -> list[str]:
             f"--policy {policy}: the checkpoint has no module {', '.join(missing)} "
             f"(modules: {', '.join(sorted(modules))})"
         )
+    from aerena.envs.airdefense import layout as Lo
+
+    radar = modules.get("radar")
+    if "radar" in roles and radar is not None and int(radar.action_space.n) != Lo.RADAR_ACTIONS:
+        raise UserError(
+            f"--policy {policy}: the radar module picks one of {radar.action_space.n} emission "
+            "delays (an `emission_plan` run), which aerena.deploy does not play; export "
+            "--policy launcher, or play the checkpoint with `aerena evaluate`"
+        )
     return roles
 
 

@@ -160,7 +160,13 @@ class LearnedPlayer(Player):
     `seed`). Agents that are not alive get their no-op. `action_repeat` (role -> k) makes
     that role's agents decide every k steps and hold the action in between (the first
     decision on the step an agent is first seen alive), as they did in training with the
-    same setting (:class:`~aerena.training.side_env.SideEnv`).
+    same setting (:class:`~aerena.training.side_env.SideEnv`). With `emission_latch=True`
+    a radar that chose to emit keeps emitting until the player is reset for that world
+    (its "silent" action is masked, as in `SideEnv` with `emission_latch`). With
+    `emission_plan=(step_s, choices)` the radar module picks a delay index once, on the
+    radar's first live step after a reset, from an all-legal mask of `choices` delays; the
+    radar stays silent for `index * step_s` seconds and then emits (as in `SideEnv` with
+    `emission_plan`).
     """
 
     def __init__(
@@ -172,8 +178,13 @@ class LearnedPlayer(Player):
         seed: int | None = None,
         sample: bool = False,
         action_repeat: Mapping[str, int] | None = None,
+        emission_latch: bool = False,
+        emission_plan: tuple[float, int] | None = None,
     ) -> None:
         super().__init__(world, side, seed=seed)
+        self.emission_latch = bool(emission_latch)
+        self.plan = None if emission_plan is None else (float(emission_plan[0]),
+                                                        int(emission_plan[1]))  # fmt: skip
         self.modules = dict(modules)
         self.sample = bool(sample)
         self.action_repeat = {r: int(k) for r, k in (action_repeat or {}).items() if int(k) > 1}
@@ -189,6 +200,14 @@ class LearnedPlayer(Player):
                 raise ValueError(f"no module for role {name!r} (have {', '.join(self.modules)})")
             cols = self.columns[pos]
             n_act = int(world.action_sizes[cols[0]])
+            space = getattr(self.modules[name], "action_space", None)
+            n_mod = int(space.n) if space is not None else n_act
+            want = self.plan[1] if self.plan is not None and name == "radar" else n_act
+            if n_mod != want:
+                hint = " (an emission_plan radar: give emission_plan)" if name == "radar" else ""
+                raise ValueError(
+                    f"the {name} module has {n_mod} actions, this player needs {want}{hint}"
+                )
             self.groups.append((name, pos, cols, n_act))
         from aerena.envs.airdefense.spaces import noop_actions
 
@@ -196,10 +215,14 @@ class LearnedPlayer(Player):
         B = world.num_worlds
         self._held = np.tile(self.noop, (B, 1)).astype(np.int64)  # [B, n_side] held actions
         self._left = np.zeros((B, len(self.columns)), dtype=np.int64)  # steps until a decision
+        self._latched = np.zeros((B, len(self.columns)), dtype=bool)  # radars that chose to emit
+        self._switch_on = np.full((B, len(self.columns)), np.nan)  # emission plan: active from
 
     def reset(self, worlds: np.ndarray | None = None) -> None:
         idx = slice(None) if worlds is None else np.asarray(worlds, dtype=np.int64)
         self._left[idx] = 0
+        self._latched[idx] = False
+        self._switch_on[idx] = np.nan
 
     @torch.no_grad()
     def act(self) -> np.ndarray:
@@ -208,22 +231,16 @@ class LearnedPlayer(Player):
         out = np.tile(self.noop, (B, 1))
         for name, pos, cols, n_act in self.groups:
             n = len(cols)
-            obs = {
-                "self": torch.from_numpy(s.obs_self[:, cols].reshape(B * n, -1)),
-                "entities": torch.from_numpy(
-                    s.obs_ent[:, cols].reshape(B * n, *s.obs_ent.shape[2:])
-                ),
-                "entity_mask": torch.from_numpy(s.obs_mask[:, cols].reshape(B * n, -1)),
-                "action_mask": torch.from_numpy(s.act_mask[:, cols, :n_act].reshape(B * n, -1)),
-            }
-            logits = self.modules[name].forward_inference({Columns.OBS: obs})
-            logits = logits[Columns.ACTION_DIST_INPUTS]
-            if self.sample:
-                probs = torch.softmax(logits, dim=-1)
-                act = torch.multinomial(probs, 1, generator=self.generator).squeeze(-1)
-            else:
-                act = logits.argmax(dim=-1)
-            act = act.numpy().reshape(B, n)
+            if self.plan is not None and name == "radar":
+                out[:, pos] = self._planned_radars(pos, cols, n_act)
+                continue
+            act_mask = s.act_mask[:, cols, :n_act]
+            latch = self.emission_latch and name == "radar"
+            if latch:  # a latched radar may only emit (action 0)
+                on = self._latched[:, pos] & act_mask[:, :, 0]
+                act_mask = act_mask.copy()
+                act_mask[:, :, 1:] &= ~on[..., None]
+            act = self._choose(self._logits(name, cols, act_mask)).reshape(B, n)
             alive = s.agent_alive[:, cols] & s.act_mask[:, cols, :n_act].any(axis=2)
             act = np.where(alive, act, self.noop[pos][None, :])
             k = self.action_repeat.get(name, 1)
@@ -234,5 +251,40 @@ class LearnedPlayer(Player):
                 act = np.where(due, act, held)
                 self._held[:, pos] = act
                 self._left[:, pos] = np.where(due & alive, k - 1, self._left[:, pos] - 1)
+            if latch:
+                self._latched[:, pos] |= alive & (act == 0)
             out[:, pos] = act
         return out.astype(np.int64)
+
+    def _logits(self, name: str, cols: np.ndarray, act_mask: np.ndarray) -> torch.Tensor:
+        s = self.world.state
+        B, n = s.obs_self.shape[0], len(cols)
+        obs = {
+            "self": torch.from_numpy(s.obs_self[:, cols].reshape(B * n, -1)),
+            "entities": torch.from_numpy(s.obs_ent[:, cols].reshape(B * n, *s.obs_ent.shape[2:])),
+            "entity_mask": torch.from_numpy(s.obs_mask[:, cols].reshape(B * n, -1)),
+            "action_mask": torch.from_numpy(act_mask.reshape(B * n, -1)),
+        }
+        return self.modules[name].forward_inference({Columns.OBS: obs})[Columns.ACTION_DIST_INPUTS]
+
+    def _choose(self, logits: torch.Tensor) -> np.ndarray:
+        if self.sample:
+            probs = torch.softmax(logits, dim=-1)
+            return torch.multinomial(probs, 1, generator=self.generator).squeeze(-1).numpy()
+        return logits.argmax(dim=-1).numpy()
+
+    def _planned_radars(self, pos: np.ndarray, cols: np.ndarray, n_act: int) -> np.ndarray:
+        """Emission plan: a delay picked on a radar's first live step, then silent (1)
+        until the switch-on time and emit (0) after it."""
+        s = self.world.state
+        B, n = s.obs_self.shape[0], len(cols)
+        step_s, choices = self.plan  # type: ignore[misc]
+        t = np.asarray(s.t, dtype=np.float64).reshape(B, 1)
+        alive = s.agent_alive[:, cols] & s.act_mask[:, cols, :n_act].any(axis=2)
+        due = alive & np.isnan(self._switch_on[:, pos])
+        if due.any():
+            mask = np.ones((B, n, choices), dtype=bool)
+            delay = self._choose(self._logits("radar", cols, mask)).reshape(B, n)
+            self._switch_on[:, pos] = np.where(due, t + delay * step_s, self._switch_on[:, pos])
+        on = t >= self._switch_on[:, pos]
+        return np.where(alive, np.where(on, 0, 1), self.noop[pos][None, :])

@@ -110,7 +110,7 @@ class ModelSpec(_Strict):
             raise ValueError(f"dim ({self.dim}) must be a multiple of heads ({self.heads})")
         sizes = {"uav": Lo.UAV_ACTIONS, "radar": Lo.RADAR_ACTIONS}
         for role, p in self.action_prior.items():
-            if len(p) != sizes[role]:
+            if len(p) != sizes[role] and role != "radar":
                 raise ValueError(
                     f"action_prior.{role}: {len(p)} probabilities for {sizes[role]} actions"
                 )
@@ -216,6 +216,13 @@ class InitSpec(_Strict):
     seed: int = Field(1_000_000, description="demonstration episode e uses seed + e")
 
 
+class EmissionPlanSpec(_Strict):
+    """The learning radars decide once per episode how long they hold silence."""
+
+    step_s: float = Field(30.0, gt=0, description="seconds per delay unit")
+    choices: int = Field(31, ge=2, le=1000, description="delays 0, step_s, ..., (choices-1)*step_s")
+
+
 class Experiment(_Strict):
     """One training run."""
 
@@ -235,6 +242,16 @@ class Experiment(_Strict):
     action_repeat: dict[Literal["uav", "radar"], Annotated[int, Field(ge=1)]] = Field(
         default_factory=dict,
         description="role -> k: the role's agents decide every k steps and hold in between",
+    )
+    emission_latch: bool = Field(
+        False,
+        description="a learning radar that chooses to emit keeps emitting: its policy "
+        "chooses when to go active (training and evaluation play it the same way)",
+    )
+    emission_plan: EmissionPlanSpec | None = Field(
+        None,
+        description="a learning radar picks, on its first step, how long it stays silent "
+        "before it goes active for good (one decision per episode)",
     )
     critic: Literal["local", "global"] = Field(
         "local",
@@ -275,11 +292,39 @@ class Experiment(_Strict):
             )
         if self.init.freeze and set(self.init.freeze) >= set(self.roles):
             raise ValueError("init.freeze: every role frozen leaves nothing to train")
+        for key in ("emission_latch", "emission_plan"):
+            if getattr(self, key) and "radar" not in self.roles:
+                raise ValueError(f"{key}: needs a learning radar (learn: defender | both)")
+        if self.emission_plan is not None:
+            if self.emission_latch:
+                raise ValueError("emission_plan already keeps a radar on: drop emission_latch")
+            if "radar" in self.action_repeat:
+                raise ValueError("emission_plan: a radar decides once, so no action_repeat.radar")
+            if self.init.imitate is not None and "radar" in (self.init.roles or self.roles):
+                raise ValueError(
+                    "emission_plan: the scripted radar has no delay to imitate "
+                    "(set init.roles without radar)"
+                )
+        prior = self.model.action_prior.get("radar")
+        n = Lo.RADAR_ACTIONS if self.emission_plan is None else self.emission_plan.choices
+        if prior is not None and len(prior) != n:
+            what = "emission_plan choices" if self.emission_plan is not None else "actions"
+            raise ValueError(f"action_prior.radar: {len(prior)} probabilities for {n} {what}")
         return self
 
     def to_yaml(self) -> str:
         data = self.model_dump(mode="json")
         return yaml.safe_dump(data, sort_keys=False, width=100)
+
+    def play_options(self) -> dict[str, Any]:
+        """How this experiment's modules are played (`LearnedPlayer` keyword arguments):
+        decision intervals, emission latch and plan, as in training."""
+        plan = self.emission_plan
+        return {
+            "action_repeat": dict(self.action_repeat),
+            "emission_latch": self.emission_latch,
+            "emission_plan": None if plan is None else (plan.step_s, plan.choices),
+        }
 
     @property
     def roles(self) -> list[str]:

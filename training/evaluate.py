@@ -64,6 +64,17 @@ def resolve_checkpoint(path: str | Path) -> tuple[Path, Path | None]:
     raise UserError(f"{p}: neither an RLlib checkpoint folder nor a run folder")
 
 
+def checkpoint_play_options(path: str | Path) -> dict[str, Any]:
+    """`LearnedPlayer` options of the run a checkpoint (or run folder) belongs to: its
+    experiment's `play_options()`; none for a checkpoint outside a run folder."""
+    _, run_dir = resolve_checkpoint(path)
+    if run_dir is None:
+        return {}
+    from aerena.training.config import load_experiment
+
+    return load_experiment(run_dir / "config.yaml").config.play_options()
+
+
 def load_modules(checkpoint: str | Path) -> dict[str, Any]:
     """role -> RLModule restored from an algorithm checkpoint (learner's modules)."""
     from ray.rllib.core.rl_module.rl_module import RLModule
@@ -191,7 +202,7 @@ def evaluate(
         if overrides is None:
             overrides = dict(exp.overrides)
     opponent = opponent or (exp.opponent if exp is not None else "scripted")
-    action_repeat = dict(exp.action_repeat) if exp is not None else {}
+    play = exp.play_options() if exp is not None else {}
     other = "defender" if side == "attacker" else "attacker"
     torch.set_num_threads(1)
 
@@ -199,9 +210,7 @@ def evaluate(
     for label in ("learned", "scripted"):
         world = World(scenario, min(max(1, worlds), episodes), **(overrides or {}))
         if label == "learned":
-            me = LearnedPlayer(
-                world, side, modules, seed=seed, sample=sample, action_repeat=action_repeat
-            )
+            me = LearnedPlayer(world, side, modules, seed=seed, sample=sample, **play)
         else:
             me = make_player(side, "scripted", world, seed=seed)
         opp = make_player(other, opponent, world, seed=seed + 1)
@@ -216,7 +225,7 @@ def evaluate(
         "episodes": episodes,
         "seed": seed,
         "policy": "sampled" if sample else "greedy",
-        "action_repeat": action_repeat,
+        "play": play,
         "learned": results["learned"],
         "scripted": results["scripted"],
     }

@@ -319,8 +319,10 @@ def play_matches(
     episodes: int,
     rng: np.random.Generator,
     seed: int,
+    play: dict[str, Any] | None = None,
 ) -> list[tuple[str, float]]:
-    """`episodes` games of the main of `side` against PFSP-drawn snapshots; recorded."""
+    """`episodes` games of the main of `side` against PFSP-drawn snapshots; recorded.
+    `play`: the experiment's `play_options()`, for the main and its snapshots alike."""
     from aerena.agents.rl_module import LearnedPlayer
     from aerena.agents.scripted import make_player
     from aerena.envs.airdefense.rollout import play_episodes
@@ -336,11 +338,13 @@ def play_matches(
         n = int((draws == j).sum())
         opp = opps[int(j)]
         world = World(scenario, n, **overrides)
-        me = LearnedPlayer(world, side, modules, seed=seed)
+        me = LearnedPlayer(world, side, modules, seed=seed, **(play or {}))
         if opp.path is None:
             them: Any = make_player(other, "scripted", world, seed=seed + 1)
         else:
-            them = LearnedPlayer(world, other, load_snapshot_modules(opp.path), seed=seed + 1)
+            them = LearnedPlayer(
+                world, other, load_snapshot_modules(opp.path), seed=seed + 1, **(play or {})
+            )
         rows = play_episodes(world, {side: me, other: them}, n, seed + 1000 * int(j))
         for r in rows:
             s = _score(r["winner"], side)
@@ -416,7 +420,8 @@ def train_league(
                     write_record(run_dir / "progress.jsonl", rec)
                 modules = {r: algo.get_module(r) for r in e.roles}
                 games = play_matches(league, side, modules, exp.scenario, dict(exp.overrides),
-                                     spec.eval_episodes, rng, exp.seed + 7919 * rnd)  # fmt: skip
+                                     spec.eval_episodes, rng, exp.seed + 7919 * rnd,
+                                     exp.play_options())  # fmt: skip
                 wr = league.recent_win_rate(side)
                 msg = (f"round {rnd} {side}: {steps[side]:,} env steps, {len(games)} games, "
                        f"recent win rate {wr:.2f}")  # fmt: skip

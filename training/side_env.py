@@ -16,6 +16,22 @@ its last action and its rewards are summed into the reward of its next observati
 with frame skipping). :class:`~aerena.agents.rl_module.LearnedPlayer` plays a trained
 module with the same `action_repeat`.
 
+Emission latch: with `emission_latch: true` a learning radar that chooses to emit (action
+0) keeps emitting for the rest of the episode: from then on its `action_mask` allows only
+"emit". Its policy no longer chooses emit-or-silent at every decision but *when to go
+active* -- an optimal-stopping problem, where the value of holding silence shows up in a
+single decision instead of needing many consecutive silent choices that per-decision
+exploration never makes. The world's rules are unchanged (the mask only narrows the
+learning radar's choice); `LearnedPlayer` plays a module with the same latch.
+
+Emission plan: with `emission_plan: {"step_s": d, "choices": n}` a learning radar decides
+once, on its first observation, how long it holds silence before it goes active: its
+RLlib action space is `Discrete(n)` (every delay legal while it lives), action `a` keeps
+it silent for `a * d` seconds of world time, and from then on it emits to the end of the
+episode. The radar is in RLlib's dicts on that first step and again only when it is lost
+or the episode ends, with every step's reward summed (as with decision intervals): a
+contextual bandit over delays, read from the radar's first view.
+
 Centralised critic: with `global_state: true` every observation also holds `state`, the
 World's true global state (`World.global_state`: every entity's position and status, what
 the attacker knows, stocks, the clock). Only the value head reads it
@@ -26,7 +42,9 @@ Config keys: `scenario` (name or path), `learn` (`attacker` | `defender` | `both
 `opponent` (`scripted` | `random` | `checkpoint` | `self_play`), `seed`, `overrides`
 (dotted scenario overrides, a dict). `checkpoint`: the frozen modules of
 `opponent_checkpoint` (an RLlib checkpoint or run folder, or a league snapshot folder)
-play the other side through :class:`~aerena.agents.rl_module.LearnedPlayer` (greedy).
+play the other side through :class:`~aerena.agents.rl_module.LearnedPlayer` (greedy), as
+their run trained them (its decision intervals, emission latch or plan, read from the run
+folder's experiment; league snapshots use this env's own settings).
 `self_play`: at every reset the opponent is drawn from the league file `league_file`
 (written by :mod:`aerena.training.league`: per side, snapshot folders and their PFSP
 probabilities; re-read when it changes; the scripted player until there is one);
@@ -46,6 +64,7 @@ plus the team returns of both sides over every step (`return_attacker`,
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -146,18 +165,50 @@ class SideEnv(MultiAgentEnv):
         self._held: dict[str, Any] = {}  # agent -> action held between its decisions
         self._left: dict[str, int] = {}  # agent -> steps until its next decision
         self._acc: dict[str, float] = {}  # agent -> reward summed since its last observation
+        self.emission_latch = bool(cfg.get("emission_latch", False))
+        self._radars = {a for a in self.possible_agents if role_of_agent(a) == "radar"}
+        self._latched: set[str] = set()  # radars that chose to emit (emission latch)
+        plan = cfg.get("emission_plan")
+        self.plan: tuple[float, int] | None = None
+        if plan:
+            self.plan = (float(plan["step_s"]), int(plan["choices"]))
+            if self.plan[0] <= 0 or self.plan[1] < 2:
+                raise ValueError(f"emission_plan: step_s > 0 and choices >= 2, got {plan}")
+            n = self.plan[1]
+            for a in self._radars:  # one decision per episode: held to the end
+                self._repeat[a] = 2**62
+                sp = self.observation_spaces[a].spaces
+                self.observation_spaces[a] = gym.spaces.Dict(
+                    {**sp, "action_mask": gym.spaces.Box(0, 1, (n,), np.int8)}
+                )
+                self.action_spaces[a] = gym.spaces.Discrete(n)
+            self.observation_space = gym.spaces.Dict(self.observation_spaces)
+            self.action_space = gym.spaces.Dict(self.action_spaces)
+        self._switch_on: dict[str, float] = {}  # plan radar -> world time it goes active
+        self._play = {  # how LearnedPlayer plays this experiment's snapshots (self-play)
+            "action_repeat": repeat,
+            "emission_latch": self.emission_latch,
+            "emission_plan": self.plan,
+        }
 
     @property
     def world(self) -> Any:
         return self.par.world
 
     # ------------------------------------------------------------------ opponents
-    def _learned_player(self, path: str) -> Any:
+    def _learned_player(self, path: str, play: dict[str, Any] | None = None) -> Any:
+        """A frozen opponent: the modules at `path`, played as their run trained them
+        (`play`: LearnedPlayer options; default: read from the checkpoint's run folder)."""
         from aerena.agents.rl_module import LearnedPlayer
+        from aerena.training.evaluate import checkpoint_play_options
         from aerena.training.league import load_snapshot_modules
 
         modules = load_snapshot_modules(path)
-        return LearnedPlayer(self.world, self._other, modules, seed=self._opp_seed)
+        if play is None:
+            p = Path(path)
+            is_run = (p / "rllib_checkpoint.json").is_file() or (p / "config.yaml").is_file()
+            play = checkpoint_play_options(p) if is_run else {}
+        return LearnedPlayer(self.world, self._other, modules, seed=self._opp_seed, **play)
 
     def _draw_league_opponent(self) -> None:
         """Self-play: re-read the league file if it changed, draw this episode's opponent."""
@@ -189,7 +240,8 @@ class SideEnv(MultiAgentEnv):
                     self._other, "scripted", self.world, seed=self._opp_seed
                 )
             else:
-                self._players[sid] = self._learned_player(path)
+                # league snapshots come from this experiment: its own play options
+                self._players[sid] = self._learned_player(path, self._play)
         self.player = self._players[sid]
         self.opponent_id = sid
 
@@ -258,6 +310,9 @@ class SideEnv(MultiAgentEnv):
         self._held.clear()
         self._left.clear()
         self._acc.clear()
+        self._latched.clear()
+        self._switch_on.clear()
+        self._plan_obs(obs)
         return obs, infos
 
     def step(
@@ -268,6 +323,10 @@ class SideEnv(MultiAgentEnv):
             if a not in action_dict and a in self._held and a in self.par.agents:
                 actions[a] = self._held[a]
         actions.update(action_dict)
+        if self.emission_latch:
+            self._latched.update(a for a in self._radars if int(actions.get(a, 1)) == 0)
+        if self.plan is not None:
+            self._apply_plan(action_dict, actions)
         obs, rew, term, trunc, info = self.base.step(actions)
         self._returns += self.world.state.reward[0]
         obs, rew, term, trunc, info = (self._mine(x) for x in (obs, rew, term, trunc, info))
@@ -284,8 +343,41 @@ class SideEnv(MultiAgentEnv):
         if over:
             self._finish()
         self.agents = [a for a in self.par.agents if a in self._learning]
+        self._latch(obs)
+        self._plan_obs(obs)
         self._add_state(obs)
         return obs, rew, term, trunc, info
+
+    def _apply_plan(self, acted: dict[str, Any], actions: dict[str, Any]) -> None:
+        """Emission plan: a radar's delay choice becomes silent (1) until its switch-on
+        time, then emit (0)."""
+        t = float(self.world.state.t[0])
+        step_s, n = self.plan  # type: ignore[misc]
+        for a in self._radars:
+            if a in acted:
+                d = int(acted[a])
+                if not 0 <= d < n:
+                    raise ValueError(f"{a}: emission delay {d} outside 0..{n - 1}")
+                self._switch_on[a] = t + d * step_s
+            if a in actions:
+                actions[a] = 0 if t >= self._switch_on.get(a, 0.0) else 1
+
+    def _plan_obs(self, obs: dict[str, Any]) -> None:
+        """Emission plan: a radar's action mask covers its delays (all legal while it lives)."""
+        if self.plan is None:
+            return
+        for a in self._radars:
+            if a in obs:
+                live = bool(np.asarray(obs[a]["action_mask"]).any())
+                obs[a] = {**obs[a], "action_mask": np.full(self.plan[1], live, np.int8)}
+
+    def _latch(self, obs: dict[str, Any]) -> None:
+        """Emission latch: a radar that chose to emit may only emit from then on."""
+        for a in self._latched:
+            if a in obs and obs[a]["action_mask"][0]:
+                mask = obs[a]["action_mask"].copy()
+                mask[1:] = 0
+                obs[a] = {**obs[a], "action_mask": mask}
 
     def _add_state(self, obs: dict[str, Any]) -> None:
         """`global_state`: every observation also holds the world's true state (for the
