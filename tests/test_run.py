@@ -13,13 +13,23 @@ pytest.importorskip("torch")
 pytest.importorskip("ray.rllib")
 
 
-def test_run_experiment_is_a_defender_wall_time_run() -> None:
-    from aerena.training.run import run_experiment
+def test_run_experiment_is_the_defender_recipe_on_wall_time() -> None:
+    from aerena.scenarios.loader import load_scenario
+    from aerena.training.config import load_experiment
+    from aerena.training.run import RECIPE, run_experiment
 
+    recipe = load_experiment(RECIPE).config
     exp = run_experiment("strike_small", 0.5, 3).config
     assert exp.learn == "defender" and exp.opponent == "scripted" and exp.seed == 3
     assert exp.stop.time_s == 30.0 and exp.stop.iterations is None
-    assert exp.resources.num_cpus == 2
+    assert exp.init == recipe.init and exp.algorithm == recipe.algorithm
+    assert exp.emission_plan == recipe.emission_plan  # 16 delays of 60 s on strike_small
+    # on another scenario the delays span its episode
+    exp = run_experiment("tiny", 1, 0).config
+    ep = load_scenario("tiny").episode
+    assert exp.emission_plan.step_s * (exp.emission_plan.choices - 1) == pytest.approx(
+        ep.max_steps * ep.dt
+    )
 
 
 def test_run_rejects_bad_budget() -> None:

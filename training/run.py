@@ -4,9 +4,12 @@
     aerena run tiny --minutes 2 --episodes 16 --seed 1 --out runs
 
 1. **Train** the defender (launcher + radar modules) against the scripted attacker with
-   PPO, stopping on wall time (`--minutes`, default 10): :func:`aerena.training.train.train`
-   in a run folder ``OUT/run-<scenario>-<timestamp>/`` (config, progress, checkpoints,
-   ``curves.png``).
+   the recipe of `training/experiments/strike_small_defender.yaml` -- launchers
+   behaviour-cloned from the scripted defender and frozen, the radar's emission plan (how
+   long it keeps silent before going active) learned by PPO -- stopping on wall time
+   (`--minutes`, default 10): :func:`aerena.training.train.train` in a run folder
+   ``OUT/run-<scenario>-<timestamp>/`` (config, imitation figures, progress,
+   checkpoints, ``curves.png``).
 2. **Evaluate** the trained defender and the scripted defender on the same episode seeds
    against the scripted attacker (:func:`aerena.training.evaluate.evaluate`, greedy
    policy): ``evaluation.json`` in the run folder, and the result table printed.
@@ -14,9 +17,9 @@
    ``replays/learned/`` and ``replays/scripted/`` in the run folder (view them with
    `aerena replay`).
 
-Budget: small batches (1000 env steps per iteration, 8 envs batched in the driver
-process, no env-runner actors) so that the wall-time stop is met within one iteration's
-time on a 2-core machine.
+Budget: about 1 minute of behaviour cloning on `strike_small`, then PPO iterations of
+8000 env steps (2 env runners x 4 envs, ~15-20 s each on 2 cores), so the wall-time stop
+is met within one iteration's time.
 """
 
 from __future__ import annotations
@@ -46,26 +49,32 @@ class RunResult:
     train_summary: dict[str, Any]
 
 
+RECIPE = Path(__file__).resolve().parent / "experiments" / "strike_small_defender.yaml"
+
+
 def run_experiment(scenario: str, minutes: float, seed: int) -> Any:
-    """The experiment of `aerena run`: defender vs scripted attacker, wall-time stop."""
-    from aerena.training.config import experiment_for_scenario
+    """The experiment of `aerena run`: the defender recipe of
+    `training/experiments/strike_small_defender.yaml` (cloned, frozen launchers; the
+    radar's emission plan learned by PPO) on `scenario` against the scripted attacker,
+    stopped on wall time. The plan's delays span the scenario's episode."""
+    from aerena.scenarios.loader import load_scenario
+    from aerena.training.config import load_experiment
 
     if not minutes > 0:
         raise UserError(f"--minutes must be positive, got {minutes:g}")
     name = "run-" + (Path(scenario).stem or "scenario")
-    return experiment_for_scenario(
-        scenario,
+    ep = load_scenario(scenario).episode
+    choices = 16
+    return load_experiment(
+        RECIPE,
         {
             "name": name,
-            "learn": "defender",
-            "opponent": "scripted",
+            "scenario": scenario,
             "seed": seed,
-            "algorithm.train_batch_size": 1000,
-            "algorithm.minibatch_size": 250,
-            "algorithm.num_epochs": 4,
-            "resources.num_env_runners": 0,
-            "resources.num_envs_per_env_runner": 8,
-            "resources.num_cpus": 2,
+            "emission_plan": {
+                "step_s": float(ep.max_steps) * float(ep.dt) / (choices - 1),
+                "choices": choices,
+            },
             "stop.iterations": None,
             "stop.time_s": float(minutes) * 60.0,
             "checkpoint.every": 5,
@@ -111,9 +120,7 @@ def record_replays(report: dict[str, Any], run_dir: Path, overrides: dict[str, A
     for label in ("learned", "scripted"):
         world = World(report["scenario_source"], 1, **overrides)
         if label == "learned":
-            me: Any = LearnedPlayer(
-                world, side, modules, seed=seed, action_repeat=report.get("action_repeat")
-            )
+            me: Any = LearnedPlayer(world, side, modules, seed=seed, **report.get("play", {}))
         else:
             me = make_player(side, "scripted", world, seed=seed)
         opp = make_player(other, report["opponent"], world, seed=seed + 1)
