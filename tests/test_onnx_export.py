@@ -161,6 +161,22 @@ def test_unknown_policy_is_a_user_error(modules: dict, tmp_path: Path) -> None:
         export_policy(modules, "nope", tmp_path / "m.onnx", scenario=SCENARIO)
 
 
+def test_emission_plan_radar_is_refused(modules: dict, tmp_path: Path) -> None:
+    """A radar trained with `emission_plan` picks a delay, not emit/silent: aerena.deploy
+    cannot play it, so export says so (and still exports the launcher alone)."""
+    import gymnasium as gym
+
+    from aerena.agents.onnx_export import resolve_roles
+
+    class PlanRadar:
+        action_space = gym.spaces.Discrete(16)
+
+    plan = {**modules, "radar": PlanRadar()}
+    with pytest.raises(UserError, match="16 emission delays.*--policy launcher"):
+        resolve_roles("defender", plan)
+    assert resolve_roles("launcher", plan) == ["launcher"]
+
+
 def _main_with_export(argv: list[str]) -> int:
     """`aerena` with the export subcommands registered (as aerena/cli.py will)."""
     from aerena import cli
