@@ -236,21 +236,18 @@ def test_radar_prior_without_a_plan_has_two_actions():
 def test_plan_run_is_played_as_trained_everywhere(tmp_path, ray_local):
     """A PPO run with an emission plan: evaluate, a checkpoint opponent and a bare
     LearnedPlayer all see the 3-delay radar module and play (or refuse) it correctly."""
+    from quick_runs import QUICK_RUN
+
     from aerena.agents.rl_module import LearnedPlayer
     from aerena.envs.airdefense.world import World
     from aerena.training.evaluate import evaluate, load_modules
     from aerena.training.train import latest_checkpoint, train
 
     overrides = {
+        **QUICK_RUN,
         "name": "plan",
         "emission_plan": {"step_s": 5, "choices": 3},
         "algorithm.train_batch_size": 128,
-        "algorithm.minibatch_size": 64,
-        "algorithm.num_epochs": 1,
-        "model.dim": 16,
-        "model.embed_dim": 16,
-        "model.heads": 2,
-        "model.hidden": 32,
         "stop.iterations": 1,
         "checkpoint.every": 1,
     }

@@ -242,18 +242,15 @@ def test_side_env_plays_the_opponent(learn: str, opponent: str) -> None:
 # --------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_ppo_two_iterations_checkpoint_resume_evaluate(tmp_path: Path, ray_local: None) -> None:
+    from quick_runs import QUICK_RUN
+
     from aerena.training.evaluate import evaluate
     from aerena.training.train import latest_checkpoint, train
 
     overrides = {
+        **QUICK_RUN,
         "name": "smoke",
         "algorithm.train_batch_size": 128,
-        "algorithm.minibatch_size": 64,
-        "algorithm.num_epochs": 1,
-        "model.dim": 16,
-        "model.embed_dim": 16,
-        "model.heads": 2,
-        "model.hidden": 32,
         "stop.iterations": 2,
         "checkpoint.every": 1,
         "checkpoint.keep": 1,

@@ -10,18 +10,14 @@ import json
 from pathlib import Path
 
 import pytest
+from quick_runs import QUICK_RUN
 
 from aerena.training.config import experiment_for_scenario
 
 SMALL = {
+    **QUICK_RUN,
     "algorithm.train_batch_size": 64,
-    "algorithm.minibatch_size": 64,
-    "algorithm.num_epochs": 1,
-    "model.dim": 16,
-    "model.embed_dim": 16,
-    "model.heads": 2,
     "model.layers": 1,
-    "model.hidden": 32,
     "stop.iterations": 2,
     "checkpoint.every": 1,
     "checkpoint.keep": 1,
