@@ -55,7 +55,7 @@ class Checker:
         B = w.num_worlds
         self.ret = np.zeros((B, 2))
         self.steps = np.zeros(B, np.int64)
-        self.counts = {"launch": 0, "fire": 0, "kill": 0, "hit": 0, "lost": 0}
+        self.counts = {"launch": 0, "fire": 0, "kill": 0, "hit": 0, "lost": 0, "in_flight_seen": 0}
         self.check_state(np.ones(B, dtype=bool))
 
     # ---------------------------------------------------------------- whole-state checks
@@ -111,14 +111,23 @@ class Checker:
         np.testing.assert_array_equal(alive[:, :U], uav == Lo.ACTIVE)
         gnd_alive = s.gnd_hp > 0
         np.testing.assert_array_equal(alive[:, U:], gnd_alive[:, np.r_[st.launcher_g, st.radar_g]])
-        # references point at live things of the right table
+        # references point at live things of the right table; a defender's track shows
+        # whether one of its interceptors is flying at it, and nothing else does
         for b in range(w.num_worlds):
+            flying = s.int_target[b, s.int_status[b] == Lo.INT_FLYING]
             for n in range(w.sizes["N"]):
                 m = s.obs_mask[b, n]
                 refs, kinds = s.obs_ref[b, n, m], s.obs_ref_kind[b, n, m]
                 air = refs[kinds == Lo.REF_AIR]
                 assert (s.air_status[b, air] == Lo.ACTIVE).all()
                 assert (s.gnd_hp[b, refs[kinds == Lo.REF_GROUND]] > 0).all()
+                seen = s.obs_ent[b, n, m, Lo.EF_INTERCEPTED]
+                if n < U:  # UAVs: not an attacker's knowledge
+                    assert not seen.any(), "a UAV sees interceptors in flight"
+                else:
+                    want = np.where(kinds == Lo.REF_AIR, np.isin(refs, flying), False)
+                    np.testing.assert_array_equal(seen, want.astype(np.float32))
+                    self.counts["in_flight_seen"] += int(want.sum())
         # termination flags
         assert not (s.terminated & s.truncated).any()
         assets = st.gnd_kind == Lo.ASSET
@@ -214,7 +223,7 @@ def test_random_play_invariants(name: str, seed: int) -> None:
     ck = play(name, seed)
     assert ck.w.done.all(), "episodes must end within max_steps"
     c = ck.counts
-    assert c["launch"] > 0 and c["fire"] > 0, c
+    assert c["launch"] > 0 and c["fire"] > 0 and c["in_flight_seen"] > 0, c
 
 
 def test_random_play_exercises_the_whole_step() -> None:

@@ -978,6 +978,15 @@ def air_velocities(air_speed, air_heading, b, vel):
 
 
 @njit
+def interceptors_in_flight(int_status, int_target, b, busy):
+    """busy[a] = 1.0 if one of world b's interceptors is flying at air entity a, in place."""
+    busy[:] = 0.0
+    for i in range(int_status.shape[1]):
+        if int_status[b, i] == Lo.INT_FLYING:
+            busy[int_target[b, i]] = 1.0
+
+
+@njit
 def write_air_entity(
     air_pos,
     vel,
@@ -1268,6 +1277,8 @@ def observe_launchers(st, s, active):
         cand = np.empty(max(A, G) + 1, np.int64)
         vel = np.empty((A, 2))
         air_velocities(s.air_speed, s.air_heading, b, vel)
+        busy = np.empty(A)
+        interceptors_in_flight(s.int_status, s.int_target, b, busy)
         radars = np.empty(max(R, 1), np.int64)
 
         # ---- launcher agents ----
@@ -1361,6 +1372,7 @@ def observe_launchers(st, s, active):
                     ok,
                     tot0,
                 )
+                s.obs_ent[b, n, q, Lo.EF_INTERCEPTED] = busy[a]
                 s.obs_mask[b, n, q] = True
                 s.obs_ref[b, n, q] = a
                 s.obs_ref_kind[b, n, q] = Lo.REF_AIR
@@ -1398,6 +1410,8 @@ def observe_radars(st, s, active):
         cand = np.empty(max(A, G) + 1, np.int64)
         vel = np.empty((A, 2))
         air_velocities(s.air_speed, s.air_heading, b, vel)
+        busy = np.empty(A)
+        interceptors_in_flight(s.int_status, s.int_target, b, busy)
 
         # ---- radar agents ----
         for r in range(R):
@@ -1458,6 +1472,7 @@ def observe_radars(st, s, active):
                     False,
                     tot0,
                 )
+                s.obs_ent[b, n, q, Lo.EF_INTERCEPTED] = busy[a]
                 s.obs_mask[b, n, q] = True
                 s.obs_ref[b, n, q] = a
                 s.obs_ref_kind[b, n, q] = Lo.REF_AIR

@@ -176,11 +176,13 @@ ENTITY_FEATURES = (
     "emitting",
     "engageable by me now",
     "value / total asset value",
+    "one of our interceptors is flying at it (defender tracks)",
 )
 F_DIM = len(ENTITY_FEATURES)
 EF_TYPE = 7  # first type column; air roles 1..5 map to EF_TYPE + 1 + role
 EF_TYPE_GROUND = EF_TYPE + 6  # ground kinds map to EF_TYPE_GROUND + kind
 EF_HP, EF_AGE, EF_JAM, EF_EMIT, EF_ENGAGEABLE, EF_VALUE = 18, 19, 20, 21, 22, 23
+EF_INTERCEPTED = 24
 
 # entity references written beside each observation: kind of the referenced table
 REF_NONE, REF_AIR, REF_GROUND = 0, 1, 2

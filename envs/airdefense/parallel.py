@@ -1,4 +1,4 @@
-"""`aerena_airdefense_v0`: the air-defence world as a PettingZoo `ParallelEnv`.
+"""`aerena_airdefense_v1`: the air-defence world as a PettingZoo `ParallelEnv`.
 
     env = aerena.parallel_env("strike_small", seed=0)
     obs, infos = env.reset()
@@ -52,7 +52,7 @@ Observation (per agent)
     15. jammer on | 0 | 0
 
   (features 6-15 are role-specific: uav | launcher | radar.)
-* `entities`: `Box(K, 24)` float32 -- up to K observed entities, nearest first, zero
+* `entities`: `Box(K, 25)` float32 -- up to K observed entities, nearest first, zero
   padded. A UAV sees known live ground objects and friendly aircraft; a launcher sees the
   tracks of the radars linked to it; a radar sees its own tracks. Relative coordinates are
   from the observer. Features:
@@ -80,6 +80,8 @@ Observation (per agent)
     21. emitting
     22. engageable by me now
     23. value / total asset value
+    24. one of our interceptors is flying at it (defender tracks) -- launchers and radars
+        know their own interceptors in flight, so a launcher can shoot-look-shoot
 * `entity_mask`: `Box(0, 1, (K,), int8)` -- 1 for filled entity slots.
 * `action_mask`: `Box(0, 1, (n,), int8)` -- 1 for the actions allowed now (n = the agent's
   action count). Masked actions may be sent: they are carried out as the agent's no-op
@@ -144,7 +146,9 @@ frame looks exactly like the same step of its replay.
 
 Version
 -------
-v0 (`aerena_airdefense_v0`). The version changes when behaviour changes.
+v1 (`aerena_airdefense_v1`). The version changes when behaviour changes. v1 added entity
+feature 24 (one of our interceptors is flying at it) to the defender's tracks; v0 had 24
+entity features and trained modules of v0 do not load on v1 observations.
 """
 
 from __future__ import annotations
@@ -163,7 +167,7 @@ from aerena.envs.airdefense import spaces as Sp
 from aerena.envs.airdefense.state import WorldState
 from aerena.envs.airdefense.world import World
 
-ENV_NAME = "aerena_airdefense_v0"
+ENV_NAME = "aerena_airdefense_v1"
 RENDER_MODES = ("ansi", "rgb_array", "human")
 PICTURE_MODES = ("rgb_array", "human")
 
