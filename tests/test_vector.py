@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import aerena
+from aerena.envs.airdefense import layout as Lo
 from aerena.envs.airdefense.vector import OBS_KEYS, AirDefenseVectorEnv, episode_seed
 
 
@@ -29,7 +30,7 @@ def test_shapes_and_spaces() -> None:
     obs, info = venv.reset()
     assert set(obs) == set(OBS_KEYS)
     assert obs["self"].shape == (B, N, 16) and obs["self"].dtype == np.float32
-    assert obs["entities"].shape == (B, N, K, 24) and obs["entities"].dtype == np.float32
+    assert obs["entities"].shape == (B, N, K, Lo.F_DIM) and obs["entities"].dtype == np.float32
     assert obs["entity_mask"].shape == (B, N, K) and obs["entity_mask"].dtype == np.int8
     assert obs["action_mask"].shape == (B, N, A) and obs["action_mask"].dtype == np.int8
     assert obs["agent_alive"].shape == (B, N) and obs["agent_alive"].dtype == np.int8
