@@ -768,7 +768,11 @@ def _message(err: dict, path: tuple, owner: Any, loc: _Loc) -> tuple[Mark, str]:
         fields = list(owner.model_fields) if _is_model(owner) else []
         return loc.find(path), f"{where}: unknown field{_did_you_mean(str(path[-1]), fields, True)}"
     if kind in ("value_error", "assertion_error"):
-        return loc.find(path), f"{where}: {ctx.get('error', err['msg'])}"
+        text = str(ctx.get("error", err["msg"]))
+        named = re.match(r"([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*): ", text)
+        if not path and named:  # a whole-file check naming a key: point at that key
+            return loc.find(tuple(named.group(1).split("."))), text
+        return loc.find(path), f"{where}: {text}"
     if kind in ("too_short", "too_long"):
         bound = ctx.get("min_length", ctx.get("max_length"))
         word = "at least" if kind == "too_short" else "at most"

@@ -70,6 +70,22 @@ def test_bad_values_are_located(tmp_path: Path) -> None:
     assert "set at least one of iterations, env_steps, time_s" in msg
 
 
+def test_whole_file_checks_point_at_the_key_they_name(tmp_path: Path) -> None:
+    p = _write(
+        tmp_path,
+        """        scenario: tiny
+        learn: attacker
+        seed: 3
+        init:
+          imitate: scripted
+          freeze: [radar]
+        """,
+    )
+    with pytest.raises(ExperimentError) as info:
+        load_experiment(p)
+    assert f"{p}:6:3: init.freeze: radar not a role of the attacker" in str(info.value)
+
+
 def test_set_overrides_and_their_errors() -> None:
     loaded = experiment_for_scenario(
         "tiny",
