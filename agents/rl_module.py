@@ -234,19 +234,20 @@ class LearnedPlayer(Player):
             if self.plan is not None and name == "radar":
                 out[:, pos] = self._planned_radars(pos, cols, n_act)
                 continue
-            act_mask = s.act_mask[:, cols, :n_act]
+            legal = s.act_mask[:, cols, :n_act]  # [B, n, A] (a copy: fancy index)
+            act_mask = legal
             latch = self.emission_latch and name == "radar"
             if latch:  # a latched radar may only emit (action 0)
-                on = self._latched[:, pos] & act_mask[:, :, 0]
-                act_mask = act_mask.copy()
+                on = self._latched[:, pos] & legal[:, :, 0]
+                act_mask = legal.copy()
                 act_mask[:, :, 1:] &= ~on[..., None]
             act = self._choose(self._logits(name, cols, act_mask)).reshape(B, n)
-            alive = s.agent_alive[:, cols] & s.act_mask[:, cols, :n_act].any(axis=2)
+            alive = s.agent_alive[:, cols] & legal.any(axis=2)
             act = np.where(alive, act, self.noop[pos][None, :])
             k = self.action_repeat.get(name, 1)
             if k > 1:
                 held = self._held[:, pos]
-                held_legal = np.take_along_axis(s.act_mask[:, cols, :n_act], held[..., None], 2)
+                held_legal = np.take_along_axis(legal, held[..., None], 2)
                 due = (self._left[:, pos] <= 0) | ~alive | ~held_legal[..., 0].astype(bool)
                 act = np.where(due, act, held)
                 self._held[:, pos] = act

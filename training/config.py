@@ -108,11 +108,11 @@ class ModelSpec(_Strict):
     def _divisible(self) -> ModelSpec:
         if self.dim % self.heads:
             raise ValueError(f"dim ({self.dim}) must be a multiple of heads ({self.heads})")
-        sizes = {"uav": Lo.UAV_ACTIONS, "radar": Lo.RADAR_ACTIONS}
         for role, p in self.action_prior.items():
-            if len(p) != sizes[role] and role != "radar":
+            # the radar's action count depends on emission_plan: Experiment checks it
+            if role == "uav" and len(p) != Lo.UAV_ACTIONS:
                 raise ValueError(
-                    f"action_prior.{role}: {len(p)} probabilities for {sizes[role]} actions"
+                    f"action_prior.uav: {len(p)} probabilities for {Lo.UAV_ACTIONS} actions"
                 )
             if min(p) <= 0 or abs(sum(p) - 1.0) > 1e-6:
                 raise ValueError(f"action_prior.{role}: probabilities must be > 0 and sum to 1")

@@ -64,17 +64,14 @@ def run_experiment(scenario: str, minutes: float, seed: int) -> Any:
         raise UserError(f"--minutes must be positive, got {minutes:g}")
     name = "run-" + (Path(scenario).stem or "scenario")
     ep = load_scenario(scenario).episode
-    choices = 16
+    choices = load_experiment(RECIPE).config.emission_plan.choices  # type: ignore[union-attr]
     return load_experiment(
         RECIPE,
         {
             "name": name,
             "scenario": scenario,
             "seed": seed,
-            "emission_plan": {
-                "step_s": float(ep.max_steps) * float(ep.dt) / (choices - 1),
-                "choices": choices,
-            },
+            "emission_plan.step_s": float(ep.max_steps) * float(ep.dt) / (choices - 1),
             "stop.iterations": None,
             "stop.time_s": float(minutes) * 60.0,
             "checkpoint.every": 5,
