@@ -127,7 +127,7 @@ def _plan_episode(delay: int, step_s: float = 7.0, n: int = 6, seed: int = 3, pl
     observation (`plan=False`: no plan, the radar plays the same schedule step by step).
     Returns (radar observations as (step, mask, reward)), the emission flag after every
     step the radar lives, and the env."""
-    cfg = {"emission_plan": {"step_s": step_s, "choices": n}} if plan else {}
+    cfg = {"emission_plan": (step_s, n)} if plan else {}
     env = SideEnv({"scenario": "tiny", "learn": "defender", "seed": seed, **cfg})
     obs, _ = env.reset(seed=seed)
     rng = np.random.default_rng(0)
@@ -180,7 +180,7 @@ def test_learned_player_plays_the_plan():
     n, step_s = 5, 4.0
     modules = _radar_modules()
     env = SideEnv({"scenario": "tiny", "learn": "defender", "seed": 0,
-                   "emission_plan": {"step_s": step_s, "choices": n}})  # fmt: skip
+                   "emission_plan": (step_s, n)})  # fmt: skip
     from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
     from aerena.agents.rl_module import EntityGNNModule

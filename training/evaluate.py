@@ -64,9 +64,19 @@ def resolve_checkpoint(path: str | Path) -> tuple[Path, Path | None]:
     raise UserError(f"{p}: neither an RLlib checkpoint folder nor a run folder")
 
 
+def is_checkpoint_or_run(path: str | Path) -> bool:
+    """Whether `path` is an RLlib checkpoint folder or a run folder (not, e.g., a league
+    snapshot folder of bare modules)."""
+    p = Path(path)
+    return (p / "rllib_checkpoint.json").is_file() or (p / "config.yaml").is_file()
+
+
 def checkpoint_play_options(path: str | Path) -> dict[str, Any]:
     """`LearnedPlayer` options of the run a checkpoint (or run folder) belongs to: its
-    experiment's `play_options()`; none for a checkpoint outside a run folder."""
+    experiment's `play_options()`; none for a checkpoint outside a run folder or a league
+    snapshot folder."""
+    if not is_checkpoint_or_run(path):
+        return {}
     _, run_dir = resolve_checkpoint(path)
     if run_dir is None:
         return {}

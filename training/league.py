@@ -283,8 +283,10 @@ def load_snapshot_modules(path: str | Path) -> dict[str, Any]:
     """role -> RLModule of a league snapshot folder, an RLlib checkpoint or a run folder."""
     from ray.rllib.core.rl_module.rl_module import RLModule
 
+    from aerena.training.evaluate import is_checkpoint_or_run
+
     p = Path(path)
-    if (p / "rllib_checkpoint.json").is_file() or (p / "config.yaml").is_file():
+    if is_checkpoint_or_run(p):
         from aerena.training.evaluate import load_modules, resolve_checkpoint
 
         return load_modules(resolve_checkpoint(p)[0])

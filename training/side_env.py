@@ -24,7 +24,7 @@ single decision instead of needing many consecutive silent choices that per-deci
 exploration never makes. The world's rules are unchanged (the mask only narrows the
 learning radar's choice); `LearnedPlayer` plays a module with the same latch.
 
-Emission plan: with `emission_plan: {"step_s": d, "choices": n}` a learning radar decides
+Emission plan: with `emission_plan: (d, n)` (step_s, choices) a learning radar decides
 once, on its first observation, how long it holds silence before it goes active: its
 RLlib action space is `Discrete(n)` (every delay legal while it lives), action `a` keeps
 it silent for `a * d` seconds of world time, and from then on it emits to the end of the
@@ -64,7 +64,6 @@ plus the team returns of both sides over every step (`return_attacker`,
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -170,8 +169,8 @@ class SideEnv(MultiAgentEnv):
         self._latched: set[str] = set()  # radars that chose to emit (emission latch)
         plan = cfg.get("emission_plan")
         self.plan: tuple[float, int] | None = None
-        if plan:
-            self.plan = (float(plan["step_s"]), int(plan["choices"]))
+        if plan is not None:
+            self.plan = (float(plan[0]), int(plan[1]))
             if self.plan[0] <= 0 or self.plan[1] < 2:
                 raise ValueError(f"emission_plan: step_s > 0 and choices >= 2, got {plan}")
             n = self.plan[1]
@@ -205,9 +204,7 @@ class SideEnv(MultiAgentEnv):
 
         modules = load_snapshot_modules(path)
         if play is None:
-            p = Path(path)
-            is_run = (p / "rllib_checkpoint.json").is_file() or (p / "config.yaml").is_file()
-            play = checkpoint_play_options(p) if is_run else {}
+            play = checkpoint_play_options(path)
         return LearnedPlayer(self.world, self._other, modules, seed=self._opp_seed, **play)
 
     def _draw_league_opponent(self) -> None:

@@ -93,9 +93,7 @@ def env_config(exp: Experiment) -> dict[str, Any]:
         "opponent": exp.opponent,
         "opponent_checkpoint": exp.opponent_checkpoint,
         "seed": exp.seed,
-        "action_repeat": dict(exp.action_repeat),
-        "emission_latch": exp.emission_latch,
-        "emission_plan": None if exp.emission_plan is None else exp.emission_plan.model_dump(),
+        **exp.play_options(),  # action_repeat, emission_latch, emission_plan
         "global_state": exp.critic == "global",
     }
 
