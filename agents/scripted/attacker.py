@@ -33,6 +33,12 @@ Behaviour, per world:
   only when the fuel covers the rest of the way at that speed. When no strike UAV is
   left, the others fly home and circle their carrier.
 
+Target plans: `fixed[b, j] = t` gives UAV j of world b the target slot t (`target_names`:
+the assets in scenario order, then the radars) for as long as that target is alive and
+known; the doctrine above picks for the UAVs without one, and for a UAV whose fixed
+target is gone. :class:`~aerena.training.side_env.SideEnv` with `target_plan` flies a
+learning attacker's UAVs this way: their policy picks the targets, this player the flight.
+
 Commands are turned into the discrete UAV action (turn, climb, speed, jammer): the turn
 that brings the heading closest to the desired one, climb/hold/descend towards the desired
 height above ground, speed 0/1/2. The jammer bit is set for jammers only, so every action
@@ -142,13 +148,15 @@ def uav_action(
 
 @njit
 def assign_targets(
-    status, roles, C, tgt_ok, tgt_value, tgt_xy, air_pos, target, replan, p_hit, term_range
+    status, roles, C, tgt_ok, tgt_value, tgt_xy, air_pos, target, replan, p_hit, term_range, fixed
 ):
     """Give every strike, decoy, recon and jammer UAV a target slot (in place, [B, U]).
 
-    Strike UAVs whose target is gone, or (when `replan[b]`) that are not yet in their
-    terminal phase, are (re)assigned greedily by marginal value; decoys follow the strike
-    targets; recon and jammers take the main target (most strikes).
+    A UAV with a fixed target (`fixed[b, j] >= 0`, a target plan) keeps it while it is
+    alive. The others follow the doctrine: strike UAVs whose target is gone, or (when
+    `replan[b]`) that are not yet in their terminal phase, are (re)assigned greedily by
+    marginal value; decoys follow the strike targets; recon and jammers take the main
+    target (most strikes).
     """
     B, U = target.shape
     T = tgt_ok.shape[1]
@@ -166,6 +174,12 @@ def assign_targets(
             t = target[b, j]
             if not live:
                 target[b, j] = -1
+                continue
+            f = fixed[b, j]
+            if f >= 0 and tgt_ok[b, f]:
+                target[b, j] = f
+                if roles[j] == Lo.STRIKE:
+                    n_strike[f] += 1
                 continue
             if t >= 0 and not tgt_ok[b, t]:
                 target[b, j] = -1
@@ -223,6 +237,8 @@ def assign_targets(
             a = C + j
             st = status[b, a]
             if st != Lo.WAITING and st != Lo.ACTIVE:
+                continue
+            if fixed[b, j] >= 0 and tgt_ok[b, fixed[b, j]]:
                 continue
             r = roles[j]
             if r == Lo.RECON or r == Lo.JAMMER:
@@ -538,6 +554,7 @@ class ScriptedAttacker(Player):
         self.radar_g = np.asarray(ro.radar_g, dtype=np.int64)
         self.tgt_g = np.concatenate([self.asset_g, self.radar_g])
         self.n_assets = len(self.asset_g)
+        self.target_names = [ro.ground_names[int(g)] for g in self.tgt_g]
         self._defence = np.asarray(ro.gnd_kind != Lo.ASSET)
         R, T = len(self.radar_g), len(self.tgt_g)
         self.risk = np.zeros((B, R, g.ny, g.nx))
@@ -549,6 +566,8 @@ class ScriptedAttacker(Player):
         self.plen = np.zeros((B, T, g.ny, g.nx))
         self.field_ok = np.zeros((B, T), dtype=np.bool_)
         self.target = np.full((B, self.U), -1, dtype=np.int64)
+        # [B, U] a target plan's fixed target slot per UAV (-1: the doctrine picks)
+        self.fixed = np.full((B, self.U), -1, dtype=np.int64)
         self.extend = np.zeros((B, self.U), dtype=np.bool_)
         self.direct = np.zeros((B, self.U), dtype=np.bool_)
         self._replan = np.ones(B, dtype=np.bool_)
@@ -562,6 +581,7 @@ class ScriptedAttacker(Player):
         self.risk_sum[w] = 0.0
         self.field_ok[w] = False
         self.target[w] = -1
+        self.fixed[w] = -1
         self.extend[w] = False
         self.direct[w] = False
         self._replan[w] = True
@@ -657,6 +677,7 @@ class ScriptedAttacker(Player):
             self._replan,
             self.p_hit,
             float(self.params[P_TERM]),
+            self.fixed,
         )
         self._replan[:] = False
         self._ensure_fields()
