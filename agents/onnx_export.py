@@ -475,6 +475,13 @@ def resolve_roles(policy: str, modules: dict[str, Any]) -> list[str]:
             "delays (an `emission_plan` run), which aerena.deploy does not play; export "
             "--policy launcher, or play the checkpoint with `aerena evaluate`"
         )
+    uav = modules.get("uav")
+    if "uav" in roles and uav is not None and int(uav.action_space.n) != Lo.UAV_ACTIONS:
+        raise UserError(
+            f"--policy {policy}: the uav module picks one of {uav.action_space.n} targets "
+            "(a `target_plan` run, flown by the scripted attacker), which aerena.deploy does "
+            "not play; play the checkpoint with `aerena evaluate`"
+        )
     return roles
 
 

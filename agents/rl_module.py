@@ -166,7 +166,10 @@ class LearnedPlayer(Player):
     `emission_plan=(step_s, choices)` the radar module picks a delay index once, on the
     radar's first live step after a reset, from an all-legal mask of `choices` delays; the
     radar stays silent for `index * step_s` seconds and then emits (as in `SideEnv` with
-    `emission_plan`).
+    `emission_plan`). With `target_plan=True` the UAV module picks each UAV's target once,
+    on its first live step, from an all-legal mask of `1 + T` choices (0: the doctrine's),
+    and a :class:`~aerena.agents.scripted.attacker.ScriptedAttacker` flies it there (as
+    in `SideEnv` with `target_plan`).
     """
 
     def __init__(
@@ -180,8 +183,14 @@ class LearnedPlayer(Player):
         action_repeat: Mapping[str, int] | None = None,
         emission_latch: bool = False,
         emission_plan: tuple[float, int] | None = None,
+        target_plan: bool = False,
     ) -> None:
         super().__init__(world, side, seed=seed)
+        self.pilot: Any = None  # target plan: the scripted attacker that flies the UAVs
+        if target_plan:
+            from aerena.agents.scripted.attacker import ScriptedAttacker
+
+            self.pilot = ScriptedAttacker(world, seed=int(self.rng.integers(0, 2**62)))
         self.emission_latch = bool(emission_latch)
         self.plan = None if emission_plan is None else (float(emission_plan[0]),
                                                         int(emission_plan[1]))  # fmt: skip
@@ -203,8 +212,11 @@ class LearnedPlayer(Player):
             space = getattr(self.modules[name], "action_space", None)
             n_mod = int(space.n) if space is not None else n_act
             want = self.plan[1] if self.plan is not None and name == "radar" else n_act
+            if self.pilot is not None and name == "uav":
+                want = 1 + len(self.pilot.target_names)
             if n_mod != want:
-                hint = " (an emission_plan radar: give emission_plan)" if name == "radar" else ""
+                hint = {"radar": " (an emission_plan radar: give emission_plan)",
+                        "uav": " (a target_plan UAV: give target_plan)"}.get(name, "")  # fmt: skip
                 raise ValueError(
                     f"the {name} module has {n_mod} actions, this player needs {want}{hint}"
                 )
@@ -217,12 +229,16 @@ class LearnedPlayer(Player):
         self._left = np.zeros((B, len(self.columns)), dtype=np.int64)  # steps until a decision
         self._latched = np.zeros((B, len(self.columns)), dtype=bool)  # radars that chose to emit
         self._switch_on = np.full((B, len(self.columns)), np.nan)  # emission plan: active from
+        self._planned = np.zeros((B, len(self.columns)), dtype=bool)  # target plan: chosen
 
     def reset(self, worlds: np.ndarray | None = None) -> None:
         idx = slice(None) if worlds is None else np.asarray(worlds, dtype=np.int64)
         self._left[idx] = 0
         self._latched[idx] = False
         self._switch_on[idx] = np.nan
+        self._planned[idx] = False
+        if self.pilot is not None:
+            self.pilot.reset(None if worlds is None else idx)
 
     @torch.no_grad()
     def act(self) -> np.ndarray:
@@ -233,6 +249,9 @@ class LearnedPlayer(Player):
             n = len(cols)
             if self.plan is not None and name == "radar":
                 out[:, pos] = self._planned_radars(pos, cols, n_act)
+                continue
+            if self.pilot is not None and name == "uav":
+                out[:, pos] = self._planned_uavs(pos, cols, n_act)
                 continue
             legal = s.act_mask[:, cols, :n_act]  # [B, n, A] (a copy: fancy index)
             act_mask = legal
@@ -289,3 +308,18 @@ class LearnedPlayer(Player):
             self._switch_on[:, pos] = np.where(due, t + delay * step_s, self._switch_on[:, pos])
         on = t >= self._switch_on[:, pos]
         return np.where(alive, np.where(on, 0, 1), self.noop[pos][None, :])
+
+    def _planned_uavs(self, pos: np.ndarray, cols: np.ndarray, n_act: int) -> np.ndarray:
+        """Target plan: a target choice on a UAV's first live step (0: the doctrine's, 1 + t:
+        target slot t), then the pilot's flight."""
+        s = self.world.state
+        B, n = s.obs_self.shape[0], len(cols)
+        alive = s.agent_alive[:, cols] & s.act_mask[:, cols, :n_act].any(axis=2)
+        due = alive & ~self._planned[:, pos]
+        if due.any():
+            mask = np.ones((B, n, 1 + len(self.pilot.target_names)), dtype=bool)
+            choice = self._choose(self._logits("uav", cols, mask)).reshape(B, n)
+            self.pilot.fixed[:, pos] = np.where(due, choice - 1, self.pilot.fixed[:, pos])
+            self._planned[:, pos] |= due
+        flown = self.pilot.act()[:, pos]
+        return np.where(alive, flown, self.noop[pos][None, :])

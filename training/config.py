@@ -253,6 +253,12 @@ class Experiment(_Strict):
         description="a learning radar picks, on its first step, how long it stays silent "
         "before it goes active for good (one decision per episode)",
     )
+    target_plan: bool = Field(
+        False,
+        description="each learning UAV picks its target once, at launch (0: the scripted "
+        "doctrine's, 1 + t: target t of the scenario's assets then radars); the scripted "
+        "attacker flies it there (one decision per UAV per episode)",
+    )
     critic: Literal["local", "global"] = Field(
         "local",
         description="local: the value head reads the agent's view; global: also the world's "
@@ -305,6 +311,21 @@ class Experiment(_Strict):
                     "emission_plan: the scripted radar has no delay to imitate "
                     "(set init.roles without radar)"
                 )
+        if self.target_plan:
+            if "uav" not in self.roles:
+                raise ValueError("target_plan: needs learning UAVs (learn: attacker | both)")
+            if "uav" in self.action_repeat:
+                raise ValueError("target_plan: a UAV decides once, so no action_repeat.uav")
+            if self.init.imitate is not None and "uav" in (self.init.roles or self.roles):
+                raise ValueError(
+                    "target_plan: the scripted attacker has no target choice to imitate "
+                    "(its doctrine is choice 0; drop init.imitate for uav)"
+                )
+            if "uav" in self.model.action_prior:
+                raise ValueError(
+                    "target_plan: action_prior.uav is for the 54 flight actions; a plan UAV "
+                    "chooses targets (drop it)"
+                )
         prior = self.model.action_prior.get("radar")
         n = Lo.RADAR_ACTIONS if self.emission_plan is None else self.emission_plan.choices
         if prior is not None and len(prior) != n:
@@ -318,12 +339,13 @@ class Experiment(_Strict):
 
     def play_options(self) -> dict[str, Any]:
         """How this experiment's modules are played (`LearnedPlayer` keyword arguments):
-        decision intervals, emission latch and plan, as in training."""
+        decision intervals, emission latch and plan, target plan, as in training."""
         plan = self.emission_plan
         return {
             "action_repeat": dict(self.action_repeat),
             "emission_latch": self.emission_latch,
             "emission_plan": None if plan is None else (plan.step_s, plan.choices),
+            "target_plan": self.target_plan,
         }
 
     @property

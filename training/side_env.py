@@ -32,6 +32,18 @@ episode. The radar is in RLlib's dicts on that first step and again only when it
 or the episode ends, with every step's reward summed (as with decision intervals): a
 contextual bandit over delays, read from the radar's first view.
 
+Target plan: with `target_plan: true` each learning UAV decides once, on its first
+observation (the step it is launched), which target it goes for: its RLlib action space
+is `Discrete(1 + T)` (every choice legal while it flies), action 0 leaves the choice to
+the scripted attacker's doctrine and `1 + t` fixes target slot `t` (the scenario's assets
+in order, then its radars: `ScriptedAttacker.target_names`). The flight itself -- terrain
+-masked routes, roles, timing, the terminal dive -- is the scripted attacker's, which
+re-targets a UAV by doctrine once its fixed target is destroyed. A UAV is in RLlib's
+dicts on its launch step and once more when the episode ends (a UAV lost earlier is
+held back until then), its reward the team's rewards summed from its launch to the end
+of the episode: a cooperative contextual bandit over target allocations, scored by the
+whole raid's outcome.
+
 Centralised critic: with `global_state: true` every observation also holds `state`, the
 World's true global state (`World.global_state`: every entity's position and status, what
 the attacker knows, stocks, the clock). Only the value head reads it
@@ -169,26 +181,45 @@ class SideEnv(MultiAgentEnv):
         self._latched: set[str] = set()  # radars that chose to emit (emission latch)
         plan = cfg.get("emission_plan")
         self.plan: tuple[float, int] | None = None
+        self._choices: dict[str, int] = {}  # planning agent -> its number of choices
         if plan is not None:
             self.plan = (float(plan[0]), int(plan[1]))
             if self.plan[0] <= 0 or self.plan[1] < 2:
                 raise ValueError(f"emission_plan: step_s > 0 and choices >= 2, got {plan}")
-            n = self.plan[1]
-            for a in self._radars:  # one decision per episode: held to the end
-                self._repeat[a] = 2**62
-                sp = self.observation_spaces[a].spaces
-                self.observation_spaces[a] = gym.spaces.Dict(
-                    {**sp, "action_mask": gym.spaces.Box(0, 1, (n,), np.int8)}
-                )
-                self.action_spaces[a] = gym.spaces.Discrete(n)
-            self.observation_space = gym.spaces.Dict(self.observation_spaces)
-            self.action_space = gym.spaces.Dict(self.action_spaces)
+            self._plan_spaces(self._radars, self.plan[1])
         self._switch_on: dict[str, float] = {}  # plan radar -> world time it goes active
+        self.target_plan = bool(cfg.get("target_plan", False))
+        self._uavs = {a for a in self.possible_agents if role_of_agent(a) == "uav"}
+        self.pilot: Any = None  # target plan: the scripted attacker that flies the UAVs
+        self._pending: dict[str, tuple] = {}  # plan UAVs that left: their final step
+        if self.target_plan:
+            if not self._uavs:
+                raise ValueError("target_plan: needs learning UAVs (learn: attacker | both)")
+            from aerena.agents.scripted.attacker import ScriptedAttacker
+
+            self.pilot = ScriptedAttacker(world, seed=None if run_seed is None else run_seed + 2)
+            uav_cols = side_columns(world, "attacker")
+            self._uav_slot = {names[c]: j for j, c in enumerate(uav_cols)}
+            self._plan_spaces(self._uavs, 1 + len(self.pilot.target_names))
         self._play = {  # how LearnedPlayer plays this experiment's snapshots (self-play)
             "action_repeat": repeat,
             "emission_latch": self.emission_latch,
             "emission_plan": self.plan,
+            "target_plan": self.target_plan,
         }
+
+    def _plan_spaces(self, agents: set[str], n: int) -> None:
+        """A plan: the agents decide once per episode among `n` choices (held to the end)."""
+        for a in agents:
+            self._repeat[a] = 2**62
+            self._choices[a] = n
+            sp = self.observation_spaces[a].spaces
+            self.observation_spaces[a] = gym.spaces.Dict(
+                {**sp, "action_mask": gym.spaces.Box(0, 1, (n,), np.int8)}
+            )
+            self.action_spaces[a] = gym.spaces.Discrete(n)
+        self.observation_space = gym.spaces.Dict(self.observation_spaces)
+        self.action_space = gym.spaces.Dict(self.action_spaces)
 
     @property
     def world(self) -> Any:
@@ -290,6 +321,8 @@ class SideEnv(MultiAgentEnv):
                 self._draw_league_opponent()
             if self.player is not None:
                 self.player.reset()
+            if self.pilot is not None:
+                self.pilot.reset()
             self._advance_alone()
             # an episode that ended before any learning agent could act (e.g. every UAV's
             # carrier lost before launch) gives RLlib nothing to learn from: play the next
@@ -309,6 +342,7 @@ class SideEnv(MultiAgentEnv):
         self._acc.clear()
         self._latched.clear()
         self._switch_on.clear()
+        self._pending.clear()
         self._plan_obs(obs)
         return obs, infos
 
@@ -324,8 +358,11 @@ class SideEnv(MultiAgentEnv):
             self._latched.update(a for a in self._radars if int(actions.get(a, 1)) == 0)
         if self.plan is not None:
             self._apply_plan(action_dict, actions)
+        if self.pilot is not None:
+            self._fly_targets(action_dict, actions)
         obs, rew, term, trunc, info = self.base.step(actions)
         self._returns += self.world.state.reward[0]
+        stepped = float(self._returns[0])  # the attacker's team return after this step
         obs, rew, term, trunc, info = (self._mine(x) for x in (obs, rew, term, trunc, info))
         if not self._over() and not self._learners_alive():
             # every learning agent is lost (their final data is in this step's dicts):
@@ -334,6 +371,8 @@ class SideEnv(MultiAgentEnv):
         over = self._over()
         if self._repeat:
             self._hold(action_dict, obs, rew, term, trunc, info, over)
+        if self.pilot is not None:
+            self._defer_lost(obs, rew, term, trunc, info, over, stepped)
         s = self.world.state
         term["__all__"] = bool(s.terminated[0]) if over else False
         trunc["__all__"] = bool(s.truncated[0]) if over else False
@@ -359,14 +398,44 @@ class SideEnv(MultiAgentEnv):
             if a in actions:
                 actions[a] = 0 if t >= self._switch_on.get(a, 0.0) else 1
 
+    def _fly_targets(self, acted: dict[str, Any], actions: dict[str, Any]) -> None:
+        """Target plan: a UAV's choice fixes its target in the pilot (0: the doctrine's);
+        the pilot flies every live UAV."""
+        for a in self._uavs:
+            if a in acted:
+                c = int(acted[a])
+                if not 0 <= c < self._choices[a]:
+                    raise ValueError(f"{a}: target choice {c} outside 0..{self._choices[a] - 1}")
+                self.pilot.fixed[0, self._uav_slot[a]] = c - 1
+        flown = self.pilot.act()[0]
+        for a in self._uavs:
+            if a in self.par.agents:
+                actions[a] = int(flown[self._uav_slot[a]])
+
+    def _defer_lost(self, obs: dict, rew: dict, term: dict, trunc: dict, info: dict,
+                    over: bool, stepped: float) -> None:  # fmt: skip
+        """Target plan: a UAV that leaves before the end is reported only when the episode
+        ends, with the team's rewards summed up to then (its choice is scored by the whole
+        raid, not only by what happened while it flew). `stepped`: the attacker's team
+        return right after this step (before any steps played alone)."""
+        for a in self._uavs:
+            if a in obs and (term.get(a) or trunc.get(a)):
+                final = (obs.pop(a), info.pop(a, {}), float(rew.pop(a, 0.0)), stepped,
+                         bool(term.pop(a, False)), bool(trunc.pop(a, False)))  # fmt: skip
+                self._pending[a] = final
+        if over:
+            for a, (o, i, r, then, te, tr) in self._pending.items():
+                obs[a], info[a], term[a], trunc[a] = o, i, te, tr
+                rew[a] = r + float(self._returns[0]) - then
+            self._pending.clear()
+
     def _plan_obs(self, obs: dict[str, Any]) -> None:
-        """Emission plan: a radar's action mask covers its delays (all legal while it lives)."""
-        if self.plan is None:
-            return
-        for a in self._radars:
+        """Plans: a planning agent's action mask covers its choices (all legal while it
+        lives)."""
+        for a, n in self._choices.items():
             if a in obs:
                 live = bool(np.asarray(obs[a]["action_mask"]).any())
-                obs[a] = {**obs[a], "action_mask": np.full(self.plan[1], live, np.int8)}
+                obs[a] = {**obs[a], "action_mask": np.full(n, live, np.int8)}
 
     def _latch(self, obs: dict[str, Any]) -> None:
         """Emission latch: a radar that chose to emit may only emit from then on."""

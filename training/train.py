@@ -93,7 +93,7 @@ def env_config(exp: Experiment) -> dict[str, Any]:
         "opponent": exp.opponent,
         "opponent_checkpoint": exp.opponent_checkpoint,
         "seed": exp.seed,
-        **exp.play_options(),  # action_repeat, emission_latch, emission_plan
+        **exp.play_options(),  # action_repeat, emission_latch, emission_plan, target_plan
         "global_state": exp.critic == "global",
     }
 
