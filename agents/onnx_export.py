@@ -468,20 +468,21 @@ def resolve_roles(policy: str, modules: dict[str, Any]) -> list[str]:
         )
     from aerena.envs.airdefense import layout as Lo
 
-    radar = modules.get("radar")
-    if "radar" in roles and radar is not None and int(radar.action_space.n) != Lo.RADAR_ACTIONS:
-        raise UserError(
-            f"--policy {policy}: the radar module picks one of {radar.action_space.n} emission "
-            "delays (an `emission_plan` run), which aerena.deploy does not play; export "
-            "--policy launcher, or play the checkpoint with `aerena evaluate`"
-        )
-    uav = modules.get("uav")
-    if "uav" in roles and uav is not None and int(uav.action_space.n) != Lo.UAV_ACTIONS:
-        raise UserError(
-            f"--policy {policy}: the uav module picks one of {uav.action_space.n} targets "
-            "(a `target_plan` run, flown by the scripted attacker), which aerena.deploy does "
-            "not play; play the checkpoint with `aerena evaluate`"
-        )
+    # plan modules pick once per episode, which aerena.deploy does not play
+    plans = {
+        "radar": (Lo.RADAR_ACTIONS, "emission delays (an `emission_plan` run)",
+                  "export --policy launcher, or "),
+        "uav": (Lo.UAV_ACTIONS, "targets (a `target_plan` run, flown by the scripted "
+                "attacker)", ""),
+    }  # fmt: skip
+    for role, (per_step, what, instead) in plans.items():
+        module = modules.get(role)
+        if role in roles and module is not None and int(module.action_space.n) != per_step:
+            raise UserError(
+                f"--policy {policy}: the {role} module picks one of {module.action_space.n} "
+                f"{what}, which aerena.deploy does not play; {instead}play the checkpoint "
+                "with `aerena evaluate`"
+            )
     return roles
 
 
