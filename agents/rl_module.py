@@ -293,18 +293,31 @@ class LearnedPlayer(Player):
             return torch.multinomial(probs, 1, generator=self.generator).squeeze(-1).numpy()
         return logits.argmax(dim=-1).numpy()
 
+    def _decide_once(
+        self, name: str, cols: np.ndarray, n_act: int, undecided: np.ndarray, n_choices: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """A plan's one decision: the agents alive [B, n], those due (alive and
+        `undecided`), and their choices among `n_choices` (all legal), or None when none
+        is due."""
+        s = self.world.state
+        B, n = s.obs_self.shape[0], len(cols)
+        alive = s.agent_alive[:, cols] & s.act_mask[:, cols, :n_act].any(axis=2)
+        due = alive & undecided
+        if not due.any():
+            return alive, due, None
+        mask = np.ones((B, n, n_choices), dtype=bool)
+        return alive, due, self._choose(self._logits(name, cols, mask)).reshape(B, n)
+
     def _planned_radars(self, pos: np.ndarray, cols: np.ndarray, n_act: int) -> np.ndarray:
         """Emission plan: a delay picked on a radar's first live step, then silent (1)
         until the switch-on time and emit (0) after it."""
         s = self.world.state
-        B, n = s.obs_self.shape[0], len(cols)
         step_s, choices = self.plan  # type: ignore[misc]
-        t = np.asarray(s.t, dtype=np.float64).reshape(B, 1)
-        alive = s.agent_alive[:, cols] & s.act_mask[:, cols, :n_act].any(axis=2)
-        due = alive & np.isnan(self._switch_on[:, pos])
-        if due.any():
-            mask = np.ones((B, n, choices), dtype=bool)
-            delay = self._choose(self._logits("radar", cols, mask)).reshape(B, n)
+        t = np.asarray(s.t, dtype=np.float64).reshape(-1, 1)
+        alive, due, delay = self._decide_once(
+            "radar", cols, n_act, np.isnan(self._switch_on[:, pos]), choices
+        )
+        if delay is not None:
             self._switch_on[:, pos] = np.where(due, t + delay * step_s, self._switch_on[:, pos])
         on = t >= self._switch_on[:, pos]
         return np.where(alive, np.where(on, 0, 1), self.noop[pos][None, :])
@@ -312,13 +325,10 @@ class LearnedPlayer(Player):
     def _planned_uavs(self, pos: np.ndarray, cols: np.ndarray, n_act: int) -> np.ndarray:
         """Target plan: a target choice on a UAV's first live step (0: the doctrine's, 1 + t:
         target slot t), then the pilot's flight."""
-        s = self.world.state
-        B, n = s.obs_self.shape[0], len(cols)
-        alive = s.agent_alive[:, cols] & s.act_mask[:, cols, :n_act].any(axis=2)
-        due = alive & ~self._planned[:, pos]
-        if due.any():
-            mask = np.ones((B, n, 1 + len(self.pilot.target_names)), dtype=bool)
-            choice = self._choose(self._logits("uav", cols, mask)).reshape(B, n)
+        undecided = ~self._planned[:, pos]
+        n_choices = 1 + len(self.pilot.target_names)
+        alive, due, choice = self._decide_once("uav", cols, n_act, undecided, n_choices)
+        if choice is not None:
             self.pilot.fixed[:, pos] = np.where(due, choice - 1, self.pilot.fixed[:, pos])
             self._planned[:, pos] |= due
         flown = self.pilot.act()[:, pos]

@@ -384,17 +384,21 @@ class SideEnv(MultiAgentEnv):
         self._add_state(obs)
         return obs, rew, term, trunc, info
 
+    def _choice(self, a: str, acted: dict[str, Any], what: str) -> int:
+        """A planning agent's choice, checked against its number of choices."""
+        c, n = int(acted[a]), self._choices[a]
+        if not 0 <= c < n:
+            raise ValueError(f"{a}: {what} {c} outside 0..{n - 1}")
+        return c
+
     def _apply_plan(self, acted: dict[str, Any], actions: dict[str, Any]) -> None:
         """Emission plan: a radar's delay choice becomes silent (1) until its switch-on
         time, then emit (0)."""
         t = float(self.world.state.t[0])
-        step_s, n = self.plan  # type: ignore[misc]
+        step_s = self.plan[0]  # type: ignore[index]
         for a in self._radars:
             if a in acted:
-                d = int(acted[a])
-                if not 0 <= d < n:
-                    raise ValueError(f"{a}: emission delay {d} outside 0..{n - 1}")
-                self._switch_on[a] = t + d * step_s
+                self._switch_on[a] = t + self._choice(a, acted, "emission delay") * step_s
             if a in actions:
                 actions[a] = 0 if t >= self._switch_on.get(a, 0.0) else 1
 
@@ -403,10 +407,7 @@ class SideEnv(MultiAgentEnv):
         the pilot flies every live UAV."""
         for a in self._uavs:
             if a in acted:
-                c = int(acted[a])
-                if not 0 <= c < self._choices[a]:
-                    raise ValueError(f"{a}: target choice {c} outside 0..{self._choices[a] - 1}")
-                self.pilot.fixed[0, self._uav_slot[a]] = c - 1
+                self.pilot.fixed[0, self._uav_slot[a]] = self._choice(a, acted, "target choice") - 1
         flown = self.pilot.act()[0]
         for a in self._uavs:
             if a in self.par.agents:
