@@ -83,7 +83,7 @@ import numpy as np
 from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
 from aerena.envs.airdefense import spaces as Sp
-from aerena.envs.airdefense.rllib_env import AirDefenseMultiAgentEnv, _runner_seed
+from aerena.envs.airdefense.rllib_env import AirDefenseMultiAgentEnv, runner_seed
 
 LEARN_SIDES = ("attacker", "defender", "both")
 OPPONENTS = ("scripted", "random", "checkpoint", "self_play")
@@ -113,7 +113,7 @@ class SideEnv(MultiAgentEnv):
             **cfg.get("overrides", {}),
         }
         # the seed is combined with the runner index here, once, for env and opponent
-        run_seed = _runner_seed(seed, config)
+        run_seed = runner_seed(seed, config)
         if run_seed is not None:
             inner["seed"] = run_seed
         self.base = AirDefenseMultiAgentEnv(inner)

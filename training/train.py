@@ -196,10 +196,16 @@ def build_algorithm_config(exp: Experiment) -> Any:
     if a.extra:
         config = config.training(**a.extra)
 
+    runner: dict[str, Any] = {}
+    if r.sampler == "batched":  # one World of B worlds per env runner (the default)
+        from aerena.training.batched_runner import BatchedEnvRunner
+
+        runner["env_runner_cls"] = BatchedEnvRunner
     config = (
         config.environment(ENV_NAME, env_config=env_cfg)
         .framework("torch")
         .env_runners(
+            **runner,
             num_env_runners=r.num_env_runners,
             num_envs_per_env_runner=r.num_envs_per_env_runner,
             rollout_fragment_length=r.rollout_fragment_length,

@@ -39,7 +39,7 @@ from ray.rllib.env.multi_agent_env import MultiAgentEnv
 from aerena.envs.airdefense.parallel import AirDefenseParallelEnv
 
 
-def _runner_seed(seed: int | None, config: Any) -> int | None:
+def runner_seed(seed: int | None, config: Any) -> int | None:
     """Combine the base seed with the env runner's worker / vector index, if any."""
     if seed is None:
         return None
@@ -58,7 +58,7 @@ class AirDefenseMultiAgentEnv(MultiAgentEnv):
         super().__init__()
         cfg = dict(config or {})
         scenario = cfg.pop("scenario", "strike_small")
-        seed = _runner_seed(cfg.pop("seed", None), config)
+        seed = runner_seed(cfg.pop("seed", None), config)
         self.render_mode = cfg.pop("render_mode", None)
         self.par_env = AirDefenseParallelEnv(
             scenario, seed=seed, render_mode=self.render_mode, **cfg

@@ -1,0 +1,231 @@
+"""`SidePlay`: how one side's learned agents act in B worlds -- who decides this step, under
+which action mask, and how their choices become world actions.
+
+This is the one implementation of the play options an experiment can train with; the
+batched RLlib env runner (:mod:`aerena.training.batched_runner`) and
+:class:`~aerena.agents.rl_module.LearnedPlayer` (evaluation, league games, checkpoint
+opponents) both drive it, so a policy is played exactly as it was trained::
+
+    play = SidePlay(world, "defender", action_repeat={"radar": 30})
+    for role, pos, due, mask in play.decisions():   # [B, n] bool, [B, n, A'] bool
+        choices[role] = policy(role, observations of the due rows, mask[due])
+    actions = play.actions(choices)                 # int64 [B, len(play.columns)]
+
+Options (the semantics of :class:`~aerena.training.side_env.SideEnv`, the B = 1 path):
+
+* `action_repeat` (role -> k): an agent decides on the first step it is alive and then
+  every k steps; in between it holds its last choice (even if the mask no longer allows
+  it: the world then carries out the no-op and counts an invalid action).
+* `emission_latch`: a radar that emitted (action 0) may only emit from then on (its mask
+  allows action 0 alone while emitting is legal).
+* `emission_plan` (step_s, n): a radar decides once, on its first live step, among n
+  delays (all legal); it is silent (1) for `choice * step_s` seconds of world time, then
+  emits (0) to the end of the episode.
+* `target_plan`: a UAV decides once, on its first live step, among 1 + T targets (all
+  legal; 0: the scripted doctrine's choice, 1 + t: target slot t of
+  :attr:`~aerena.agents.scripted.attacker.ScriptedAttacker.target_names`), and the
+  scripted attacker (`pilot`) flies every UAV.
+* `skip_forced`: an agent of a role without a plan or decision interval whose mask allows
+  a single action takes it without deciding (no policy row: a launcher with no track in
+  reach only holds). The batched training path sets it; the B = 1 path does not.
+
+Agents that are not alive take their no-op and never decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from aerena.agents.scripted.base import side_columns
+from aerena.envs.airdefense import layout as Lo
+from aerena.envs.airdefense.spaces import noop_actions
+
+ROLE_CODES = Lo.AGENT_ROLE_CODES
+NEVER = 2**62  # "decide once": a plan's decision interval
+
+
+class RoleGroup(NamedTuple):
+    """The agents of one role on the side: positions in `SidePlay.columns`, world columns,
+    the world's action count and the policy's choice count (differs under a plan)."""
+
+    role: str
+    pos: np.ndarray
+    cols: np.ndarray
+    n_world: int
+    n_choices: int
+
+
+def learning_columns(world: Any, side: str) -> np.ndarray:
+    """World agent columns of `side` (`attacker`, `defender`, or `both`: every agent)."""
+    if side == "both":
+        return np.arange(len(world.agent_names))
+    return side_columns(world, side)
+
+
+class SidePlay:
+    """Decision bookkeeping for one side's learned agents over all B worlds (see the module
+    docstring)."""
+
+    def __init__(
+        self,
+        world: Any,
+        side: str,
+        *,
+        action_repeat: Mapping[str, int] | None = None,
+        emission_latch: bool = False,
+        emission_plan: tuple[float, int] | None = None,
+        target_plan: bool = False,
+        pilot_seed: int | None = None,
+        skip_forced: bool = False,
+    ) -> None:
+        self.world = world
+        self.columns = learning_columns(world, side)
+        self.action_repeat = {str(r): int(k) for r, k in (action_repeat or {}).items()}
+        self.emission_latch = bool(emission_latch)
+        self.plan = None if emission_plan is None else (float(emission_plan[0]),
+                                                        int(emission_plan[1]))  # fmt: skip
+        if self.plan is not None and (self.plan[0] <= 0 or self.plan[1] < 2):
+            raise ValueError(f"emission_plan: step_s > 0 and choices >= 2, got {emission_plan}")
+        self.skip_forced = bool(skip_forced)
+        self.pilot: Any = None
+        role = world.agent_role[self.columns]
+        if target_plan:
+            if not np.any(role == Lo.AGENT_UAV):
+                raise ValueError("target_plan: needs learning UAVs (learn: attacker | both)")
+            from aerena.agents.scripted.attacker import ScriptedAttacker  # a heavy import
+
+            self.pilot = ScriptedAttacker(world, seed=pilot_seed)
+        self.groups: list[RoleGroup] = []
+        for name, code in ROLE_CODES.items():
+            pos = np.flatnonzero(role == code)
+            if len(pos) == 0:
+                continue
+            cols = self.columns[pos]
+            n_world = int(world.action_sizes[cols[0]])
+            n_choices = n_world
+            if name == "radar" and self.plan is not None:
+                n_choices = self.plan[1]
+            if name == "uav" and self.pilot is not None:
+                n_choices = 1 + len(self.pilot.target_names)
+            self.groups.append(RoleGroup(name, pos, cols, n_world, n_choices))
+        B, n = world.num_worlds, len(self.columns)
+        self.noop = noop_actions(world)[self.columns]
+        self._held = np.tile(self.noop, (B, 1)).astype(np.int64)
+        self._left = np.zeros((B, n), dtype=np.int64)  # steps until the next decision
+        self._latched = np.zeros((B, n), dtype=bool)  # radars that emitted (latch)
+        self._switch_on = np.full((B, n), np.nan)  # emission plan: emits from this time
+        self._planned = np.zeros((B, n), dtype=bool)  # target plan: target chosen
+        self._due: dict[str, np.ndarray] = {}
+
+    # ------------------------------------------------------------------ options
+    def interval(self, role: str) -> int:
+        """Steps between a role's decisions (NEVER: once per episode)."""
+        if (role == "radar" and self.plan is not None) or (role == "uav" and self.pilot):
+            return NEVER
+        return max(1, self.action_repeat.get(role, 1))
+
+    def options(self) -> dict[str, Any]:
+        """The `LearnedPlayer` / experiment keyword arguments of this play."""
+        return {
+            "action_repeat": dict(self.action_repeat),
+            "emission_latch": self.emission_latch,
+            "emission_plan": self.plan,
+            "target_plan": self.pilot is not None,
+        }
+
+    def reset(self, worlds: np.ndarray | None = None) -> None:
+        """Forget the decisions of `worlds` (all by default): call after `world.reset`."""
+        idx: Any = slice(None) if worlds is None else np.asarray(worlds, dtype=np.int64)
+        self._held[idx] = self.noop
+        self._left[idx] = 0
+        self._latched[idx] = False
+        self._switch_on[idx] = np.nan
+        self._planned[idx] = False
+        if self.pilot is not None:
+            self.pilot.reset(None if worlds is None else idx)
+
+    # ------------------------------------------------------------------ one step
+    def masks(self) -> dict[str, np.ndarray]:
+        """Per role: the policy's action mask [B, n, n_choices] bool now (plans: every
+        choice legal while the agent lives; the latch: emit only)."""
+        s = self.world.state
+        out = {}
+        for g in self.groups:
+            legal = s.act_mask[:, g.cols, : g.n_world]  # [B, n, A] (a copy)
+            if g.n_choices != g.n_world:
+                out[g.role] = np.repeat(legal.any(axis=2)[..., None], g.n_choices, axis=2)
+                continue
+            if self.emission_latch and g.role == "radar":
+                on = self._latched[:, g.pos] & legal[:, :, 0]
+                legal[:, :, 1:] &= ~on[..., None]
+            out[g.role] = legal
+        return out
+
+    def decisions(self) -> list[tuple[RoleGroup, np.ndarray, np.ndarray]]:
+        """Per role: (group, due [B, n] bool, mask [B, n, n_choices] bool) for this step.
+        Only the `due` rows need a choice; `actions` reads those."""
+        s = self.world.state
+        masks = self.masks()
+        out = []
+        for g in self.groups:
+            alive = s.agent_alive[:, g.cols]
+            mask = masks[g.role]
+            if g.n_choices != g.n_world:  # a plan: decide once
+                undecided = (
+                    np.isnan(self._switch_on[:, g.pos])
+                    if g.role == "radar"
+                    else ~self._planned[:, g.pos]
+                )
+                due = alive & undecided
+            else:
+                due = alive & (self._left[:, g.pos] <= 0)
+                if self.skip_forced and self.interval(g.role) == 1:
+                    due &= mask.sum(axis=2) > 1
+            self._due[g.role] = due
+            out.append((g, due, mask))
+        self._masks = masks
+        return out
+
+    def actions(self, choices: Mapping[str, np.ndarray]) -> np.ndarray:
+        """World actions [B, len(columns)] from the choices [B, n] of the due agents (the
+        other entries are ignored); advances holds, latches, plans and the pilot."""
+        s = self.world.state
+        B = s.obs_self.shape[0]
+        out = np.tile(self.noop, (B, 1))
+        flown = None
+        for g in self.groups:
+            due = self._due[g.role]
+            alive = s.agent_alive[:, g.cols]
+            c = np.asarray(choices.get(g.role, 0), dtype=np.int64)
+            c = np.broadcast_to(c, due.shape)
+            if due.any() and (c[due].min() < 0 or c[due].max() >= g.n_choices):
+                bad = int(c[due][(c[due] < 0) | (c[due] >= g.n_choices)][0])
+                raise ValueError(f"{g.role}: choice {bad} outside 0..{g.n_choices - 1}")
+            if g.role == "radar" and self.plan is not None:
+                t = np.asarray(s.t, dtype=np.float64)[:, None]
+                sw = self._switch_on[:, g.pos]
+                self._switch_on[:, g.pos] = np.where(due, t + c * self.plan[0], sw)
+                on = t >= self._switch_on[:, g.pos]
+                act = np.where(on, 0, 1)
+            elif g.role == "uav" and self.pilot is not None:
+                self.pilot.fixed[:, g.pos] = np.where(due, c - 1, self.pilot.fixed[:, g.pos])
+                self._planned[:, g.pos] |= due
+                if flown is None:
+                    flown = self.pilot.act()
+                act = flown[:, g.pos]
+            else:
+                k = self.interval(g.role)
+                act = c
+                if self.skip_forced and k == 1:  # forced rows take their one legal action
+                    act = np.where(due, c, self._masks[g.role].argmax(axis=2))
+                if k > 1:
+                    act = np.where(due, c, self._held[:, g.pos])
+                    self._held[:, g.pos] = np.where(alive, act, self._held[:, g.pos])
+                    self._left[:, g.pos] = np.where(due, k - 1, self._left[:, g.pos] - 1)
+                if self.emission_latch and g.role == "radar":
+                    self._latched[:, g.pos] |= alive & (act == 0)
+            out[:, g.pos] = np.where(alive, act, self.noop[g.pos][None, :])
+        return out.astype(np.int64)
