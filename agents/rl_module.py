@@ -32,7 +32,8 @@ and target networks).
 
 :class:`LearnedPlayer` plays one side of a :class:`~aerena.envs.airdefense.world.World`
 with such modules (greedy masked actions), in the :class:`~aerena.agents.scripted.Player`
-interface, so learned and scripted players run through the same rollout code.
+interface, so learned and scripted players run through the same rollout code; its play
+options are :class:`~aerena.agents.play.SidePlay`'s, shared with the batched trainer.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
 
 from aerena.agents.encoders import Encoded, EntityEncoder
 from aerena.agents.heads import ROLES, ValueHead, make_head, mask_logits
+from aerena.agents.play import SidePlay
 from aerena.agents.scripted.base import Player
 from aerena.envs.airdefense import layout as Lo
 
@@ -65,6 +67,10 @@ MODEL_DEFAULTS: dict[str, Any] = {
     "hidden": 128,
 }
 ROLE_CODES = Lo.AGENT_ROLE_CODES
+PLAN_HINTS = {
+    "radar": " (an emission_plan radar: give emission_plan)",
+    "uav": " (a target_plan UAV: give target_plan)",
+}
 
 
 def infer_role(n_actions: int) -> str:
@@ -157,19 +163,11 @@ class LearnedPlayer(Player):
     `modules` maps role (`uav`, `launcher`, `radar`) to a module with `forward_inference`
     (an :class:`EntityGNNModule`, e.g. restored with `RLModule.from_checkpoint`).
     With `sample=True` actions are drawn from the masked policy instead (seeded by
-    `seed`). Agents that are not alive get their no-op. `action_repeat` (role -> k) makes
-    that role's agents decide every k steps and hold the action in between (the first
-    decision on the step an agent is first seen alive), as they did in training with the
-    same setting (:class:`~aerena.training.side_env.SideEnv`). With `emission_latch=True`
-    a radar that chose to emit keeps emitting until the player is reset for that world
-    (its "silent" action is masked, as in `SideEnv` with `emission_latch`). With
-    `emission_plan=(step_s, choices)` the radar module picks a delay index once, on the
-    radar's first live step after a reset, from an all-legal mask of `choices` delays; the
-    radar stays silent for `index * step_s` seconds and then emits (as in `SideEnv` with
-    `emission_plan`). With `target_plan=True` the UAV module picks each UAV's target once,
-    on its first live step, from an all-legal mask of `1 + T` choices (0: the doctrine's),
-    and a :class:`~aerena.agents.scripted.attacker.ScriptedAttacker` flies it there (as
-    in `SideEnv` with `target_plan`).
+    `seed`). The play options -- `action_repeat` (role -> k), `emission_latch`,
+    `emission_plan=(step_s, choices)`, `target_plan` -- are those of
+    :class:`~aerena.agents.play.SidePlay`, the same code the batched training path runs,
+    so a module is played as its experiment trained it. Only the agents that decide this
+    step go through the module (one forward per role over all worlds).
     """
 
     def __init__(
@@ -186,150 +184,59 @@ class LearnedPlayer(Player):
         target_plan: bool = False,
     ) -> None:
         super().__init__(world, side, seed=seed)
-        self.pilot: Any = None  # target plan: the scripted attacker that flies the UAVs
-        if target_plan:
-            from aerena.agents.scripted.attacker import ScriptedAttacker
-
-            self.pilot = ScriptedAttacker(world, seed=int(self.rng.integers(0, 2**62)))
-        self.emission_latch = bool(emission_latch)
-        self.plan = None if emission_plan is None else (float(emission_plan[0]),
-                                                        int(emission_plan[1]))  # fmt: skip
+        pilot_seed = int(self.rng.integers(0, 2**62)) if target_plan else None
+        self.play = SidePlay(
+            world,
+            side,
+            action_repeat=action_repeat,
+            emission_latch=emission_latch,
+            emission_plan=emission_plan,
+            target_plan=target_plan,
+            pilot_seed=pilot_seed,
+        )
+        self.pilot = self.play.pilot
         self.modules = dict(modules)
         self.sample = bool(sample)
-        self.action_repeat = {r: int(k) for r, k in (action_repeat or {}).items() if int(k) > 1}
         self.generator = torch.Generator()
         self.generator.manual_seed(int(self.rng.integers(0, 2**62)))
-        role = world.agent_role[self.columns]
-        self.groups: list[tuple[str, np.ndarray, np.ndarray, int]] = []
-        for name, code in ROLE_CODES.items():
-            pos = np.flatnonzero(role == code)  # positions in the side's columns
-            if len(pos) == 0:
-                continue
-            if name not in self.modules:
-                raise ValueError(f"no module for role {name!r} (have {', '.join(self.modules)})")
-            cols = self.columns[pos]
-            n_act = int(world.action_sizes[cols[0]])
-            space = getattr(self.modules[name], "action_space", None)
-            n_mod = int(space.n) if space is not None else n_act
-            want = self.plan[1] if self.plan is not None and name == "radar" else n_act
-            if self.pilot is not None and name == "uav":
-                want = 1 + len(self.pilot.target_names)
-            if n_mod != want:
-                hint = {"radar": " (an emission_plan radar: give emission_plan)",
-                        "uav": " (a target_plan UAV: give target_plan)"}.get(name, "")  # fmt: skip
+        for g in self.play.groups:
+            if g.role not in self.modules:
+                raise ValueError(f"no module for role {g.role!r} (have {', '.join(self.modules)})")
+            space = getattr(self.modules[g.role], "action_space", None)
+            n_mod = int(space.n) if space is not None else g.n_choices
+            if n_mod != g.n_choices:
+                hint = PLAN_HINTS.get(g.role, "")
                 raise ValueError(
-                    f"the {name} module has {n_mod} actions, this player needs {want}{hint}"
+                    f"the {g.role} module has {n_mod} actions, this player needs "
+                    f"{g.n_choices}{hint}"
                 )
-            self.groups.append((name, pos, cols, n_act))
-        from aerena.envs.airdefense.spaces import noop_actions
-
-        self.noop = noop_actions(world)[self.columns]
-        B = world.num_worlds
-        self._held = np.tile(self.noop, (B, 1)).astype(np.int64)  # [B, n_side] held actions
-        self._left = np.zeros((B, len(self.columns)), dtype=np.int64)  # steps until a decision
-        self._latched = np.zeros((B, len(self.columns)), dtype=bool)  # radars that chose to emit
-        self._switch_on = np.full((B, len(self.columns)), np.nan)  # emission plan: active from
-        self._planned = np.zeros((B, len(self.columns)), dtype=bool)  # target plan: chosen
 
     def reset(self, worlds: np.ndarray | None = None) -> None:
-        idx = slice(None) if worlds is None else np.asarray(worlds, dtype=np.int64)
-        self._left[idx] = 0
-        self._latched[idx] = False
-        self._switch_on[idx] = np.nan
-        self._planned[idx] = False
-        if self.pilot is not None:
-            self.pilot.reset(None if worlds is None else idx)
+        self.play.reset(worlds)
 
     @torch.no_grad()
     def act(self) -> np.ndarray:
         s = self.world.state
-        B = s.obs_self.shape[0]
-        out = np.tile(self.noop, (B, 1))
-        for name, pos, cols, n_act in self.groups:
-            n = len(cols)
-            if self.plan is not None and name == "radar":
-                out[:, pos] = self._planned_radars(pos, cols, n_act)
+        choices: dict[str, np.ndarray] = {}
+        for g, due, mask in self.play.decisions():
+            b, j = np.nonzero(due)
+            if not len(b):
                 continue
-            if self.pilot is not None and name == "uav":
-                out[:, pos] = self._planned_uavs(pos, cols, n_act)
-                continue
-            legal = s.act_mask[:, cols, :n_act]  # [B, n, A] (a copy: fancy index)
-            act_mask = legal
-            latch = self.emission_latch and name == "radar"
-            if latch:  # a latched radar may only emit (action 0)
-                on = self._latched[:, pos] & legal[:, :, 0]
-                act_mask = legal.copy()
-                act_mask[:, :, 1:] &= ~on[..., None]
-            act = self._choose(self._logits(name, cols, act_mask)).reshape(B, n)
-            alive = s.agent_alive[:, cols] & legal.any(axis=2)
-            act = np.where(alive, act, self.noop[pos][None, :])
-            k = self.action_repeat.get(name, 1)
-            if k > 1:
-                held = self._held[:, pos]
-                held_legal = np.take_along_axis(legal, held[..., None], 2)
-                due = (self._left[:, pos] <= 0) | ~alive | ~held_legal[..., 0].astype(bool)
-                act = np.where(due, act, held)
-                self._held[:, pos] = act
-                self._left[:, pos] = np.where(due & alive, k - 1, self._left[:, pos] - 1)
-            if latch:
-                self._latched[:, pos] |= alive & (act == 0)
-            out[:, pos] = act
-        return out.astype(np.int64)
-
-    def _logits(self, name: str, cols: np.ndarray, act_mask: np.ndarray) -> torch.Tensor:
-        s = self.world.state
-        B, n = s.obs_self.shape[0], len(cols)
-        obs = {
-            "self": torch.from_numpy(s.obs_self[:, cols].reshape(B * n, -1)),
-            "entities": torch.from_numpy(s.obs_ent[:, cols].reshape(B * n, *s.obs_ent.shape[2:])),
-            "entity_mask": torch.from_numpy(s.obs_mask[:, cols].reshape(B * n, -1)),
-            "action_mask": torch.from_numpy(act_mask.reshape(B * n, -1)),
-        }
-        return self.modules[name].forward_inference({Columns.OBS: obs})[Columns.ACTION_DIST_INPUTS]
+            cols = g.cols[j]
+            obs = {
+                "self": torch.from_numpy(s.obs_self[b, cols]),
+                "entities": torch.from_numpy(s.obs_ent[b, cols]),
+                "entity_mask": torch.from_numpy(s.obs_mask[b, cols]),
+                "action_mask": torch.from_numpy(mask[b, j]),
+            }
+            out = self.modules[g.role].forward_inference({Columns.OBS: obs})
+            c = np.zeros(due.shape, dtype=np.int64)
+            c[b, j] = self._choose(out[Columns.ACTION_DIST_INPUTS])
+            choices[g.role] = c
+        return self.play.actions(choices)
 
     def _choose(self, logits: torch.Tensor) -> np.ndarray:
         if self.sample:
             probs = torch.softmax(logits, dim=-1)
             return torch.multinomial(probs, 1, generator=self.generator).squeeze(-1).numpy()
         return logits.argmax(dim=-1).numpy()
-
-    def _decide_once(
-        self, name: str, cols: np.ndarray, n_act: int, undecided: np.ndarray, n_choices: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """A plan's one decision: the agents alive [B, n], those due (alive and
-        `undecided`), and their choices among `n_choices` (all legal), or None when none
-        is due."""
-        s = self.world.state
-        B, n = s.obs_self.shape[0], len(cols)
-        alive = s.agent_alive[:, cols] & s.act_mask[:, cols, :n_act].any(axis=2)
-        due = alive & undecided
-        if not due.any():
-            return alive, due, None
-        mask = np.ones((B, n, n_choices), dtype=bool)
-        return alive, due, self._choose(self._logits(name, cols, mask)).reshape(B, n)
-
-    def _planned_radars(self, pos: np.ndarray, cols: np.ndarray, n_act: int) -> np.ndarray:
-        """Emission plan: a delay picked on a radar's first live step, then silent (1)
-        until the switch-on time and emit (0) after it."""
-        s = self.world.state
-        step_s, choices = self.plan  # type: ignore[misc]
-        t = np.asarray(s.t, dtype=np.float64).reshape(-1, 1)
-        alive, due, delay = self._decide_once(
-            "radar", cols, n_act, np.isnan(self._switch_on[:, pos]), choices
-        )
-        if delay is not None:
-            self._switch_on[:, pos] = np.where(due, t + delay * step_s, self._switch_on[:, pos])
-        on = t >= self._switch_on[:, pos]
-        return np.where(alive, np.where(on, 0, 1), self.noop[pos][None, :])
-
-    def _planned_uavs(self, pos: np.ndarray, cols: np.ndarray, n_act: int) -> np.ndarray:
-        """Target plan: a target choice on a UAV's first live step (0: the doctrine's, 1 + t:
-        target slot t), then the pilot's flight."""
-        undecided = ~self._planned[:, pos]
-        n_choices = 1 + len(self.pilot.target_names)
-        alive, due, choice = self._decide_once("uav", cols, n_act, undecided, n_choices)
-        if choice is not None:
-            self.pilot.fixed[:, pos] = np.where(due, choice - 1, self.pilot.fixed[:, pos])
-            self._planned[:, pos] |= due
-        flown = self.pilot.act()[:, pos]
-        return np.where(alive, flown, self.noop[pos][None, :])

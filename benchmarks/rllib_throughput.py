@@ -57,7 +57,25 @@ from typing import Any  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "rllib_throughput.json"
 SCHEMA_VERSION = 1
-ROWS = ("aerena.tiny", "aerena.strike_small", "cartpole")
+ROWS = (
+    "aerena.tiny",
+    "aerena.strike_small",
+    "batched.1",
+    "batched.16",
+    "batched.256",
+    "single.strike_small",
+    "cartpole",
+)
+# the path before the batched runner: RLlib's own runner over one SideEnv, dim 64 / 2 layers
+SINGLE = {
+    "resources.sampler": "single",
+    "resources.num_envs_per_env_runner": 1,
+    "model.dim": 64,
+    "model.embed_dim": 64,
+    "model.layers": 2,
+    "model.hidden": 128,
+    "algorithm.minibatch_size": 256,
+}
 # --quick: small batches so that a row takes seconds
 QUICK = {"algorithm.train_batch_size": 256, "algorithm.minibatch_size": 128}
 
@@ -92,11 +110,15 @@ def time_algorithm(algo: Any, iterations: int) -> dict[str, Any]:
     result = algo.train()  # warm-up: module build, first forward passes, JIT caches
     prev = int(result.get("num_env_steps_sampled_lifetime", 0) or 0)
     iters: list[dict[str, Any]] = []
+    sampler = getattr(runner, "sampler", None)
     for _ in range(iterations):
         sample.seconds = learn.seconds = 0.0
+        before = _phases(runner)
         t0 = time.perf_counter()
         result = algo.train()
         wall = time.perf_counter() - t0
+        after = _phases(runner)
+        profile = {k: after[k] - before[k] for k in after} if sampler is not None else {}
         steps = int(result.get("num_env_steps_sampled_lifetime", 0) or 0)
         runners = result.get("env_runners", {}) or {}
         iters.append(
@@ -109,10 +131,81 @@ def time_algorithm(algo: Any, iterations: int) -> dict[str, Any]:
                 "episodes": int(runners.get("num_episodes", 0) or 0),
                 "episode_len_mean": _float(runners.get("episode_len_mean")),
                 "rllib_timers": {k: _float(v) for k, v in (result.get("timers") or {}).items()},
+                "profile": profile,
+                "rows_trained": _rows_trained(result),
             }
         )
         prev = steps
     return {"iterations": iters, **_summary(iters)}
+
+
+def _phases(runner: Any) -> dict[str, float]:
+    """Cumulative seconds per phase of the batched runner (world step, opponent, module
+    inference, sampler bookkeeping, episode building)."""
+    s = getattr(runner, "sampler", None)
+    if s is None:
+        return {}
+    tm = s.timers
+    return {
+        "env": tm["world"],
+        "opponent": tm["opponent"],
+        "inference": tm["policy"],
+        "bookkeeping": tm["total"] - tm["world"] - tm["opponent"] - tm["policy"],
+        "episodes": runner.timers["episodes"],
+    }
+
+
+def _rows_trained(result: dict[str, Any]) -> int:
+    """Agent decisions (module rows) sampled in the iteration, all agents."""
+    per_agent = (result.get("env_runners") or {}).get("num_agent_steps_sampled") or {}
+    return int(sum(per_agent.values())) if isinstance(per_agent, dict) else 0
+
+
+# ======================================================================================
+# The compute limit: model FLOPs per row against the measured matmul rate
+# ======================================================================================
+def matmul_rate(seconds: float = 0.5, n: int = 256) -> float:
+    """FLOP/s of float32 n x n matmuls on one torch thread (the learner's building block)."""
+    import torch
+
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3):
+        a @ b
+    reps, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        a @ b
+        reps += 1
+    return 2.0 * n**3 * reps / (time.perf_counter() - t0)
+
+
+def role_flops(S: int, F: int, K: int, n_act: int, m: dict[str, Any], role: str) -> float:
+    """Forward FLOPs of one row of an EntityGNNModule (multiply-adds x 2): encoder,
+    policy head and value head."""
+    D, E, H, L = m["dim"], m["embed_dim"], m["hidden"], m["layers"]
+    N = K + 1
+    f = 2 * (S * D + K * F * D)  # input projections
+    f += L * (2 * 4 * N * D * D + 2 * 2 * N * N * D + 2 * N * D * 2 * D * 2)  # qkvs, attn, FFN
+    f += 2 * ((2 * D + 1) * E + E * E)  # pooling MLP
+
+    def mlp(i: int, o: int) -> int:
+        return 2 * (i * H + H * H + H * o)
+
+    head = mlp(E, 1) + K * mlp(D + E, 1) if role == "launcher" else mlp(E, n_act)
+    return float(f + head + mlp(E, 1))
+
+
+def flops_per_row(exp: Any) -> dict[str, float]:
+    """role -> forward FLOPs per row for the experiment's learning roles."""
+    from aerena.envs.airdefense.world import World
+
+    w = World(exp.scenario, 1, **exp.overrides)
+    s = w.state
+    S, K, F = s.obs_self.shape[2], s.obs_ent.shape[2], s.obs_ent.shape[3]
+    m = exp.model.model_dump()
+    return {
+        role: role_flops(S, F, K, {"uav": 54, "launcher": 1 + K, "radar": 2}[role], m, role)
+        for role in exp.roles
+    }
 
 
 def _float(x: Any) -> float | None:
@@ -126,7 +219,18 @@ def _summary(iters: Sequence[dict[str, Any]]) -> dict[str, Any]:
     rates = [it["env_steps_per_s"] for it in iters]
     med = statistics.median(rates)
     total = sum(it["seconds"] for it in iters)
+    prof: dict[str, float] = {}
+    for it in iters:
+        for k, v in it.get("profile", {}).items():
+            prof[k] = prof.get(k, 0.0) + v / len(iters)
+    if prof:
+        prof["learning"] = sum(it["learn_seconds"] for it in iters) / len(iters)
+        prof["other"] = statistics.mean(it["seconds"] for it in iters) - sum(prof.values())
+    rows = sum(it.get("rows_trained", 0) for it in iters)
+    steps = sum(it["env_steps"] for it in iters)
     return {
+        "profile_s_per_iteration": prof,
+        "rows_per_env_step": rows / steps / 1.0 if steps else float("nan"),
         "env_steps_per_s": med,
         "spread": (max(rates) - min(rates)) / med if med > 0 else float("nan"),
         "env_steps_per_iteration": statistics.median(it["env_steps"] for it in iters),
@@ -146,10 +250,18 @@ def _summary(iters: Sequence[dict[str, Any]]) -> dict[str, Any]:
 # ======================================================================================
 # The rows
 # ======================================================================================
-def aerena_experiment(scenario: str, quick: bool, seed: int) -> Any:
+def aerena_experiment(row: str, quick: bool, seed: int) -> Any:
+    """The experiment of a row: `aerena.NAME` the default on NAME, `batched.B` the default
+    on strike_small with B worlds per runner, `single.NAME` the B = 1 path."""
     from aerena.training.config import experiment_for_scenario
 
+    kind, arg = row.split(".", 1) if "." in row else ("aerena", "tiny")
     overrides: dict[str, Any] = {"seed": seed, "resources.torch_threads": 1}
+    scenario = "strike_small" if kind == "batched" else arg
+    if kind == "batched":
+        overrides["resources.num_envs_per_env_runner"] = int(arg)
+    if kind == "single":
+        overrides.update(SINGLE)
     if quick:
         overrides.update(QUICK)
     return experiment_for_scenario(scenario, overrides).config
@@ -213,13 +325,15 @@ def run_row(row: str, exp: Any, iterations: int) -> dict[str, Any]:
         out.update(name="RLlib PPO, CartPole-v1, default MLP", env="CartPole-v1")
         build = build_cartpole
     else:
-        scenario = row.split(".", 1)[1]
+        scenario = exp.scenario
         out.update(
-            name=f"aerena {scenario}, learn defender vs scripted, EntityGNNModule",
+            name=f"aerena {scenario}, learn defender vs scripted, EntityGNNModule, "
+            f"{exp.resources.sampler} sampler, B={exp.resources.num_envs_per_env_runner}",
             env=scenario,
             learn=exp.learn,
             opponent=exp.opponent,
             model=exp.model.model_dump(),
+            flops_per_row=flops_per_row(exp),
         )
         build = build_aerena
     algo = None
@@ -267,8 +381,37 @@ def print_table(rows: list[dict[str, Any]], header: dict[str, Any]) -> None:
             f"{r['sample_steps_per_s']:,.0f}",
             f"{r['learn_steps_per_s']:,.0f}",
         )
-    console = Console(width=120)
+    console = Console(width=140)
     console.print(t)
+    phases = ("env", "opponent", "inference", "bookkeeping", "episodes", "learning", "other")
+    p = Table(title="Profile: seconds per iteration by phase (batched rows)")
+    p.add_column("row")
+    for c in phases:
+        p.add_column(c, justify="right")
+    lim = Table(title=f"Compute limit: forward FLOPs per row vs the measured matmul rate "
+                f"({header.get('matmul_gflops', float('nan')):.1f} GFLOP/s, 1 thread)")  # fmt: skip
+    for c in ("row", "FLOPs/row (fwd)", "rows/env step", "sample limit", "sample achieved",
+              "learn limit", "learn achieved"):  # fmt: skip
+        lim.add_column(c, justify="left" if c == "row" else "right")
+    rate = header.get("matmul_gflops", float("nan")) * 1e9
+    for r in rows:
+        prof = r.get("profile_s_per_iteration") or {}
+        if r["error"] or not prof:
+            continue
+        p.add_row(r["id"], *[f"{prof.get(c, 0.0):.3f}" for c in phases])
+        fl = r.get("flops_per_row") or {}
+        per_row = sum(fl.values()) / max(len(fl), 1)
+        rows_step = r.get("rows_per_env_step", float("nan"))
+        epochs = r["settings"]["num_epochs"]
+        s_lim = rate / (per_row * rows_step)  # one forward per decision
+        l_lim = rate / (per_row * rows_step * (1 + 3 * epochs))  # GAE forward + fwd/bwd
+        lim.add_row(
+            r["id"], f"{per_row / 1e6:.2f} M", f"{rows_step:.2f}", f"{s_lim:,.0f}",
+            f"{100 * r['sample_steps_per_s'] / s_lim:.0f}%", f"{l_lim:,.0f}",
+            f"{100 * r['learn_steps_per_s'] / l_lim:.0f}%",
+        )  # fmt: skip
+    console.print(p)
+    console.print(lim)
     ratios = header.get("ratios", {})
     for k, v in ratios.items():
         console.print(f"  {k}: {v:.1f}x")
@@ -329,18 +472,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         for row in rows:
             # CartPole takes its settings from the tiny experiment (the defaults are shared)
-            scenario = row.split(".", 1)[1] if row.startswith("aerena.") else "tiny"
-            exp = aerena_experiment(scenario, args.quick, args.seed)
+            exp = aerena_experiment("aerena.tiny" if row == "cartpole" else row, args.quick,
+                                    args.seed)  # fmt: skip
             print(f"[{row}] {iterations} timed iteration(s) ...", flush=True)
             results.append(run_row(row, exp, iterations))
     finally:
         ray.shutdown()
     header["loadavg_end"] = list(os.getloadavg())
+    header["matmul_gflops"] = matmul_rate() / 1e9
     header["total_seconds"] = time.perf_counter() - start
     ok = {r["id"]: r for r in results if not r["error"]}
     ratios: dict[str, float] = {}
+    if "aerena.strike_small" in ok and "single.strike_small" in ok:
+        ratios["aerena.strike_small (batched) / single.strike_small env-steps/s"] = (
+            ok["aerena.strike_small"]["env_steps_per_s"]
+            / ok["single.strike_small"]["env_steps_per_s"]
+        )
     if "cartpole" in ok:
-        for row in ("aerena.tiny", "aerena.strike_small"):
+        for row in ("aerena.tiny", "aerena.strike_small", "single.strike_small"):
             if row in ok and ok[row]["env_steps_per_s"] > 0:
                 ratios[f"cartpole / {row} env-steps/s"] = (
                     ok["cartpole"]["env_steps_per_s"] / ok[row]["env_steps_per_s"]

@@ -109,7 +109,7 @@ def test_learned_player_keeps_a_latched_radar_on():
         assert (latched[on[0] :, b] == 0).all(), b  # and stays on
     assert ((free[1:] == 1) & (free[:-1] == 0)).any()  # unlatched: it goes silent again
     player.reset(np.array([0]))  # a reset world may choose again
-    assert not player._latched[0].any() and player._latched[1:].any()
+    assert not player.play._latched[0].any() and player.play._latched[1:].any()
 
 
 def test_emission_latch_needs_a_learning_radar():
@@ -206,7 +206,7 @@ def test_learned_player_plays_the_plan():
     np.testing.assert_array_equal(acts[:8], 1)
     np.testing.assert_array_equal(acts[8:], 0)
     player.reset(np.array([1]))  # a reset world plans again
-    assert np.isnan(player._switch_on[1, col]) and not np.isnan(player._switch_on[0, col])
+    assert np.isnan(player.play._switch_on[1, col]) and not np.isnan(player.play._switch_on[0, col])
 
 
 @pytest.mark.parametrize(
@@ -260,7 +260,7 @@ def test_plan_run_is_played_as_trained_everywhere(tmp_path, ray_local):
 
     env = SideEnv({"scenario": "tiny", "learn": "attacker", "opponent": "checkpoint",
                    "opponent_checkpoint": str(run), "seed": 0})  # fmt: skip
-    assert env.player.plan == (5.0, 3)
+    assert env.player.play.plan == (5.0, 3)
     obs, _ = env.reset(seed=0)
     for _ in range(20):
         obs, _, term, trunc, _ = env.step({a: 13 for a in obs})

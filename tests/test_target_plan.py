@@ -163,7 +163,7 @@ def test_learned_player_plans_targets_and_the_pilot_flies():
     launched = world.state.air_status[:, world.sizes["C"] :] != 0
     assert (player.pilot.fixed[launched] == 2).all() and launched.any()
     player.reset(np.array([1]))  # a reset world plans again
-    assert not player._planned[1].any() and player._planned[0].any()
+    assert not player.play._planned[1].any() and player.play._planned[0].any()
     assert (player.pilot.fixed[1] == -1).all()
     with pytest.raises(ValueError, match="uav module has 5 actions.*target_plan"):
         LearnedPlayer(world, "attacker", {"uav": module})

@@ -98,7 +98,7 @@ class BatchedEnvRunner(MultiAgentEnvRunner):
         self.generator = torch.Generator()
         self.generator.manual_seed(int(np.random.SeedSequence([seed, self.worker_index or 0])
                                        .generate_state(1)[0]))  # fmt: skip
-        self.timers = {"env": 0.0, "inference": 0.0, "episodes": 0.0}
+        self.timers = {"episodes": 0.0}  # building MultiAgentEpisodes (the sampler has the rest)
 
     # ------------------------------------------------------------------ env and spaces
     def make_env(self) -> None:
@@ -135,7 +135,6 @@ class BatchedEnvRunner(MultiAgentEnvRunner):
     # ------------------------------------------------------------------ sampling
     def _policy(self, explore: bool) -> Any:
         def act(role: str, obs: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
-            t0 = time.perf_counter()
             batch = {Columns.OBS: {k: torch.from_numpy(v) for k, v in obs.items()}}
             with torch.no_grad():
                 mod = self.module[role]
@@ -147,7 +146,6 @@ class BatchedEnvRunner(MultiAgentEnvRunner):
                 else:
                     a = logits.argmax(dim=-1)
                 logp = logp_all.gather(1, a[:, None])[:, 0]
-            self.timers["inference"] += time.perf_counter() - t0
             return a.numpy(), logp.numpy(), logits.numpy()
 
         return act
@@ -170,14 +168,17 @@ class BatchedEnvRunner(MultiAgentEnvRunner):
             num_timesteps = frag * self.num_envs
         self.metrics.log_value(WEIGHTS_SEQ_NO, self._weights_seq_no, window=1)
         with self.metrics.log_time(SAMPLE_TIMER):
-            t0 = time.perf_counter()
-            inf0 = self.timers["inference"]
-            chunks = self.sampler.collect(int(num_timesteps or 0), self._policy(explore),
-                                          num_episodes)  # fmt: skip
-            t1 = time.perf_counter()
-            episodes = [self._episode(c) for c in chunks if c.segments]
+            chunks: list[EpisodeChunk] = []
+            episodes: list[MultiAgentEpisode] = []
+            # a short request in many worlds may close no decision yet: sample on until
+            # some agent has a complete one (RLlib's learners need at least one episode)
+            while not episodes:
+                more = self.sampler.collect(max(1, int(num_timesteps or 0)), self._policy(explore),
+                                            num_episodes)  # fmt: skip
+                chunks += more
+                t1 = time.perf_counter()
+                episodes = [self._episode(c) for c in more if c.segments]
             t2 = time.perf_counter()
-        self.timers["env"] += (t1 - t0) - (self.timers["inference"] - inf0)
         self.timers["episodes"] += t2 - t1
         self._log(chunks)
         return episodes

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -340,6 +341,9 @@ class BatchedSampler:
         self.finished: list[dict[str, Any]] = []  # outcomes of world-episodes ended
         self._acts = np.tile(noop_actions(w), (B, 1))
         self._started = False
+        # seconds spent per phase (the benchmark's profile): world step, opponent, the
+        # policy callback, everything else (decisions, records, resets)
+        self.timers = {"world": 0.0, "opponent": 0.0, "policy": 0.0, "total": 0.0}
 
     # ------------------------------------------------------------------ episodes
     def _start(self, worlds: np.ndarray) -> None:
@@ -397,6 +401,7 @@ class BatchedSampler:
         """Step until `num_steps` env steps were counted (or `num_episodes` world-episodes
         ended); the chunks of every world-episode touched, with their segments."""
         w, s = self.world, self.world.state
+        tm, t_call = self.timers, time.perf_counter()
         if not self._started:
             self._start(np.arange(self.B))
             self._started = True
@@ -422,7 +427,9 @@ class BatchedSampler:
                 pos = g.pos[j]
                 obs = self._obs(b, self.cols[pos], gstate)
                 obs["action_mask"] = mask[b, j].view(np.int8)
+                tp = time.perf_counter()
                 a, logp, logits = policy(g.role, obs)
+                tm["policy"] += time.perf_counter() - tp
                 c = np.zeros(due.shape, dtype=np.int64)
                 c[b, j] = a
                 choices[g.role] = c
@@ -433,9 +440,13 @@ class BatchedSampler:
                 )  # fmt: skip
                 self.agent_t[b, pos] += 1
             self._acts[:, self.cols] = self.play.actions(choices)
+            to = time.perf_counter()
             if len(self.opp_cols):
                 self._acts[:, self.opp_cols] = self.opponent_actions()
+            tw = time.perf_counter()
             w.step(self._acts, checked=True)
+            tm["world"] += time.perf_counter() - tw
+            tm["opponent"] += tw - to
             team = s.reward  # [B, 2] this step's team rewards
             self.returns += team
             r = team[:, self.side_of] * (alive0 | self.deferred)
@@ -462,6 +473,7 @@ class BatchedSampler:
             if self.env_t[b] > t_begin[b]:
                 chunks.append(self._chunk(b, int(t_begin[b]), False))
         self._segments(chunks)
+        tm["total"] += time.perf_counter() - t_call
         return chunks
 
     # ------------------------------------------------------------------ bookkeeping

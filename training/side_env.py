@@ -84,6 +84,7 @@ from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
 from aerena.envs.airdefense import spaces as Sp
 from aerena.envs.airdefense.rllib_env import AirDefenseMultiAgentEnv, runner_seed
+from aerena.training.sampler import LeagueDraw, learned_opponent
 
 LEARN_SIDES = ("attacker", "defender", "both")
 OPPONENTS = ("scripted", "random", "checkpoint", "self_play")
@@ -140,11 +141,9 @@ class SideEnv(MultiAgentEnv):
                     raise ValueError("opponent: checkpoint needs opponent_checkpoint")
                 self.player = self._learned_player(str(path))
             else:
-                self._league_file = cfg.get("league_file")  # None: the scripted player
-                self._league_mtime = -1.0
-                self._league: list[tuple[str, str | None, float]] = []
+                # the league file (None: the scripted player only)
+                self._draw = LeagueDraw(cfg.get("league_file"), other, opp_seed)
                 self._players: dict[str, Any] = {}
-                self._draw_rng = np.random.default_rng(opp_seed)
                 self.player = make_player(other, "scripted", world, seed=opp_seed)
                 self.opponent_id = "scripted"
             self.opp_names = [names[c] for c in side_columns(world, other)]
@@ -227,41 +226,18 @@ class SideEnv(MultiAgentEnv):
 
     # ------------------------------------------------------------------ opponents
     def _learned_player(self, path: str, play: dict[str, Any] | None = None) -> Any:
-        """A frozen opponent: the modules at `path`, played as their run trained them
-        (`play`: LearnedPlayer options; default: read from the checkpoint's run folder)."""
-        from aerena.agents.rl_module import LearnedPlayer
-        from aerena.training.evaluate import checkpoint_play_options
-        from aerena.training.league import load_snapshot_modules
-
-        modules = load_snapshot_modules(path)
-        if play is None:
-            play = checkpoint_play_options(path)
-        return LearnedPlayer(self.world, self._other, modules, seed=self._opp_seed, **play)
+        """A frozen opponent: the modules at `path`, played as their run trained them."""
+        return learned_opponent(self.world, self._other, path, self._opp_seed, play)
 
     def _draw_league_opponent(self) -> None:
-        """Self-play: re-read the league file if it changed, draw this episode's opponent."""
-        import json
-        import os
-
+        """Self-play: this episode's opponent drawn from the league file (re-read when it
+        changes; the scripted player while the league is empty)."""
         from aerena.agents.scripted import make_player
 
-        try:
-            mtime = os.stat(self._league_file).st_mtime if self._league_file else -1.0
-        except OSError:
-            mtime = -1.0
-        if mtime != self._league_mtime and mtime >= 0:
-            with open(self._league_file, encoding="utf-8") as f:
-                data = json.load(f)
-            self._league = [
-                (e["id"], e.get("path"), float(e["prob"]))
-                for e in data.get("pfsp", {}).get(self._other, [])
-            ]
-            self._league_mtime = mtime
-        if not self._league:
+        got = self._draw.draw()
+        if got is None:
             return
-        probs = np.array([p for _, _, p in self._league], dtype=np.float64)
-        probs = probs / probs.sum() if probs.sum() > 0 else np.full(len(probs), 1 / len(probs))
-        sid, path, _ = self._league[int(self._draw_rng.choice(len(probs), p=probs))]
+        sid, path = got
         if sid not in self._players:
             if path is None:
                 self._players[sid] = make_player(
