@@ -45,9 +45,7 @@ class Encoded(NamedTuple):
     nodes: Tensor  # [B, K, D], zero in padding slots
 
 
-def _neg(x: Tensor) -> float:
-    """The most negative finite value of x's dtype (a masked score or logit)."""
-    return float(torch.finfo(x.dtype).min)
+NEG_BIAS = -1e9  # additive score of a padding key: exp(-1e9) underflows to exactly 0.0
 
 
 class DenseTransformerConv(nn.Module):
@@ -77,14 +75,15 @@ class DenseTransformerConv(nn.Module):
         """x [B, N, in_dim], mask [B, N] bool (True: a valid node) -> [B, N, out_dim]."""
         B, N, _ = x.shape
         H, C = self.heads, self.channels
-        q = self.lin_query(x).view(B, N, H, C).transpose(1, 2)  # [B, H, N, C]
+        # the scale goes on q ([B, H, N, C]) rather than on the scores ([B, H, N, N])
+        q = (self.lin_query(x) * (1.0 / math.sqrt(C))).view(B, N, H, C).transpose(1, 2)
         k = self.lin_key(x).view(B, N, H, C).transpose(1, 2)
         v = self.lin_value(x).view(B, N, H, C).transpose(1, 2)
-        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(C)  # [B, H, Nq, Nk]
-        keys = mask[:, None, None, :]
-        scores = torch.where(keys, scores, torch.full_like(scores, _neg(scores)))
-        attn = torch.softmax(scores, dim=-1)
-        attn = torch.where(keys, attn, torch.zeros_like(attn))  # exact zeros for padding
+        # padding keys get a large negative additive bias: exp() of it is exactly 0.0 in
+        # float32, so padding slots carry exactly zero weight (every row has a valid key:
+        # the agent's own node), without a second masking pass over the scores
+        bias = (~mask).to(x.dtype)[:, None, None, :] * NEG_BIAS  # [B, 1, 1, Nk]
+        attn = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) + bias, dim=-1)
         out = torch.matmul(attn, v).transpose(1, 2).reshape(B, N, H * C)
         return out + self.lin_skip(x)
 
@@ -160,14 +159,15 @@ class EntityEncoder(_EncoderBase):
     def forward(self, obs_self: Tensor, entities: Tensor, entity_mask: Tensor) -> Encoded:
         """obs_self [B, S], entities [B, K, F], entity_mask [B, K] (any dtype; nonzero = valid)."""
         m = entity_mask != 0  # [B, K]
+        keep = m.to(entities.dtype)[..., None]  # [B, K, 1] 1.0 / 0.0
+        # padding may hold anything, non-finite values included: select, do not multiply
         ent = torch.where(m[..., None], entities, torch.zeros_like(entities))
         x = torch.cat([self.self_in(obs_self)[:, None, :], self.ent_in(ent)], dim=1)
         node_mask = torch.cat([torch.ones_like(m[:, :1]), m], dim=1)  # [B, 1 + K]
         for block in self.layers:
             x = block.post(x, block.conv(x, node_mask))
-        keep = m[..., None]
-        nodes = torch.where(keep, x[:, 1:], torch.zeros_like(x[:, 1:]))
-        count = m.to(x.dtype).sum(dim=1)
+        nodes = x[:, 1:] * keep  # padding nodes are finite here (their input was zeroed)
+        count = keep[..., 0].sum(dim=1)
         emb = self._pool(x[:, 0], nodes.sum(dim=1), count)
         return Encoded(emb, nodes)
 

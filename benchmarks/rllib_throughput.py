@@ -54,6 +54,8 @@ from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+from aerena.scenarios.loader import add_set_option, parse_set_options  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "rllib_throughput.json"
 SCHEMA_VERSION = 1
@@ -250,7 +252,7 @@ def _summary(iters: Sequence[dict[str, Any]]) -> dict[str, Any]:
 # ======================================================================================
 # The rows
 # ======================================================================================
-def aerena_experiment(row: str, quick: bool, seed: int) -> Any:
+def aerena_experiment(row: str, quick: bool, seed: int, extra: dict[str, Any] | None = None) -> Any:
     """The experiment of a row: `aerena.NAME` the default on NAME, `batched.B` the default
     on strike_small with B worlds per runner, `single.NAME` the B = 1 path."""
     from aerena.training.config import experiment_for_scenario
@@ -264,6 +266,8 @@ def aerena_experiment(row: str, quick: bool, seed: int) -> Any:
         overrides.update(SINGLE)
     if quick:
         overrides.update(QUICK)
+    if kind != "single":  # the B = 1 path row stays the reference
+        overrides.update(extra or {})
     return experiment_for_scenario(scenario, overrides).config
 
 
@@ -437,7 +441,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="small batches, 1 timed iteration")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    add_set_option(p, "resources.num_learners=2", "an experiment field of the aerena rows")
     args = p.parse_args(argv)
+    extra = parse_set_options(args.overrides)
     rows = [r.strip() for r in args.rows.split(",") if r.strip()]
     bad = [r for r in rows if r not in ROWS]
     if bad:
@@ -459,6 +465,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "loadavg_start": list(os.getloadavg()),
         "iterations": iterations,
         "quick": args.quick,
+        "set": extra,
         "seed": args.seed,
     }
     ray.init(
@@ -473,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for row in rows:
             # CartPole takes its settings from the tiny experiment (the defaults are shared)
             exp = aerena_experiment("aerena.tiny" if row == "cartpole" else row, args.quick,
-                                    args.seed)  # fmt: skip
+                                    args.seed, extra)  # fmt: skip
             print(f"[{row}] {iterations} timed iteration(s) ...", flush=True)
             results.append(run_row(row, exp, iterations))
     finally:

@@ -268,6 +268,12 @@ class Experiment(_Strict):
         "doctrine's, 1 + t: target t of the scenario's assets then radars); the scripted "
         "attacker flies it there (one decision per UAV per episode)",
     )
+    skip_forced: bool = Field(
+        True,
+        description="batched sampler: an agent whose mask allows one action (a launcher "
+        "with no track in reach) takes it without a policy row; its rewards go to its next "
+        "decision",
+    )
     critic: Literal["local", "global"] = Field(
         "local",
         description="local: the value head reads the agent's view; global: also the world's "

@@ -95,6 +95,7 @@ def env_config(exp: Experiment) -> dict[str, Any]:
         "seed": exp.seed,
         **exp.play_options(),  # action_repeat, emission_latch, emission_plan, target_plan
         "global_state": exp.critic == "global",
+        "skip_forced": exp.skip_forced,
     }
 
 
