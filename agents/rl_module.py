@@ -13,11 +13,11 @@ and greedy actions are always legal. The value head shares the encoder.
 =============  =======  =====================================================
 `role`         auto     `uav` | `launcher` | `radar` (default: from the action
                         space: 54 -> uav, 2 -> radar, else launcher)
-`dim`          64       node width of the encoder (a multiple of `heads`)
-`embed_dim`    64       pooled embedding width
+`dim`          32       node width of the encoder (a multiple of `heads`)
+`embed_dim`    32       pooled embedding width
 `heads`        4        attention heads
-`layers`       2        message-passing layers
-`hidden`       128      hidden width of the policy and value MLPs
+`layers`       1        message-passing layers
+`hidden`       64       hidden width of the policy and value MLPs
 `action_prior` {}       role -> initial action probabilities (`uav`, `radar`
                         heads; default uniform): the policy starts there
 =============  =======  =====================================================
@@ -59,12 +59,12 @@ from aerena.agents.play import SidePlay
 from aerena.agents.scripted.base import Player
 from aerena.envs.airdefense import layout as Lo
 
-MODEL_DEFAULTS: dict[str, Any] = {
-    "dim": 64,
-    "embed_dim": 64,
+MODEL_DEFAULTS: dict[str, Any] = {  # as training.config.ModelSpec (chosen by measurement)
+    "dim": 32,
+    "embed_dim": 32,
     "heads": 4,
-    "layers": 2,
-    "hidden": 128,
+    "layers": 1,
+    "hidden": 64,
 }
 ROLE_CODES = Lo.AGENT_ROLE_CODES
 PLAN_HINTS = {

@@ -233,3 +233,28 @@ def test_same_seed_same_first_iterations(ray_local: Any) -> None:
         algo.stop()
         runs.append(rec)
     assert runs[0] == runs[1]
+
+
+def test_plan_radar_with_frozen_launchers_trains_on_short_fragments(
+    tmp_path: Any, ray_local: Any
+) -> None:
+    """A plan radar's one decision closes only at its episode's end: with many worlds and
+    short fragments the runner samples on until a trained module has a row."""
+    from aerena.training.train import train
+
+    exp = _quick("PPO", **{"emission_plan": {"step_s": 10.0, "choices": 4},
+                           "init.freeze": ["launcher"], "stop.iterations": 1,
+                           "algorithm.train_batch_size": 64,
+                           "resources.num_envs_per_env_runner": 32})  # fmt: skip
+    res = train(exp, runs_dir=tmp_path, file=open("/dev/null", "w"))  # noqa: SIM115
+    assert res.iterations == 1 and res.env_steps >= 64
+
+
+def test_the_single_path_still_trains(tmp_path: Any, ray_local: Any) -> None:
+    """`resources.sampler: single` (RLlib's runner over SideEnv, B = 1) for debugging."""
+    from aerena.training.train import train
+
+    exp = _quick("PPO", **{"resources.sampler": "single", "resources.num_envs_per_env_runner": 1,
+                           "stop.iterations": 1})  # fmt: skip
+    res = train(exp, runs_dir=tmp_path, file=open("/dev/null", "w"))  # noqa: SIM115
+    assert res.iterations == 1 and res.env_steps >= 400

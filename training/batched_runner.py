@@ -170,18 +170,28 @@ class BatchedEnvRunner(MultiAgentEnvRunner):
         with self.metrics.log_time(SAMPLE_TIMER):
             chunks: list[EpisodeChunk] = []
             episodes: list[MultiAgentEpisode] = []
-            # a short request in many worlds may close no decision yet: sample on until
-            # some agent has a complete one (RLlib's learners need at least one episode)
-            while not episodes:
-                more = self.sampler.collect(max(1, int(num_timesteps or 0)), self._policy(explore),
-                                            num_episodes)  # fmt: skip
+            # a short request in many worlds may close no decision yet (a plan's one
+            # decision closes only at its episode's end): sample on until some agent of a
+            # trained module has a complete one (RLlib's learners need at least one row)
+            while not any(self._trained(c) for c in chunks):
+                more = self.sampler.collect(max(1, int(num_timesteps or 0)),
+                                            self._policy(explore), num_episodes)  # fmt: skip
                 chunks += more
                 t1 = time.perf_counter()
-                episodes = [self._episode(c) for c in more if c.segments]
+                episodes += [self._episode(c) for c in more if c.segments]
             t2 = time.perf_counter()
         self.timers["episodes"] += t2 - t1
         self._log(chunks)
         return episodes
+
+    def _trained(self, c: EpisodeChunk) -> bool:
+        """Whether the chunk holds a decision of a module that is trained."""
+        train = self.config.policies_to_train
+        if train is None:
+            return bool(c.segments)
+        if callable(train):
+            return any(train(s.role, None) for s in c.segments)
+        return any(s.role in train for s in c.segments)
 
     def _episode(self, c: EpisodeChunk) -> MultiAgentEpisode:
         """A MultiAgentEpisode chunk built in one go from the recorded arrays."""

@@ -134,6 +134,12 @@ class ResourcesSpec(_Strict):
     num_env_runners: int = Field(0, ge=0)
     num_envs_per_env_runner: int = Field(64, ge=1, description="worlds per env runner")
     num_learners: int = Field(0, ge=0)
+    num_gpus_per_learner: float = Field(
+        0,
+        ge=0,
+        description="GPUs per learner (1: the learner trains on a GPU when Ray sees "
+        "one; with num_learners 0 the local learner does)",
+    )
     num_cpus: int | None = Field(2, ge=1, description="CPUs of the embedded local Ray")
     rollout_fragment_length: int | Literal["auto"] = "auto"
     torch_threads: int = Field(1, ge=1, description="torch / OpenMP threads per process")

@@ -10,8 +10,11 @@
    iteration, :mod:`aerena.training.progress`), ``checkpoints/iter_NNNNNN/`` (RLlib
    checkpoints, written to a temporary folder then renamed; ``checkpoints/latest`` names
    the newest), ``curves.png`` and ``summary.json`` at the end.
-2. **Env**: :class:`~aerena.training.side_env.SideEnv` -- the learning side's agents in
-   RLlib, the other side played by the scripted or random player inside the env.
+2. **Env**: the batched sampler (:mod:`aerena.training.batched_runner`: each env runner
+   steps `num_envs_per_env_runner` worlds in one `World`, the other side played in one
+   batched call), or with `resources.sampler: single` RLlib's own runner over
+   :class:`~aerena.training.side_env.SideEnv` (the B = 1 path, for debugging); both play
+   the same episodes.
 3. **Algorithm**: PPO (or APPO / IMPALA) with one :class:`~aerena.agents.rl_module.
    EntityGNNModule` per role of the learning side (`uav`; `launcher`, `radar`), every agent
    of a role sharing it. With `init.imitate`, the modules are first behaviour-cloned from
@@ -213,7 +216,7 @@ def build_algorithm_config(exp: Experiment) -> Any:
             num_cpus_per_env_runner=r.num_cpus_per_env_runner,
             custom_resources_per_env_runner=dict(r.custom_resources_per_env_runner),
         )
-        .learners(num_learners=r.num_learners)
+        .learners(num_learners=r.num_learners, num_gpus_per_learner=r.num_gpus_per_learner)
         .multi_agent(
             policies=set(specs),
             policy_mapping_fn=policy_mapping_fn,
