@@ -132,6 +132,17 @@ def learned_opponent(world: Any, side: str, path: str, seed: int | None,
     return LearnedPlayer(world, side, modules, seed=seed, **play)
 
 
+def _write_obs(cols: dict[str, np.ndarray], sl: slice, obs: dict[str, np.ndarray]) -> None:
+    """Observation rows into a store's columns (the action mask padded with zeros)."""
+    for k, v in obs.items():
+        dst = cols[f"obs/{k}"]
+        if k == "action_mask":
+            dst[sl] = 0
+            dst[sl, : v.shape[1]] = v
+        else:
+            dst[sl] = v
+
+
 class Records:
     """Decision rows of all roles in growable arrays (action mask and logits padded to the
     widest role); a row's key is its index. Final observations live in a second store."""
@@ -188,13 +199,7 @@ class Records:
         self._grow(self.size + m)
         sl = slice(self.size, self.size + m)
         c = self.cols
-        for k, v in obs.items():
-            dst = c[f"obs/{k}"]
-            if k == "action_mask":
-                dst[sl] = 0
-                dst[sl, : v.shape[1]] = v
-            else:
-                dst[sl] = v
+        _write_obs(c, sl, obs)
         lg = scalars.pop("logits")
         c["logits"][sl] = np.finfo(np.float32).min
         c["logits"][sl, : lg.shape[1]] = lg
@@ -216,13 +221,7 @@ class Records:
         self._fgrow(self.fsize + m)
         sl = slice(self.fsize, self.fsize + m)
         f = self.fcols
-        for k, v in obs.items():
-            dst = f[f"obs/{k}"]
-            if k == "action_mask":
-                dst[sl] = 0
-                dst[sl, : v.shape[1]] = v
-            else:
-                dst[sl] = v
+        _write_obs(f, sl, obs)
         f["terminated"][sl] = term
         f["truncated"][sl] = trunc
         self.cols["final"][keys] = np.arange(sl.start, sl.stop)
