@@ -198,8 +198,18 @@ def watch(
     """Poll until quit (window closed, Ctrl-C or `quit_after` seconds); return the PNGs."""
     window = None
     if export is None:
-        pygame.display.init()
-        window = pygame.display.set_mode(watcher.size)
+        try:
+            pygame.display.init()
+            window = pygame.display.set_mode(watcher.size)
+        except pygame.error as exc:
+            raise UserError(f"cannot open a window ({exc}); use --export DIR") from None
+        driver = pygame.display.get_driver()
+        if driver in ("offscreen", "dummy") and quit_after is None:
+            pygame.display.quit()
+            raise UserError(
+                f"no display to show a window on (SDL video driver {driver!r}); "
+                "use --export DIR, or run under a display"
+            )
         pygame.display.set_caption(f"aerena scenario watch - {watcher.files[0].name}")
     written: list[Path] = []
     stem = watcher.files[0].name.split(".")[0]
