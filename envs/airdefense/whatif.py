@@ -46,7 +46,9 @@ from typing import Any
 import numpy as np
 import yaml
 
+from aerena import __version__
 from aerena.agents.scripted import side_columns
+from aerena.envs.airdefense import layout as Lo
 from aerena.envs.airdefense.recording import (
     FRAME_KEYS,
     STATIC_KEYS,
@@ -119,8 +121,6 @@ def recorded_players(replay: Replay) -> dict[str, str]:
 
 def check_replay(replay: Replay, at: int) -> dict[str, str]:
     """Refuse what cannot be reproduced or branched at `at`; return the recorded players."""
-    from aerena import __version__
-
     name = replay.path.name
     made = replay.meta.get("aerena_version")
     if made != __version__:
@@ -143,7 +143,7 @@ def check_replay(replay: Replay, at: int) -> dict[str, str]:
 
 def build_world(replay: Replay, num_worlds: int) -> Any:
     """The replay's world (from its merged scenario text) with `num_worlds` worlds."""
-    from aerena.envs.airdefense.world import World
+    from aerena.envs.airdefense.world import World  # heavy (kernels): not on `aerena --help`
 
     name = replay.path.name
     try:
@@ -391,8 +391,6 @@ def run_whatif(
 
 
 def _role_present(replay: Replay, role: str) -> bool:
-    from aerena.envs.airdefense import layout as Lo
-
     i = Lo.ROLE_NAMES.index(role) if role in Lo.ROLE_NAMES else -1
     return bool(np.any(replay.arrays["air_role"] == i))
 
