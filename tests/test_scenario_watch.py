@@ -120,3 +120,12 @@ def test_cli_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     rc = main(["scenario", "watch", str(tmp_path / "nope.yaml"), "--export", str(tmp_path)])
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("error: scenario file not found") and err.count("\n") == 1
+
+
+def test_cli_window(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _tiny(tmp_path)
+    argv = ["scenario", "watch", str(path), "--size", "320x200"]
+    assert main([*argv, "--quit-after", "0.2"]) == 0  # dummy video driver: a hidden window
+    assert capsys.readouterr().out.splitlines() == ["redrawn (version 1)"]
+    assert main(argv) == 2  # ... which nobody could see: refused
+    assert "no display to show a window on" in capsys.readouterr().err

@@ -214,33 +214,39 @@ def watch(
     written: list[Path] = []
     stem = watcher.files[0].name.split(".")[0]
     start = time.monotonic()
+    next_poll = start
+    shown: pygame.Surface | None = None
     try:
-        while True:
-            if watcher.poll():
-                first = located(watcher.error) if watcher.error else None
-                if export is not None:
-                    out = save_png(
-                        watcher.view(), Path(export) / f"{stem}_{watcher.version:04d}.png"
-                    )
-                    written.append(out)
-                    log(f"{out}: error view: {first}" if first else f"{out}")
-                else:
-                    log(f"error: {first}" if first else f"redrawn (version {watcher.version})")
-                if window is not None:
-                    window.blit(watcher.view(), (0, 0))
+        while quit_after is None or time.monotonic() - start < quit_after or shown is None:
+            if time.monotonic() >= next_poll:
+                next_poll = time.monotonic() + interval
+                if watcher.poll():
+                    shown = watcher.view()
+                    first = located(watcher.error) if watcher.error else None
+                    if export is not None:
+                        out = save_png(shown, Path(export) / f"{stem}_{watcher.version:04d}.png")
+                        written.append(out)
+                        log(f"{out}: error view: {first}" if first else f"{out}")
+                    else:
+                        log(f"error: {first}" if first else f"redrawn (version {watcher.version})")
+            if window is not None:
+                if _quit_asked():
+                    break
+                if shown is not None:
+                    window.blit(shown, (0, 0))
                     pygame.display.flip()
-            if window is not None and any(
-                ev.type == pygame.QUIT
-                or (ev.type == pygame.KEYDOWN and ev.key in (pygame.K_q, pygame.K_ESCAPE))
-                for ev in pygame.event.get()
-            ):
-                break
-            if quit_after is not None and time.monotonic() - start >= quit_after:
-                break
-            time.sleep(interval)
+            time.sleep(min(interval, 0.05))
     except KeyboardInterrupt:
         pass
     finally:
         if window is not None:
             pygame.display.quit()
     return written
+
+
+def _quit_asked() -> bool:
+    return any(
+        ev.type == pygame.QUIT
+        or (ev.type == pygame.KEYDOWN and ev.key in (pygame.K_q, pygame.K_ESCAPE))
+        for ev in pygame.event.get()
+    )
