@@ -22,7 +22,9 @@ instead and nothing else on stdout::
      "worlds": ..., "overrides": {...}, "episodes": [{"episode", "seed", "winner", ...}],
      "summary": {"episodes", "wins", "mean": {...}, "ci95": {metric: [lo, hi]} | null}}
 
-``--record DIR`` writes one replay per episode (see :mod:`.recording`) and prints where.
+``--record DIR`` writes one replay per episode (see :mod:`.recording`) and prints where;
+each also holds the batch width, its world's index and the players' generator state at
+the episode's start (:func:`replay_info`), so `aerena whatif` can re-simulate it.
 Python: :func:`run_rollouts` returns the same dict.
 """
 
