@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     scenario_cli.add_parser(sub)
     _add_optional(sub, "aerena.envs.airdefense.rollout")
+    _add_optional(sub, "aerena.envs.airdefense.whatif")
     _add_optional(sub, "aerena.training.cli")  # train, evaluate, run, league, tune
     _add_optional(sub, "aerena.training.export_cli")  # export, play-onnx
     _add_optional(sub, "aerena.viz.cli")  # replay

@@ -88,6 +88,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     show.set_defaults(func=_cmd_show)
 
+    watch = cmds.add_parser(
+        "watch",
+        help="a window on a scenario's layout, redrawn when the file changes",
+        description="Show the layout picture of a scenario file (as scenario show --out) and "
+        "redraw it whenever the file, a file it extends or its terrain file changes. A "
+        "validation error appears with its file:line:col message beside the last good "
+        "picture. With --export DIR, write a PNG on every change instead (headless).",
+    )
+    watch.add_argument("file", metavar="FILE", help="YAML file (or shipped name)")
+    add_set_option(watch)
+    watch.add_argument("--export", metavar="DIR", help="headless: write DIR/<name>_<k>.png")
+    watch.add_argument("--seed", type=int, default=0, help="episode seed of the layout")
+    watch.add_argument("--size", default="1280x800", metavar="WxH", help="picture size")
+    watch.add_argument(
+        "--interval", type=float, default=0.5, metavar="S", help="seconds between checks"
+    )
+    watch.add_argument(
+        "--quit-after", type=float, default=None, metavar="SECONDS", help="stop after SECONDS"
+    )
+    watch.set_defaults(func=_cmd_watch)
+
 
 # --------------------------------------------------------------------------------------
 # Commands
@@ -142,6 +163,25 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
         path = save_layout(loaded.scenario, args.out, seed=args.seed, size=size)
         print(f"\nlayout: {path}")
+    return 0
+
+
+def _cmd_watch(args: argparse.Namespace) -> int:
+    from aerena.viz.cli import parse_size, require_pygame
+
+    size = parse_size(args.size)
+    if not args.interval > 0:
+        raise UserError(f"--interval must be > 0 seconds, got {args.interval}")
+    overrides = parse_set_options(args.overrides)
+    if args.export:
+        import os
+
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # headless: never a window
+    require_pygame()
+    from aerena.viz.watch import Watcher, watch
+
+    watcher = Watcher(args.file, seed=args.seed, size=size, overrides=overrides)
+    watch(watcher, export=args.export, interval=args.interval, quit_after=args.quit_after)
     return 0
 
 

@@ -185,6 +185,30 @@ def parse_set_options(items: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+def source_files(name_or_path: Any) -> list[Path]:
+    """The scenario file and every file it `extends`, child first (for watching them).
+
+    Best effort: the chain stops at a file that cannot be read or parsed, or an `extends`
+    that does not resolve; the height map of a file terrain is not included (see
+    :func:`resolve_terrain_path`)."""
+    if isinstance(name_or_path, str) and _is_shipped_name(name_or_path):
+        path = SHIPPED_DIR / f"{name_or_path}.yaml"
+    else:
+        path = Path(os.fspath(name_or_path)).expanduser()
+    files: list[Path] = []
+    while path.is_file() and path.resolve() not in files:
+        files.append(path.resolve())
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            ref = data.get("extends") if isinstance(data, dict) else None
+            if ref is None:
+                break
+            path, _ = _resolve_extends(ref, path.resolve(), str(path), Mark(str(path)))
+        except (OSError, yaml.YAMLError, ScenarioError):
+            break
+    return files
+
+
 def resolve_terrain_path(scenario: Scenario, source_path: str | Path | None = None) -> Path | None:
     """The terrain height-map file of ``scenario`` as an absolute path, or None.
 

@@ -152,6 +152,9 @@ class Scene:
     def title(self) -> str:
         m = self.meta
         ep = f" ep {m['episode']}" if "episode" in m else ""
+        br = m.get("branch")
+        if isinstance(br, dict):  # a future played by `aerena whatif` or the viewer's key b
+            ep += f"  branch {br.get('index', '?')} at {br.get('at', '?')}"
         return f"{m.get('scenario', '?')}  seed {m.get('seed', '?')}{ep}"
 
     @property

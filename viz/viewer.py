@@ -25,6 +25,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import pygame  # noqa: E402
 
+from aerena.viz.branch import BranchJob  # noqa: E402
 from aerena.viz.render import (  # noqa: E402
     BG,
     COVERAGE_HEIGHTS,
@@ -60,6 +61,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("n", "labels (names, altitude above ground)"),
     ("d", "radar detections in the event log"),
     ("v", "view: ground truth / attacker's / defender's (fog of war)"),
+    ("b", "what if: play 3 futures from this frame, side by side (recorded players)"),
     ("0", "reset zoom and pan"),
     ("s", "screenshot (PNG in the screenshot folder)"),
     ("h", "this help"),
@@ -69,6 +71,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("click a unit", "select it: details in the panel"),
     ("click / drag the timeline", "seek"),
 )
+
+BRANCHES = 3  # futures played by key b (with the original: four panes)
 
 SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0)
 """Playback speeds, in recorded steps per second of wall time."""
@@ -125,6 +129,8 @@ class Viewer:
         self._seeking = False
         self._dirty = True
         self.screenshots: list[Path] = []
+        self.branch_job: BranchJob | None = None
+        self.message = ""  # the latest branch outcome or error, in the status line
         if window:
             pygame.display.init()
             flags = pygame.RESIZABLE
@@ -284,6 +290,33 @@ class Viewer:
             print(f"screenshot: {path}", flush=True)
         elif key == pygame.K_h:
             self.show_help = not self.show_help
+        elif key == pygame.K_b:
+            self.branch()
+
+    # ------------------------------------------------------------------ what if (key b)
+    def branch(self, n: int = BRANCHES) -> BranchJob | None:
+        """Play `n` futures of the first pane's episode from the current frame, in the
+        background; they replace any earlier futures, beside the original, when done."""
+        if self.branch_job is not None and not self.branch_job.done:
+            return None
+        self.playing = False
+        self.branch_job = BranchJob(self.scenes[0], self.current, n)
+        self.message = f"what if: playing {n} futures from step {self.current} ..."
+        return self.branch_job
+
+    def _branch_finished(self) -> None:
+        job, self.branch_job = self.branch_job, None
+        assert job is not None
+        if job.error is not None:
+            self.message = f"what if: {job.error}"
+            return
+        options = self.renderers[0].options
+        self.scenes = [self.scenes[0], *job.scenes]
+        self.renderers = [Renderer(sc, options.copy()) for sc in self.scenes]
+        self.cameras = [self.cameras[0]] * len(self.scenes)
+        self.total = max(sc.total_frames for sc in self.scenes)
+        self._layout()
+        self.message = f"what if: {len(job.scenes)} futures from step {job.at}"
 
     # ------------------------------------------------------------------ time
     def update(self, dt: float) -> None:
@@ -316,6 +349,13 @@ class Viewer:
             draw_timeline(
                 surf, self.timeline_rect, self.renderers, f, self.total, self.status_text()
             )
+        if self.message:  # what if (key b): running, done, or why it could not branch
+            r = self.renderers[0]
+            txt = r.text(self.message, HILITE)
+            box = pygame.Rect(0, 0, min(txt.get_width() + 16, surf.get_width()), 26)
+            box.midtop = (surf.get_width() // 2, 36)
+            pygame.draw.rect(surf, BG, box)
+            surf.blit(txt, (box.x + 8, box.y + 5))
         if self.show_help:
             self._draw_help(surf)
         self._dirty = False
@@ -368,6 +408,9 @@ class Viewer:
         """
         for ev in pygame.event.get():
             self.handle(ev)
+        if self.branch_job is not None and self.branch_job.done:
+            self._branch_finished()
+            self._dirty = True
         if dt is None:
             dt = self.clock.tick(60) / 1000.0
         self.update(dt)

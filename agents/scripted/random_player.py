@@ -10,6 +10,8 @@ from aerena.agents.scripted.base import Player
 
 
 class RandomPlayer(Player):
+    shared_rng = True  # one draw of [B, n, AMAX] keys per step
+
     def __init__(self, world: Any, side: str, *, seed: int | None = None) -> None:
         super().__init__(world, side, seed=seed)
 

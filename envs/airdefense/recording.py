@@ -214,6 +214,12 @@ class Recorder:
     def frames(self) -> int:
         return self.n
 
+    def last_frame(self) -> dict[str, np.ndarray]:
+        """The newest frame: every `FRAME_KEYS` array (views) and its `events` [n, 6]."""
+        out = {k: v[self.n - 1] for k, v in self._buf.items()}
+        out["events"] = self._last_events
+        return out
+
     # ---------------------------------------------------------------- per-frame copy
     def _reserve(self, cap: int) -> None:
         if cap <= self._cap and self._buf:
@@ -260,8 +266,9 @@ class Recorder:
         n_ev = int(s.n_events[b])
         kept = min(n_ev, s.events.shape[1])
         buf["events_dropped"][i] = n_ev - kept
+        self._last_events = s.events[b, :kept].copy()
         if kept:
-            self._events.append(s.events[b, :kept].copy())
+            self._events.append(self._last_events)
         self._event_index.append(self._event_index[-1] + kept)
         self.n = i + 1
 

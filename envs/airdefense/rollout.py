@@ -22,7 +22,9 @@ instead and nothing else on stdout::
      "worlds": ..., "overrides": {...}, "episodes": [{"episode", "seed", "winner", ...}],
      "summary": {"episodes", "wins", "mean": {...}, "ci95": {metric: [lo, hi]} | null}}
 
-``--record DIR`` writes one replay per episode (see :mod:`.recording`) and prints where.
+``--record DIR`` writes one replay per episode (see :mod:`.recording`) and prints where;
+each also holds the batch width, its world's index and the players' generator state at
+the episode's start (:func:`replay_info`), so `aerena whatif` can re-simulate it.
 Python: :func:`run_rollouts` returns the same dict.
 """
 
@@ -90,8 +92,8 @@ def run_rollouts(
     overrides = dict(overrides or {})
     world = World(scenario, num_worlds=B, **overrides)
     players = {
-        "attacker": _player("attacker", attacker, world, seed),
-        "defender": _player("defender", defender, world, seed + 1),
+        "attacker": side_player("attacker", attacker, world, seed),
+        "defender": side_player("defender", defender, world, seed + 1),
     }
     info = {"attacker": attacker, "defender": defender}
     rows = play_episodes(world, players, episodes, seed, record=record, info=info)
@@ -103,7 +105,7 @@ def run_rollouts(
         "seed": seed,
         "worlds": B,
         "overrides": _jsonable(overrides),
-        "uav_roles": _roles_present(world),
+        "uav_roles": roles_present(world),
         "episodes": rows,
         "summary": summarise(rows),
     }
@@ -135,7 +137,10 @@ def play_episodes(
     if record is not None:
         from aerena.envs.airdefense.recording import Recorder
 
-        recorders = [Recorder(world, b, Path(record), info=info) for b in range(B)]
+        recorders = [
+            Recorder(world, b, Path(record), info=replay_info(info, players, b, B))
+            for b in range(B)
+        ]
     next_ep = first
     returns = np.zeros((B, 2), dtype=np.float64)
     results: list[dict[str, Any] | None] = [None] * episodes
@@ -143,7 +148,7 @@ def play_episodes(
 
     def finish(b: int) -> None:
         e = int(slot_ep[b])
-        row = _episode_row(world, b, e, returns[b])
+        row = episode_row(world, b, e, returns[b])
         if recorders:
             row["replay"] = str(recorders[b].save(episode=e))
         results[e] = row
@@ -151,6 +156,7 @@ def play_episodes(
 
     def start(b: int) -> None:
         if recorders:
+            recorders[b].info = replay_info(info, players, b, B)
             recorders[b].start()
 
     while True:
@@ -167,6 +173,21 @@ def play_episodes(
         for b in np.flatnonzero(live) if recorders else ():
             recorders[b].capture()
     return [r for r in results if r is not None]
+
+
+def replay_info(
+    info: dict[str, Any] | None, players: dict[str, Any], b: int, worlds: int
+) -> dict[str, Any]:
+    """What a replay needs to be re-simulated (`aerena whatif`): `info` (the player kinds)
+    plus the width of the batch, the world's index in it and each player's generator state
+    as the episode of world `b` starts (a random player draws for all worlds at once)."""
+    out = dict(info or {})
+    out["worlds"], out["world"] = int(worlds), int(b)
+    out["players"] = {}
+    for side, p in players.items():
+        bits = getattr(getattr(p, "rng", None), "bit_generator", None)
+        out["players"][side] = {"kind": out.get(side), "rng": bits.state if bits else None}
+    return out
 
 
 def recycle_worlds(
@@ -203,7 +224,8 @@ def recycle_worlds(
                 slot_ep[b] = -1
 
 
-def _player(side: str, kind: str, world: Any, seed: int) -> Any:
+def side_player(side: str, kind: str, world: Any, seed: int) -> Any:
+    """`make_player`, with a player whose module is missing as a one-line UserError."""
     from aerena.agents.scripted import make_player
 
     try:
@@ -216,7 +238,8 @@ def _player(side: str, kind: str, world: Any, seed: int) -> Any:
         raise
 
 
-def _episode_row(world: Any, b: int, episode: int, returns: np.ndarray) -> dict[str, Any]:
+def episode_row(world: Any, b: int, episode: int, returns: np.ndarray) -> dict[str, Any]:
+    """The result row of world b's episode: its seed, outcome, end flags and team returns."""
     out = world.outcome(b)
     row: dict[str, Any] = {"episode": episode, "seed": int(world.seeds[b])}
     row.update(out)
@@ -227,7 +250,7 @@ def _episode_row(world: Any, b: int, episode: int, returns: np.ndarray) -> dict[
     return row
 
 
-def _roles_present(world: Any) -> list[str]:
+def roles_present(world: Any) -> list[str]:
     roles = set(int(r) for r in world.roster.air_role) - {Lo.CARRIER}
     return [name for i, name in enumerate(Lo.UAV_ROLES) if i in roles]
 
@@ -243,7 +266,7 @@ def _jsonable(value: Any) -> Any:
 # --------------------------------------------------------------------------------------
 # Statistics
 # --------------------------------------------------------------------------------------
-def _metrics(row: dict[str, Any]) -> dict[str, float]:
+def episode_metrics(row: dict[str, Any]) -> dict[str, float]:
     m = {
         "attacker_win": 1.0 if row["winner"] == "attacker" else 0.0,
         "asset_value_destroyed": row["asset_value_destroyed"],
@@ -279,7 +302,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         wins[r["winner"]] = wins.get(r["winner"], 0) + 1
     if n == 0:
         return {"episodes": 0, "wins": wins, "mean": {}, "ci95": None}
-    table = [_metrics(r) for r in rows]
+    table = [episode_metrics(r) for r in rows]
     keys = list(table[0])
     data = np.array([[t[k] for k in keys] for t in table], dtype=np.float64)
     mean = data.mean(axis=0)
@@ -356,14 +379,14 @@ def _cmd_rollout(args: argparse.Namespace) -> int:
     return 0
 
 
-def _isatty(f: Any) -> bool:
+def isatty(f: Any) -> bool:
     try:
         return bool(f.isatty())
     except (AttributeError, ValueError):
         return False
 
 
-def _fmt(x: float, digits: int = 2) -> str:
+def fmt_number(x: float, digits: int = 2) -> str:
     if float(x).is_integer() and abs(x) < 1e9:
         return str(int(x))
     return f"{x:.{digits}f}"
@@ -375,7 +398,7 @@ def print_table(result: dict[str, Any], file: Any = None) -> None:
     from rich.table import Table
 
     out = file if file is not None else sys.stdout
-    console = Console(file=out, highlight=False, width=None if _isatty(out) else 200)
+    console = Console(file=out, highlight=False, width=None if isatty(out) else 200)
     roles = result["uav_roles"]
     title = (
         f"{result['scenario']}: {result['attacker']} attacker vs {result['defender']} defender, "
@@ -392,8 +415,8 @@ def print_table(result: dict[str, Any], file: Any = None) -> None:
             str(row["episode"]),
             str(row["seed"]),
             row["winner"],
-            _fmt(row["asset_value_destroyed"]),
-            _fmt(row["asset_value_saved"]),
+            fmt_number(row["asset_value_destroyed"]),
+            fmt_number(row["asset_value_saved"]),
         ]
         cells += [str(row["uavs_lost"][r]) for r in roles]
         cells += [str(row[k]) for k in ("interceptors_used", "kills", "leakers", "steps")]
@@ -405,10 +428,10 @@ def print_table(result: dict[str, Any], file: Any = None) -> None:
     if s["episodes"]:
         table.add_section()
         wins = f"attacker {s['wins']['attacker']}/{s['episodes']}"
-        table.add_row("mean", "", wins, *(_fmt(s["mean"][k]) for k in keys))
+        table.add_row("mean", "", wins, *(fmt_number(s["mean"][k]) for k in keys))
         if s["ci95"] is not None:
             half = {k: (s["ci95"][k][1] - s["ci95"][k][0]) / 2 for k in keys}
-            table.add_row("95% CI", "", "", *(f"±{_fmt(half[k])}" for k in keys))
+            table.add_row("95% CI", "", "", *(f"±{fmt_number(half[k])}" for k in keys))
     console.print(table)
     if s["ci95"] is not None:
         console.print("95% CI: half-width of the confidence interval of the mean (Student t)")
