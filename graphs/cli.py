@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from aerena import cliargs
 from aerena.errors import UserError
 
 EXTRA_METHODS = {"tsp": ("ortools", "lkh"), "cvrp": ("pyvrp",)}
@@ -63,9 +64,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--method", default=None, help="method name (default: the problem's first baseline)"
     )
     p.add_argument(
-        "--time-limit", type=float, default=None, metavar="S", help="seconds for iterative methods"
+        "--time-limit",
+        type=cliargs.positive(),
+        default=None,
+        metavar="S",
+        help="seconds for iterative methods",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of randomised methods")
+    p.add_argument("--seed", type=cliargs.seed, default=0, help="seed of randomised methods")
     p.add_argument("--optimum", type=float, default=None, help="known optimal objective")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--out", default=None, help="write the solution here")
@@ -78,7 +83,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="decoding (default: aug8 for tsp/cvrp, greedy otherwise)",
     )
     m.add_argument(
-        "--samples", type=int, default=64, metavar="K", help="samples of --decode sample"
+        "--samples",
+        type=cliargs.count(1, 1_000_000),
+        default=64,
+        metavar="K",
+        help="samples of --decode sample",
     )
     m.add_argument("--polish", action="store_true", help="local search on the learned solution")
     p.set_defaults(func=run)

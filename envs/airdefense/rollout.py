@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from aerena import cliargs
 from aerena.envs.airdefense import layout as Lo
 from aerena.errors import UserError
 from aerena.scenarios.loader import add_set_option
@@ -319,13 +320,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="scripted",
         help="defender player (scripted-wta: shots chosen by weapon-target assignment)",
     )
-    p.add_argument("--episodes", type=int, default=1, metavar="N", help="episodes (default 1)")
     p.add_argument(
-        "--seed", type=int, default=0, metavar="S", help="episode e uses seed S+e (default 0)"
+        "--episodes", type=cliargs.count(1), default=1, metavar="N", help="episodes (default 1)"
+    )
+    p.add_argument(
+        "--seed",
+        type=cliargs.seed,
+        default=0,
+        metavar="S",
+        help="episode e uses seed S+e (default 0)",
     )
     p.add_argument(
         "--worlds",
-        type=int,
+        type=cliargs.count(1, 65536),
         default=DEFAULT_WORLDS,
         metavar="B",
         help=f"worlds stepped together (default {DEFAULT_WORLDS})",

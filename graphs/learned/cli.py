@@ -21,6 +21,7 @@ import sys
 import time
 from typing import Any
 
+from aerena import cliargs
 from aerena.errors import UserError
 
 ROUTING = ("tsp", "cvrp")
@@ -42,18 +43,33 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="default: pomo for tsp/cvrp, ppo otherwise",
     )
     p.add_argument("--engine", choices=("rllib", "torch"), default="rllib", help="pomo only")
-    p.add_argument("--nodes", type=int, default=20, help="TSP nodes / CVRP customers (pomo)")
-    p.add_argument("--iterations", type=int, default=None, help="updates (pomo) / PPO iterations")
     p.add_argument(
-        "--minutes", type=float, default=None, help="wall-time budget (pomo, torch engine)"
+        "--nodes",
+        type=cliargs.count(2, 100_000),
+        default=20,
+        help="TSP nodes / CVRP customers (pomo)",
     )
-    p.add_argument("--batch-size", type=int, default=64, help="instances per update (pomo)")
-    p.add_argument("--lr", type=float, default=1e-4, help="learning rate (pomo)")
-    p.add_argument("--dim", type=int, default=128)
-    p.add_argument("--layers", type=int, default=3)
-    p.add_argument("--heads", type=int, default=8)
+    p.add_argument(
+        "--iterations", type=cliargs.count(1), default=None, help="updates (pomo) / PPO iterations"
+    )
+    p.add_argument(
+        "--minutes",
+        type=cliargs.positive(),
+        default=None,
+        help="wall-time budget (pomo, torch engine)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=cliargs.count(1, 1_000_000),
+        default=64,
+        help="instances per update (pomo)",
+    )
+    p.add_argument("--lr", type=cliargs.positive(1.0), default=1e-4, help="learning rate (pomo)")
+    p.add_argument("--dim", type=cliargs.count(1, 4096), default=128)
+    p.add_argument("--layers", type=cliargs.count(1, 64), default=3)
+    p.add_argument("--heads", type=cliargs.count(1, 64), default=8)
     p.add_argument("--device", default="cpu", help="torch engine: cpu or cuda")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=cliargs.seed, default=0)
     p.add_argument("--out", required=True, help="the policy file to write (.pt)")
     p.add_argument(
         "--ppo-options",
