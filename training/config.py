@@ -49,10 +49,10 @@ from aerena.scenarios.loader import (
     Mark,
     _did_you_mean,
     _Loc,
-    _parse_yaml,
     _plain,
     _pydantic_messages,
     _summary,
+    parse_yaml_file,
 )
 
 ALGORITHMS = ("PPO", "APPO", "IMPALA")
@@ -384,11 +384,7 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
     if not p.is_file():
         raise ExperimentError(f"experiment file not found: {display}")
     try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ExperimentError(f"cannot read {display}: {exc.strerror or exc}") from None
-    try:
-        data, loc = _parse_yaml(text, display)
+        data, loc = parse_yaml_file(p, display)
     except UserError as exc:
         raise ExperimentError(str(exc)) from None
     if data is None:
