@@ -22,13 +22,12 @@ from aerena.errors import UserError
 
 
 class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors are one ``error:`` line (exit status 2).
+    """An ArgumentParser whose usage errors are a UserError (one ``error:`` line, exit 2).
 
     Subcommand parsers inherit the class (argparse's ``parser_class`` default)."""
 
     def error(self, message: str) -> NoReturn:
-        print(f"error: {self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
-        sys.exit(2)
+        raise UserError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,7 +69,11 @@ def _add_optional(sub: argparse._SubParsersAction, module: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UserError as exc:  # a usage error (Parser.error)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         return int(args.func(args) or 0)
     except (UserError, OSError, MemoryError) as exc:

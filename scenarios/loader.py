@@ -36,7 +36,9 @@ aerena read (and show in an error) an arbitrary file.
 *Bounds.* A scenario or experiment file is at most ``MAX_YAML_BYTES`` of UTF-8 text; its
 YAML nests at most ``MAX_YAML_DEPTH`` collections deep and, aliases expanded, holds at most
 ``MAX_YAML_NODES`` values (a "billion laughs" file is refused before it is expanded).
-Errors name the file and the problem, never the file's content.
+Errors name the file and the problem, never the file's content. A scenario expands to
+at most ``MAX_UAVS`` UAVs and ``MAX_GROUND_UNITS`` ground units (checked on the counts,
+before anything is expanded).
 
 *Overrides.* Dotted keys (``episode.max_steps``); list items are addressed by index or by
 the ``name`` of the item (``attacker.carriers.west.altitude``). Keyword arguments use
@@ -108,6 +110,8 @@ SHIPPED_DIR = Path(__file__).resolve().parent
 MAX_YAML_BYTES = 2**20
 MAX_YAML_DEPTH = 64
 MAX_YAML_NODES = 100_000
+MAX_UAVS = 20_000  # per world, after `count` expansion (swarm_1000 has 1000)
+MAX_GROUND_UNITS = 20_000  # assets + defence units per world
 
 _ABSTRACT_RE = re.compile(r"^abstract:\s*(true|True|TRUE|yes)\s*(#.*)?$", re.MULTILINE)
 
@@ -739,10 +743,37 @@ def _validate(data: dict, loc: _Loc, display: str) -> Scenario:
     except ValidationError as exc:
         errors = _pydantic_messages(exc, Scenario, (), data, loc)
         raise ScenarioError(_summary(errors, display)) from None
-    errors = _Checker(scenario, loc, display).run()
+    errors = _size_problems(scenario, loc) or _Checker(scenario, loc, display).run()
     if errors:
         raise ScenarioError(_summary(errors, display))
     return scenario
+
+
+def _size_problems(sc: Scenario, loc: _Loc) -> list[tuple[Mark, str]]:
+    """UAVs and ground units after count expansion, checked before anything is expanded:
+    each total at most ``MAX_UAVS`` / ``MAX_GROUND_UNITS``, located at its largest count."""
+    uavs = [
+        (launch.count, ("attacker", "carriers", i, "launches", j, "count"))
+        for i, carrier in enumerate(sc.attacker.carriers)
+        for j, launch in enumerate(carrier.launches)
+    ]
+    per_battery = [
+        b.count * (1 + b.radars + b.launchers + b.point_defences) for b in sc.defender.batteries
+    ]
+    ground = [(a.count, ("assets", i, "count")) for i, a in enumerate(sc.assets)]
+    ground += [(n, ("defender", "batteries", i, "count")) for i, n in enumerate(per_battery)]
+    ground += [(len(getattr(sc.defender, f)), ("defender", f)) for f in _PLACED]
+    out = []
+    for what, items, limit in (
+        ("UAVs", uavs, MAX_UAVS),
+        ("ground units", ground, MAX_GROUND_UNITS),
+    ):
+        total = sum(n for n, _ in items)
+        if total > limit:
+            path = max(items)[1]
+            msg = f"the scenario expands to {total:,} {what} (at most {limit:,})"
+            out.append((loc.find(path), f"{_dotted(path)}: {msg}"))
+    return out
 
 
 def _summary(errors: list[tuple[Mark, str]], display: str) -> str:
