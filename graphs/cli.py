@@ -162,13 +162,18 @@ def _max_n(mod: Any, method: str | None) -> int | None:
 
 @contextlib.contextmanager
 def instance_errors(source: str) -> Iterator[None]:
-    """Turn the checks of instance constructors and generators (ValueError, TypeError:
-    too few nodes, NaN coordinates, a wrong parameter) into a UserError naming `source`."""
+    """Turn the checks of instance constructors and generators (ValueError, TypeError,
+    KeyError: too few nodes, NaN coordinates, a wrong parameter, a missing key) into a
+    UserError naming `source`."""
     try:
         yield
+    except UserError:
+        raise
+    except KeyError as exc:
+        raise UserError(f"{source}: not a valid instance (missing key {exc})") from None
+    except RecursionError:
+        raise UserError(f"{source}: not a valid instance (nested too deeply)") from None
     except (TypeError, ValueError) as exc:
-        if isinstance(exc, UserError):
-            raise
         raise UserError(f"{source}: not a valid instance ({exc})") from None
 
 
@@ -225,10 +230,16 @@ def load(problem: str, what: str) -> tuple[Any, Path | None, float | None]:
 
             inst = MaxCutInstance(g, name=path.stem)
     else:
+        from aerena.graphs.common.io import read_text
+
         try:
-            d = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
+            d = json.loads(read_text(path))
+        except UserError:
+            raise
+        except ValueError as exc:
             raise UserError(f"{path}: not a JSON instance ({exc})") from None
+        if not isinstance(d, dict):
+            raise UserError(f"{path}: not a JSON instance (expected an object)")
         if problem == "wta":
             from aerena.graphs.wta.instance import WTAInstance
 
