@@ -14,6 +14,7 @@ from typing import Any
 from aerena import cliargs
 from aerena.errors import UserError
 from aerena.scenarios.loader import add_set_option
+from aerena.training import trust
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -75,6 +76,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--runs-dir", default="runs", metavar="DIR", help="parent of run folders")
     p.add_argument("--no-live", action="store_true", help="plain progress lines, no live view")
     _set_option(p)
+    trust.add_trust_option(p)
     p.set_defaults(func=_cmd_train)
 
 
@@ -158,6 +160,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sample", action="store_true", help="sample from the policy (default: greedy)")
     p.add_argument("--json", action="store_true", help="print one JSON object, nothing else")
     add_set_option(p, what="a scenario field")
+    trust.add_trust_option(p)
     p.set_defaults(func=_cmd_evaluate)
 
 
@@ -257,6 +260,7 @@ def _add_league(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--runs-dir", default="runs", metavar="DIR", help="parent of run folders")
     p.add_argument("--no-live", action="store_true", help="plain progress lines, no live view")
     _set_option(p)
+    trust.add_trust_option(p)
     p.set_defaults(func=_cmd_league)
 
 

@@ -32,6 +32,7 @@ import numpy as np
 
 from aerena.envs.airdefense.rollout import play_episodes
 from aerena.errors import UserError
+from aerena.training import trust
 
 METRICS = (
     ("win_rate", "win rate"),
@@ -86,12 +87,14 @@ def checkpoint_play_options(path: str | Path) -> dict[str, Any]:
 
 
 def load_modules(checkpoint: str | Path) -> dict[str, Any]:
-    """role -> RLModule restored from an algorithm checkpoint (learner's modules)."""
-    from ray.rllib.core.rl_module.rl_module import RLModule
-
+    """role -> RLModule restored from an algorithm checkpoint (learner's modules); the
+    checkpoint must be one aerena signed (:mod:`aerena.training.trust`)."""
     base = Path(checkpoint) / "learner_group" / "learner" / "rl_module"
     if not base.is_dir():
         raise UserError(f"{checkpoint}: no learner modules in the checkpoint ({base})")
+    trust.require_trusted(checkpoint)  # before anything in it is unpickled
+    from ray.rllib.core.rl_module.rl_module import RLModule
+
     out = {}
     for d in sorted(base.iterdir()):
         if d.is_dir() and (d / "class_and_ctor_args.pkl").is_file():

@@ -34,6 +34,7 @@ from typing import Any
 
 from aerena import cliargs
 from aerena.errors import UserError
+from aerena.training import trust
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -104,6 +105,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
         "--seed", type=cliargs.seed, default=0, metavar="S", help="seed of recorded episodes"
     )
     p.add_argument("--json", action="store_true", help="print one JSON object, nothing else")
+    trust.add_trust_option(p)
     p.set_defaults(func=_cmd_export)
 
 

@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from aerena.errors import UserError
+from aerena.training import trust
 
 SIDES = ("attacker", "defender")
 START_ELO = 1000.0
@@ -275,6 +276,7 @@ def save_snapshot_modules(modules: dict[str, Any], path: str | Path) -> Path:
     tmp.mkdir(parents=True)
     for role, module in modules.items():
         module.save_to_path(str((tmp / role).resolve()))
+    trust.sign(tmp)
     os.replace(tmp, path)
     return path
 
@@ -291,6 +293,8 @@ def load_snapshot_modules(path: str | Path) -> dict[str, Any]:
 
         return load_modules(resolve_checkpoint(p)[0])
     out = {}
+    if p.is_dir():
+        trust.require_trusted(p)  # before anything in it is unpickled
     for d in sorted(p.iterdir()) if p.is_dir() else []:
         if d.is_dir() and (d / "class_and_ctor_args.pkl").is_file():
             module = RLModule.from_checkpoint(str(d))
@@ -438,6 +442,7 @@ def train_league(
         for side, algo in algos.items():
             try:
                 algo.save_to_path(str((run_dir / "checkpoints" / side).resolve()))
+                trust.sign(run_dir / "checkpoints" / side)
             finally:
                 algo.stop()
     return run_dir

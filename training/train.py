@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from aerena.errors import UserError
+from aerena.training import trust
 from aerena.training.config import Experiment, LoadedExperiment, load_experiment
 from aerena.training.progress import ProgressView, plot_curves, read_records, write_record
 
@@ -312,6 +313,7 @@ def save_checkpoint(algo: Any, run_dir: Path, rec: dict[str, Any], keep: int) ->
     algo.save_to_path(str(tmp.resolve()))
     state = {k: rec[k] for k in ("iteration", "env_steps", "time_s")}
     (tmp / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
+    trust.sign(tmp)  # what `load_modules` / --resume check before unpickling
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)
@@ -375,6 +377,7 @@ def train(
     (run_dir / "scenario.yaml").write_text(world.scenario_text, encoding="utf-8")
     algo = config.build_algo()
     if restore_from is not None:
+        trust.require_trusted(restore_from)
         algo.restore_from_path(str(restore_from.resolve()))
     elif exp.init.imitate is not None:
         warm_start(algo, config, exp, run_dir, file)

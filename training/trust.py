@@ -1,0 +1,160 @@
+"""Which RLlib checkpoints aerena opens: the ones it wrote, unless told otherwise.
+
+An RLlib checkpoint is code: ``class_and_ctor_args.pkl`` and the state files are
+(cloud)pickles, and unpickling a crafted file runs whatever its author wrote. So every
+checkpoint and league snapshot aerena saves is *signed*: ``aerena_signature.json`` lists
+the SHA-256 of every file in the folder and an HMAC-SHA256 of that list under a key only
+this user can read (``$AERENA_KEY_FILE``, else ``$XDG_DATA_HOME/aerena/checkpoint.key``,
+else ``~/.local/share/aerena/checkpoint.key``; 32 random bytes made on first use, mode
+0600). Before anything under a folder is unpickled, :func:`require_trusted` checks the
+signature and that no file was added, removed or changed since aerena wrote it.
+
+A checkpoint written by someone else (another user, another machine, a download) does not
+verify. Open it only if you trust its author as you would trust their code, with
+``--trust-checkpoint`` (it sets ``AERENA_TRUST_CHECKPOINTS=1`` for this process and the Ray
+workers it starts). For sharing and deployment use the formats that hold no code: ONNX
+models (``aerena export``) and graph-policy ``.pt`` files (read with
+``torch.load(weights_only=True)``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from aerena.errors import UserError
+
+SIGNATURE_FILE = "aerena_signature.json"
+SIGNATURE_FORMAT = "aerena-checkpoint-signature/1"
+TRUST_ENV = "AERENA_TRUST_CHECKPOINTS"
+KEY_ENV = "AERENA_KEY_FILE"
+MAX_SIGNATURE_BYTES = 4 * 2**20
+
+
+def key_path() -> Path:
+    """Where this user's signing key lives (see the module docstring)."""
+    if os.environ.get(KEY_ENV):
+        return Path(os.environ[KEY_ENV]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "aerena" / "checkpoint.key"
+
+
+def _key(create: bool) -> bytes | None:
+    path = key_path()
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        if not create:
+            return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key.", suffix=".tmp")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+        os.link(tmp, path)  # fails if another process made the key first: use theirs
+    except FileExistsError:
+        pass
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path.read_bytes()
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder).as_posix()
+        if rel == SIGNATURE_FILE or p.is_dir():
+            continue
+        if p.is_symlink() or not p.is_file():
+            out[rel] = "not-a-regular-file"
+            continue
+        h = hashlib.sha256()
+        with p.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        out[rel] = h.hexdigest()
+    return out
+
+
+def _mac(key: bytes, files: dict[str, str]) -> str:
+    text = json.dumps(files, sort_keys=True, separators=(",", ":"))
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def sign(folder: str | Path) -> Path:
+    """Sign a checkpoint folder aerena has just written (atomically: temp file, rename)."""
+    folder = Path(folder)
+    files = _digests(folder)
+    key = _key(create=True)
+    assert key is not None
+    doc = {"format": SIGNATURE_FORMAT, "files": files, "hmac": _mac(key, files)}
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{SIGNATURE_FILE}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, folder / SIGNATURE_FILE)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return folder / SIGNATURE_FILE
+
+
+def trusted_by_flag() -> bool:
+    return os.environ.get(TRUST_ENV) == "1"
+
+
+def require_trusted(folder: str | Path) -> None:
+    """Raise a UserError unless `folder` carries a valid signature of this user's aerena
+    and is unchanged since (or ``--trust-checkpoint`` was given). Reads no pickle."""
+    if trusted_by_flag():
+        return
+    folder = Path(folder)
+    hint = (
+        "RLlib checkpoints are pickles and opening one runs code from it; if you trust "
+        "whoever wrote it as you would trust their code, pass --trust-checkpoint"
+    )
+    sig = folder / SIGNATURE_FILE
+    if not sig.is_file():
+        raise UserError(f"{folder}: not a checkpoint this aerena wrote (no signature); {hint}")
+    try:
+        if sig.stat().st_size > MAX_SIGNATURE_BYTES:
+            raise ValueError("too large")
+        doc = json.loads(sig.read_text(encoding="utf-8"))
+        files, mac = doc["files"], doc["hmac"]
+        if doc.get("format") != SIGNATURE_FORMAT or not isinstance(files, dict):
+            raise ValueError("format")
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UserError(f"{folder}: unreadable checkpoint signature; {hint}") from None
+    key = _key(create=False)
+    if key is None or not isinstance(mac, str) or not hmac.compare_digest(mac, _mac(key, files)):
+        raise UserError(f"{folder}: signed by another aerena (not this user's key); {hint}")
+    if _digests(folder) != files:
+        raise UserError(f"{folder}: changed since aerena wrote it (files added or altered); {hint}")
+
+
+class _TrustAction(argparse.Action):
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        setattr(namespace, self.dest, True)
+        os.environ[TRUST_ENV] = "1"  # read here and by the Ray workers this process starts
+
+
+def add_trust_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--trust-checkpoint`` flag of commands that open RLlib checkpoints."""
+    parser.add_argument(
+        "--trust-checkpoint",
+        action=_TrustAction,
+        nargs=0,
+        default=False,
+        help="open RLlib checkpoints aerena did not write and sign (they are pickles: "
+        "opening one runs its author's code)",
+    )
