@@ -2,7 +2,7 @@
 
 Every reader raises :class:`FormatError` naming the file and line of the problem. Every
 writer writes a temporary file in the target folder and moves it into place with
-`os.replace`, so a reader never sees half a file.
+`os.replace` (:func:`aerena.files.atomic_write_text`), so a reader never sees half a file.
 
 Formats
 -------
@@ -21,7 +21,6 @@ Formats
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from aerena.errors import UserError
+from aerena.files import atomic_write_text
 from aerena.graphs.common.graph import Graph
 
 
@@ -59,26 +59,6 @@ def read_text(path: str | os.PathLike[str]) -> str:
     if b"\0" in raw[:4096]:
         raise _err(path, None, "a binary file, not an instance or solution text file")
     return raw.decode("utf-8", errors="replace")
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write `text` to `path` through a temporary file in the same folder + `os.replace`."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return p
 
 
 def _num(x: float) -> str:
