@@ -382,7 +382,8 @@ def write_replay(
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = dict(arrays)
     payload["meta"] = np.array(json.dumps(meta, allow_nan=True))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    prefix = f".{path.name}.{os.getpid()}."  # the pid lets a later run remove what we leave
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600: give the usual modes
@@ -396,6 +397,33 @@ def write_replay(
         raise
     _fsync_dir(path.parent)
     return path
+
+
+_TEMP_RE = re.compile(r"^\..+" + re.escape(SUFFIX) + r"\.(\d+)\..+\.tmp$")
+
+
+def remove_stale_temp_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files that a killed writer (a process no longer running) left
+    in `folder` by :func:`write_replay`; return what was removed."""
+    removed = []
+    for p in Path(folder).glob(f".*{SUFFIX}.*.tmp") if Path(folder).is_dir() else ():
+        m = _TEMP_RE.match(p.name)
+        if m is None or _pid_alive(int(m.group(1))):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+            removed.append(p)
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # someone else's process (or a pid we cannot ask about): leave its file
+    return True
 
 
 def _umask() -> int:
@@ -621,5 +649,6 @@ __all__ = [
     "Recorder",
     "Replay",
     "load_replay",
+    "remove_stale_temp_files",
     "write_replay",
 ]

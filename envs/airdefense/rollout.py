@@ -134,8 +134,9 @@ def play_episodes(
         p.reset()
     recorders: list[Any] = []
     if record is not None:
-        from aerena.envs.airdefense.recording import Recorder
+        from aerena.envs.airdefense.recording import Recorder, remove_stale_temp_files
 
+        remove_stale_temp_files(record)
         recorders = [Recorder(world, b, Path(record), info=info) for b in range(B)]
     next_ep = first
     returns = np.zeros((B, 2), dtype=np.float64)
