@@ -282,9 +282,8 @@ def save_snapshot_modules(modules: dict[str, Any], path: str | Path) -> Path:
 
 
 def load_snapshot_modules(path: str | Path) -> dict[str, Any]:
-    """role -> RLModule of a league snapshot folder, an RLlib checkpoint or a run folder."""
-    from ray.rllib.core.rl_module.rl_module import RLModule
-
+    """role -> RLModule of a league snapshot folder, an RLlib checkpoint or a run folder
+    (one aerena signed, see :mod:`aerena.training.trust`)."""
     from aerena.training.evaluate import is_checkpoint_or_run
 
     p = Path(path)
@@ -295,6 +294,8 @@ def load_snapshot_modules(path: str | Path) -> dict[str, Any]:
     out = {}
     if p.is_dir():
         trust.require_trusted(p)  # before anything in it is unpickled
+    from ray.rllib.core.rl_module.rl_module import RLModule  # heavy: only when needed
+
     for d in sorted(p.iterdir()) if p.is_dir() else []:
         if d.is_dir() and (d / "class_and_ctor_args.pkl").is_file():
             module = RLModule.from_checkpoint(str(d))
