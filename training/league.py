@@ -237,7 +237,16 @@ def read_league(run_dir: str | Path) -> dict[str, Any]:
     p = p if p.is_file() else p / LEAGUE_FILE
     if not p.is_file():
         raise UserError(f"{run_dir}: no {LEAGUE_FILE} (not a league run folder)")
-    return json.loads(p.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(p.read_text(encoding="utf-8", errors="replace"))
+        if not isinstance(data, dict) or not isinstance(data["round"], int):
+            raise ValueError
+        for e in data["ratings"]:  # what print_league shows
+            _ = (e["id"], e["side"], e["kind"], float(e["elo"]), int(e["games"]), e["round"])
+            _ = (float(e["wins"]), float(e["draws"]))
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise UserError(f"{p}: not a league file aerena wrote (unreadable or incomplete)") from None
+    return data
 
 
 def print_league(run_dir: str | Path, file: Any = None) -> None:
