@@ -79,6 +79,8 @@ def bad(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (d / "garbage.npz").write_bytes(b"PK\x03\x04garbage")
     (d / "afile").write_text("a file, not a folder\n")
     (d / "empty_ckpt").mkdir()
+    (d / "league_run").mkdir()
+    (d / "league_run" / "league.json").write_text(f'{{"round": 1, "ratings": ["{SECRET}"]}}')
     return d
 
 
@@ -176,6 +178,7 @@ CASES = [
         "afile",
     ),
     ("record-is-file", ["rollout", "tiny", "--record", "{d}/afile"], "afile"),
+    ("picture-is-folder", ["scenario", "show", "tiny", "--out", "{d}"], "is a folder"),
     # models, checkpoints, ONNX files
     (
         "model-empty",
@@ -202,6 +205,7 @@ CASES = [
     ("onnx-text", ["play-onnx", "{d}/secret.txt", "--scenario", "tiny"], "not a loadable"),
     ("checkpoint-empty", ["evaluate", "{d}/empty_ckpt"], "neither an RLlib checkpoint"),
     ("resume-not-a-run", ["train", "--resume", "{d}/empty_ckpt"], "not a run folder"),
+    ("league-damaged", ["league", "{d}/league_run"], "not a league file"),
     # replays
     ("replay-garbage", ["replay", "{d}/garbage.npz", "--export", "{d}/o.gif"], "not a readable"),
     ("replay-text", ["replay", "{d}/secret.txt", "--export", "{d}/o.gif"], "not a readable"),
