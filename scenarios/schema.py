@@ -11,12 +11,17 @@ Positions accept `[x, y]` or a region: `{circle: {center: [x, y], radius: r}}` o
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticUndefined
 
 SCHEMA_VERSION = 1
+MAX_GRID_POINTS = 25_000_000
+"""The most terrain grid points a map may have (``(W / cell + 1) (H / cell + 1)``)."""
+MAX_HEIGHT = 100_000.0
+"""The highest altitude, mast, relief or engagement ceiling a scenario may state, metres."""
 
 
 class _Strict(BaseModel):
@@ -124,7 +129,9 @@ class Terrain(_Strict):
     kind: Literal["flat", "fractal", "file"] = "fractal"
     cell: float = Field(200.0, gt=0, description="grid cell size, metres")
     seed: int = Field(0, ge=0, description="noise seed (fractal)")
-    relief: float = Field(500.0, ge=0, description="height of the highest point, metres")
+    relief: float = Field(
+        500.0, ge=0, le=MAX_HEIGHT, description="height of the highest point, metres"
+    )
     octaves: int = Field(5, ge=1, le=10, description="noise octaves (fractal)")
     roughness: float = Field(0.5, gt=0, lt=1, description="amplitude ratio per octave (fractal)")
     base_scale: float = Field(
@@ -143,6 +150,28 @@ class Terrain(_Strict):
         return self
 
 
+def grid_shape(size: tuple[float, float], cell: float) -> tuple[int, int]:
+    """(rows, columns) of the terrain grid of a map of `size` metres with `cell` spacing
+    (each at most 10^15: enough to refuse, without overflowing)."""
+
+    def points(extent: float) -> int:
+        q = extent / cell
+        return math.ceil(q) + 1 if q < 1e15 else 10**15
+
+    return points(size[1]), points(size[0])
+
+
+def grid_too_large(ny: int, nx: int, cell: float) -> str | None:
+    """The refusal of a grid beyond ``MAX_GRID_POINTS`` (None when it fits)."""
+    if ny * nx <= MAX_GRID_POINTS:
+        return None
+    shown = f"{ny:,} x {nx:,}" if ny * nx < 1e15 else f"about {float(ny) * nx:.3g}"
+    return (
+        f"terrain grid of {shown} points is too large (at most {MAX_GRID_POINTS:,}); "
+        f"increase map.terrain.cell (now {cell:g} m) or make the map smaller"
+    )
+
+
 class MapSpec(_Strict):
     size: tuple[float, float] = Field(description="[width, height] of the map, metres")
     terrain: Terrain = Field(default_factory=Terrain)
@@ -151,6 +180,9 @@ class MapSpec(_Strict):
     def _positive(self) -> MapSpec:
         if self.size[0] <= 0 or self.size[1] <= 0:
             raise ValueError(f"map size must be positive, found {list(self.size)}")
+        problem = grid_too_large(*grid_shape(self.size, self.terrain.cell), self.terrain.cell)
+        if problem:
+            raise ValueError(problem)
         return self
 
 
@@ -165,12 +197,14 @@ class UavType(_Strict):
 
     role: UavClass = Field(description="strike | decoy | jammer | recon")
     speed_min: Rand = rand(description="slowest speed, m/s", ge=0)
-    speed_cruise: Rand = rand(description="cruise speed, m/s", gt=0)
-    speed_max: Rand = rand(description="fastest speed, m/s", gt=0)
+    speed_cruise: Rand = rand(description="cruise speed, m/s", ge=0.1)
+    speed_max: Rand = rand(description="fastest speed, m/s", ge=0.1)
     turn_rate: Rand = rand(description="turn rate, degrees per second", gt=0)
     climb_rate: Rand = rand(description="climb and descent rate, m/s", ge=0)
-    altitude_min: Rand = rand(description="lowest height above ground, metres", ge=0)
-    altitude_max: Rand = rand(description="highest height above ground, metres", gt=0)
+    altitude_min: Rand = rand(description="lowest height above ground, metres", ge=0, le=MAX_HEIGHT)
+    altitude_max: Rand = rand(
+        description="highest height above ground, metres", gt=0, le=MAX_HEIGHT
+    )
     endurance: Rand = rand(description="flight time at cruise speed, seconds", gt=0)
     rcs: Rand = rand(description="radar cross-section, m^2", gt=0)
     cost: Rand = rand(1.0, description="loss cost in the reward, abstract points", ge=0)
@@ -198,7 +232,7 @@ class RadarType(_Strict):
     scan_period: Rand = rand(2.0, description="time between scans, seconds", gt=0)
     pd_slope: Rand = rand(1.0, description="logistic slope of Pd per dB of signal/noise", gt=0)
     track_memory: Rand = rand(6.0, description="a track lives this long after a detection, s", ge=0)
-    mast: Rand = rand(20.0, description="antenna height above ground, metres", ge=0)
+    mast: Rand = rand(20.0, description="antenna height above ground, metres", ge=0, le=MAX_HEIGHT)
     hp: Rand = rand(1.0, description="hit points", gt=0)
     value: Rand = rand(0.0, description="value to the defender, abstract points", ge=0)
 
@@ -210,8 +244,12 @@ class LauncherType(_Strict):
     reload_time: Rand = rand(description="time between two launches, seconds", ge=0)
     range_min: Rand = rand(description="minimum engagement range, metres", ge=0)
     range_max: Rand = rand(description="maximum engagement range, metres", gt=0)
-    altitude_min: Rand = rand(0.0, description="lowest target height above ground, metres", ge=0)
-    altitude_max: Rand = rand(description="highest target height above ground, metres", gt=0)
+    altitude_min: Rand = rand(
+        0.0, description="lowest target height above ground, metres", ge=0, le=MAX_HEIGHT
+    )
+    altitude_max: Rand = rand(
+        description="highest target height above ground, metres", gt=0, le=MAX_HEIGHT
+    )
     interceptor_speed: Rand = rand(description="interceptor speed, m/s", gt=0)
     interceptor_time: Rand = rand(description="interceptor maximum time of flight, seconds", gt=0)
     pk: Rand = rand(
@@ -230,7 +268,9 @@ class PointDefenceType(_Strict):
     kill_rate: Rand = rand(
         description="kill hazard per second on a target inside radius, 1/s", ge=0
     )
-    altitude_max: Rand = rand(description="highest target height above ground, metres", gt=0)
+    altitude_max: Rand = rand(
+        description="highest target height above ground, metres", gt=0, le=MAX_HEIGHT
+    )
     hp: Rand = rand(1.0, description="hit points", gt=0)
     value: Rand = rand(0.0, description="value to the defender, abstract points", ge=0)
 
@@ -304,7 +344,9 @@ class Launch(_Strict):
     heading: Rand | None = Field(
         None, description="initial heading, degrees from +x; default: towards the map centre"
     )
-    altitude: Rand | None = rand(None, description="initial height above ground, metres", ge=0)
+    altitude: Rand | None = rand(
+        None, description="initial height above ground, metres", ge=0, le=MAX_HEIGHT
+    )
 
 
 class CarrierSpec(_Strict):
@@ -312,7 +354,7 @@ class CarrierSpec(_Strict):
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
     position: Position
-    altitude: Rand = rand(300.0, description="height above ground, metres", ge=0)
+    altitude: Rand = rand(300.0, description="height above ground, metres", ge=0, le=MAX_HEIGHT)
     velocity: tuple[float, float] = Field((0.0, 0.0), description="[vx, vy], m/s")
     targetable: bool = Field(False, description="radars can track it and launchers engage it")
     rcs: Rand = rand(10.0, description="radar cross-section when targetable, m^2", gt=0)
@@ -352,7 +394,7 @@ class EpisodeSpec(_Strict):
 
 class ObservationSpec(_Strict):
     k: int = Field(16, ge=1, le=256, description="entities in each observation (padded)")
-    range_scale: float = Field(20000.0, gt=0, description="distances are divided by this, m")
+    range_scale: float = Field(20000.0, ge=1, description="distances are divided by this, m")
 
 
 class SideRewards(_Strict):

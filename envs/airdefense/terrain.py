@@ -64,7 +64,7 @@ import numpy as np
 
 from aerena.errors import ScenarioError
 from aerena.jit import njit
-from aerena.scenarios.schema import Terrain
+from aerena.scenarios.schema import MAX_GRID_POINTS, Terrain, grid_shape, grid_too_large
 
 __all__ = [
     "MAX_GRID_POINTS",
@@ -75,9 +75,6 @@ __all__ = [
     "make_terrain",
     "visibility_map",
 ]
-
-MAX_GRID_POINTS = 25_000_000
-"""Largest terrain grid (nx * ny) that :func:`make_terrain` builds (200 MB of float64)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -214,13 +211,10 @@ def make_terrain(
     cell = float(spec.cell)
     if not (math.isfinite(width) and math.isfinite(height) and width > 0 and height > 0):
         raise ScenarioError(f"map size must be positive and finite, found {list(size)}")
-    nx = math.ceil(width / cell) + 1
-    ny = math.ceil(height / cell) + 1
-    if nx * ny > MAX_GRID_POINTS:
-        raise ScenarioError(
-            f"terrain grid of {ny} x {nx} points is too large (at most {MAX_GRID_POINTS:,}); "
-            f"increase map.terrain.cell (now {cell:g} m)"
-        )
+    ny, nx = grid_shape((width, height), cell)
+    problem = grid_too_large(ny, nx, cell)  # checked by the schema too, for loaded scenarios
+    if problem:
+        raise ScenarioError(problem)
 
     if spec.kind == "flat":
         h = np.zeros((ny, nx), dtype=np.float64)
