@@ -161,3 +161,9 @@ def test_scripted_players(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(out)
     assert data["attacker"] == data["defender"] == "scripted"
     assert len(data["episodes"]) == 2
+
+
+def test_random_players_give_the_same_episodes_for_any_worlds_count() -> None:
+    kw = dict(episodes=5, seed=3, overrides={"episode.max_steps": 60})
+    runs = [run_rollouts("tiny", "random", "random", worlds=w, **kw) for w in (1, 2, 5)]
+    assert runs[0]["episodes"] == runs[1]["episodes"] == runs[2]["episodes"]

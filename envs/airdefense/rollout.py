@@ -10,9 +10,9 @@ Episodes run batched: one :class:`~aerena.envs.airdefense.world.World` of
 ``min(episodes, B)`` worlds; a world that finishes is reset for the next episode. Episode
 ``e`` resets its world from seed ``S + e`` (terrain draws, unit placement and the kernel's
 randomness). The players (``agents.scripted.make_player``) act for all worlds at once and
-are seeded from ``S`` (attacker) and ``S + 1`` (defender); random players draw for every
-world from one generator, so episode ``e`` of a run is reproduced by the same
-``(S, episodes, B)``.
+are seeded from ``S`` (attacker) and ``S + 1`` (defender); a random player draws for each
+world from its own generator (its seed and the episode's), so episode ``e`` plays the same
+for any ``--worlds``.
 
 The table lists each episode and a summary row (mean, and the 95 % confidence interval of
 the mean when there is more than one episode, Student t). ``--json`` prints one JSON object
