@@ -485,7 +485,10 @@ def read_yaml_text(path: Path, display: str) -> str:
 
 
 def parse_yaml_file(path: Path, display: str) -> tuple[Any, _Loc]:
-    """Read (bounded, see :func:`read_yaml_text`) and parse one YAML file with locations."""
+    """Read (bounded, see :func:`read_yaml_text`) and parse one ``.yaml`` / ``.yml`` file
+    with locations (any other file is refused unread, so its keys are never shown)."""
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        raise ScenarioError(f"{display}: not a .yaml / .yml file")
     return _parse_yaml(read_yaml_text(path, display), display)
 
 

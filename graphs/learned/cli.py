@@ -28,6 +28,20 @@ ROUTING = ("tsp", "cvrp")
 PROBLEMS = ("tsp", "cvrp", "mvc", "maxcut", "maxcover", "wta")
 
 
+def _check_device(name: str) -> None:
+    """Refuse a torch device that does not exist here, before training starts."""
+    import torch
+
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UserError(f"--device {name!r}: not a torch device (cpu, cuda, cuda:N)") from None
+    if device.type == "cuda" and not (
+        torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
+    ):
+        raise UserError(f"--device {name}: no such CUDA device on this machine")
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train-solver",
@@ -109,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
 
         if args.iterations is None and args.minutes is None:
             raise UserError("give --iterations or --minutes")
+        _check_device(args.device)
         pomo.train(
             args.problem,
             args.nodes,
