@@ -180,7 +180,14 @@ class OnnxPlayer:
             if name not in policy.models:
                 raise ValueError(f"no model for role {name!r} (have {', '.join(policy.roles)})")
             cols = self.columns[pos]
-            self.groups.append((policy.models[name], pos, cols, int(world.action_sizes[cols[0]])))
+            model = policy.models[name]
+            k = model.layout.get("K")
+            if k is not None and int(k) != int(world.static.k):
+                raise UserError(
+                    f"{model.path}: the {name} model sees K = {k} entities, this scenario's "
+                    f"observation.k is {world.static.k}"
+                )
+            self.groups.append((model, pos, cols, int(world.action_sizes[cols[0]])))
         self.noop = noop_actions(world)[self.columns]
 
     def reset(self, worlds: np.ndarray | None = None) -> None:

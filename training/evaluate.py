@@ -223,7 +223,10 @@ def evaluate(
     for label in ("learned", "scripted"):
         world = World(scenario, min(max(1, worlds), episodes), **(overrides or {}))
         if label == "learned":
-            me = LearnedPlayer(world, side, modules, seed=seed, sample=sample, **play)
+            try:
+                me = LearnedPlayer(world, side, modules, seed=seed, sample=sample, **play)
+            except ValueError as exc:  # the modules do not fit this side or scenario
+                raise UserError(f"{checkpoint}: cannot play the {side} here: {exc}") from None
         else:
             me = make_player(side, "scripted", world, seed=seed)
         opp = make_player(other, opponent, world, seed=seed + 1)
