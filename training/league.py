@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from aerena.errors import UserError
+from aerena.files import atomic_write_text
 from aerena.training import trust
 
 SIDES = ("attacker", "defender")
@@ -218,14 +219,7 @@ class League:
 
     def save(self, path: str | Path) -> Path:
         """Write league.json atomically (temp file, fsync, rename)."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(self.to_json(), f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        return path
+        return atomic_write_text(path, json.dumps(self.to_json(), indent=1))
 
 
 def _nan_none(x: float) -> float | None:

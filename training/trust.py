@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from aerena.errors import UserError
+from aerena.files import atomic_write_text
 
 SIGNATURE_FILE = "aerena_signature.json"
 SIGNATURE_FORMAT = "aerena-checkpoint-signature/1"
@@ -90,23 +91,13 @@ def _mac(key: bytes, files: dict[str, str]) -> str:
 
 
 def sign(folder: str | Path) -> Path:
-    """Sign a checkpoint folder aerena has just written (atomically: temp file, rename)."""
+    """Sign a checkpoint folder aerena has just written (the signature written atomically)."""
     folder = Path(folder)
     files = _digests(folder)
     key = _key(create=True)
     assert key is not None
     doc = {"format": SIGNATURE_FORMAT, "files": files, "hmac": _mac(key, files)}
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{SIGNATURE_FILE}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, folder / SIGNATURE_FILE)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return folder / SIGNATURE_FILE
+    return atomic_write_text(folder / SIGNATURE_FILE, json.dumps(doc))
 
 
 def trusted_by_flag() -> bool:

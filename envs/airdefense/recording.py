@@ -35,11 +35,9 @@ one-line :class:`~aerena.errors.UserError` asking to upgrade aerena.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -48,6 +46,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from aerena import files
 from aerena.envs.airdefense import layout as Lo
 from aerena.errors import UserError
 
@@ -378,72 +377,15 @@ def write_replay(
 
     On any failure the temp file is removed and nothing appears at `path`.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = dict(arrays)
     payload["meta"] = np.array(json.dumps(meta, allow_nan=True))
-    prefix = f".{path.name}.{os.getpid()}."  # the pid lets a later run remove what we leave
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600: give the usual modes
-            _write_npz(f, payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-    return path
-
-
-_TEMP_RE = re.compile(r"^\..+" + re.escape(SUFFIX) + r"\.(\d+)\..+\.tmp$")
+    return files.atomic_write(path, lambda f: _write_npz(f, payload))
 
 
 def remove_stale_temp_files(folder: str | os.PathLike[str]) -> list[Path]:
-    """Remove the temporary files that a killed writer (a process no longer running) left
-    in `folder` by :func:`write_replay`; return what was removed."""
-    removed = []
-    for p in Path(folder).glob(f".*{SUFFIX}.*.tmp") if Path(folder).is_dir() else ():
-        m = _TEMP_RE.match(p.name)
-        if m is None or _pid_alive(int(m.group(1))):
-            continue
-        with contextlib.suppress(FileNotFoundError):
-            p.unlink()
-            removed.append(p)
-    return removed
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True  # someone else's process (or a pid we cannot ask about): leave its file
-    return True
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    """Remove the temporary replay files a killed writer (a process no longer running)
+    left in `folder`; return what was removed."""
+    return files.remove_stale_temp_files(folder, f"*{SUFFIX}")
 
 
 # --------------------------------------------------------------------------------------
