@@ -91,7 +91,7 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, MemoryError):
         return f"not enough memory ({exc or 'allocation failed'}); ask for less"
     if isinstance(exc, OSError) and not isinstance(exc, UserError):
-        what = exc.strerror or type(exc).__name__
+        what = exc.strerror or str(exc) or type(exc).__name__
         name = exc.filename2 or exc.filename or ""
         return f"{name}: {what}" if name else what
     return str(exc)
