@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import pickle
+import shutil
 from pathlib import Path
 
 import pytest
+import torch
 
 from aerena.errors import UserError
 from aerena.training import trust
@@ -70,3 +74,45 @@ def test_progress_tolerates_a_torn_last_line(tmp_path: Path) -> None:
     path.write_text('{"iteration": 1, "env_st\n' + record_line(recs[1]))
     with pytest.raises(UserError, match="progress.jsonl:1"):
         read_records(path)
+
+
+def _evil(marker: Path) -> bytes:
+    class Evil:
+        def __reduce__(self) -> tuple:
+            return (os.system, (f"touch {marker}",))
+
+    return pickle.dumps(Evil())
+
+
+@pytest.mark.slow
+def test_foreign_run_opens_without_running_its_pickles(tmp_path: Path, ray_local: None) -> None:
+    """A run folder from elsewhere (no valid signature) whose pickles would run code: its
+    modules are built from config.yaml and get their weights as plain arrays; a weights
+    file that is not plain arrays is refused. The marker file is never created."""
+    from quick_runs import QUICK_RUN
+
+    from aerena.training.config import experiment_for_scenario
+    from aerena.training.evaluate import evaluate, load_modules
+    from aerena.training.train import latest_checkpoint, train
+
+    overrides = {**QUICK_RUN, "algorithm.train_batch_size": 128, "stop.iterations": 1}
+    res = train(experiment_for_scenario("tiny", overrides), runs_dir=tmp_path / "runs", live=False)
+    ours = load_modules(latest_checkpoint(res.run_dir))
+    foreign = tmp_path / "foreign"
+    shutil.copytree(res.run_dir, foreign)
+    ck = latest_checkpoint(foreign)
+    (ck / trust.SIGNATURE_FILE).unlink()
+    marker = tmp_path / "PWNED"
+    for p in ck.rglob("*.pkl"):
+        if p.name != "module_state.pkl":
+            p.write_bytes(_evil(marker))
+    theirs = load_modules(ck)
+    for role, module in ours.items():
+        a, b = module.state_dict(), theirs[role].state_dict()
+        assert all(torch.equal(a[k], b[k]) for k in a)
+    assert evaluate(foreign, episodes=2, worlds=2)["side"] == "defender"
+    weights = ck / "learner_group" / "learner" / "rl_module" / "launcher" / "module_state.pkl"
+    weights.write_bytes(_evil(marker))
+    with pytest.raises(UserError, match="not plain module weights"):
+        load_modules(ck)
+    assert not marker.exists()

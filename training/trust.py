@@ -10,11 +10,16 @@ else ``~/.local/share/aerena/checkpoint.key``; 32 random bytes made on first use
 signature and that no file was added, removed or changed since aerena wrote it.
 
 A checkpoint written by someone else (another user, another machine, a download) does not
-verify. Open it only if you trust its author as you would trust their code, with
-``--trust-checkpoint`` (it sets ``AERENA_TRUST_CHECKPOINTS=1`` for this process and the Ray
-workers it starts). For sharing and deployment use the formats that hold no code: ONNX
-models (``aerena export``) and graph-policy ``.pt`` files (read with
-``torch.load(weights_only=True)``).
+verify. Inside a run folder it is still opened without running code from it
+(:func:`aerena.training.evaluate.load_modules`): each module is built from the run's
+``config.yaml`` and given the weights of its ``module_state.pkl``, read by
+:func:`load_module_state`, an unpickler that builds only dicts and numpy arrays. Anything
+else -- a bare checkpoint or league snapshot, ``--resume``, a Tune restore -- is refused
+unless you pass ``--trust-checkpoint`` (it sets ``AERENA_TRUST_CHECKPOINTS=1`` for this
+process and the Ray workers it starts): do so only if you trust its author as you would
+trust their code. For sharing and deployment use the formats that hold no code: a run
+folder (config YAML + module weights), ONNX models (``aerena export``) and graph-policy
+``.pt`` files (read with ``torch.load(weights_only=True)``).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import hashlib
 import hmac
 import json
 import os
+import pickle
 import secrets
 import tempfile
 from pathlib import Path
@@ -104,19 +110,16 @@ def trusted_by_flag() -> bool:
     return os.environ.get(TRUST_ENV) == "1"
 
 
-def require_trusted(folder: str | Path) -> None:
-    """Raise a UserError unless `folder` carries a valid signature of this user's aerena
-    and is unchanged since (or ``--trust-checkpoint`` was given). Reads no pickle."""
+def untrusted_reason(folder: str | Path) -> str | None:
+    """Why `folder` may not be unpickled (None: it carries a valid signature of this
+    user's aerena and is unchanged since, or ``--trust-checkpoint`` was given). Reads no
+    pickle."""
     if trusted_by_flag():
-        return
+        return None
     folder = Path(folder)
-    hint = (
-        "RLlib checkpoints are pickles and opening one runs code from it; if you trust "
-        "whoever wrote it as you would trust their code, pass --trust-checkpoint"
-    )
     sig = folder / SIGNATURE_FILE
     if not sig.is_file():
-        raise UserError(f"{folder}: not a checkpoint this aerena wrote (no signature); {hint}")
+        return f"{folder}: not a checkpoint this aerena wrote (no signature)"
     try:
         if sig.stat().st_size > MAX_SIGNATURE_BYTES:
             raise ValueError("too large")
@@ -125,12 +128,52 @@ def require_trusted(folder: str | Path) -> None:
         if doc.get("format") != SIGNATURE_FORMAT or not isinstance(files, dict):
             raise ValueError("format")
     except (OSError, ValueError, KeyError, TypeError):
-        raise UserError(f"{folder}: unreadable checkpoint signature; {hint}") from None
+        return f"{folder}: unreadable checkpoint signature"
     key = _key(create=False)
     if key is None or not isinstance(mac, str) or not hmac.compare_digest(mac, _mac(key, files)):
-        raise UserError(f"{folder}: signed by another aerena (not this user's key); {hint}")
+        return f"{folder}: signed by another aerena (not this user's key)"
     if _digests(folder) != files:
-        raise UserError(f"{folder}: changed since aerena wrote it (files added or altered); {hint}")
+        return f"{folder}: changed since aerena wrote it (files added or altered)"
+    return None
+
+
+def require_trusted(folder: str | Path) -> None:
+    """Raise a UserError (with what to do) unless :func:`untrusted_reason` finds none."""
+    reason = untrusted_reason(folder)
+    if reason is not None:
+        raise UserError(
+            f"{reason}; RLlib checkpoints are pickles and opening one runs code from it; if "
+            "you trust whoever wrote it as you would trust their code, pass --trust-checkpoint"
+        )
+
+
+# the globals a module_state.pkl of RLlib's torch modules refers to: numpy arrays by value
+_STATE_GLOBALS = {
+    ("collections", "OrderedDict"),
+    ("numpy", "dtype"),
+    ("numpy._core.numeric", "_frombuffer"),
+    ("numpy.core.numeric", "_frombuffer"),
+}
+
+
+class _WeightsUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _STATE_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in module weights")
+
+
+def load_module_state(path: str | Path) -> dict[str, Any]:
+    """The weights of an RLlib module (``module_state.pkl``: names -> numpy arrays) read
+    by an unpickler that builds nothing but dicts and numpy arrays -- no code runs."""
+    try:
+        with open(path, "rb") as fh:
+            state = _WeightsUnpickler(fh).load()
+    except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError) as exc:
+        raise UserError(f"{path}: not plain module weights ({exc})") from None
+    if not isinstance(state, dict):
+        raise UserError(f"{path}: not plain module weights (a {type(state).__name__})")
+    return state
 
 
 class _TrustAction(argparse.Action):
