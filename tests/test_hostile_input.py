@@ -346,6 +346,7 @@ def test_crafted_checkpoints_run_no_code(bad: Path) -> None:
     module.mkdir(parents=True)
     (evil / "rllib_checkpoint.json").write_text("{}")
     (module / "class_and_ctor_args.pkl").write_bytes(_evil_pickle(marker))
+    (module / "module_state.pkl").write_bytes(_evil_pickle(marker))
     forged = bad / "forged_ckpt"  # a signature file written by someone else's key
     forged_module = forged / "launcher"
     forged_module.mkdir(parents=True)
