@@ -16,18 +16,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
+from aerena.cliargs import Parser
 from aerena.errors import UserError
-
-
-class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors are a UserError (one ``error:`` line, exit 2).
-
-    Subcommand parsers inherit the class (argparse's ``parser_class`` default)."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UserError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
 def build_parser() -> argparse.ArgumentParser:

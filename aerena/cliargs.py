@@ -12,9 +12,21 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from typing import NoReturn
+
+from aerena.errors import UserError
 
 MAX_SEED = 2**31 - 1  # seeds are offset by episode / world indices; keep them in int32/int64
 MAX_COUNT = 10**7  # episodes, worlds, samples, iterations: beyond this is a typo
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are a UserError (one ``error:`` line, exit 2,
+    printed by :func:`aerena.cli.main`). Subcommand parsers inherit the class (argparse's
+    ``parser_class`` default); a command that parses options of its own uses it too."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UserError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
 def seed(text: str) -> int:
