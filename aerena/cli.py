@@ -1,9 +1,14 @@
 """The `aerena` command line: one entry point, subcommands, `--help` everywhere.
 
 Each subcommand lives beside the code it drives and registers itself here through an
-`add_parser(subparsers)` function that sets `func` on its parser. Errors that users can fix
-(bad files, bad names) are raised as :class:`aerena.errors.UserError` and printed as one
-clear message with exit status 2, never a traceback.
+`add_parser(subparsers)` function that sets `func` on its parser.
+
+One error path: anything that comes from the input -- a bad option (the parser), a bad
+file, name, checkpoint, model or replay (:class:`aerena.errors.UserError`), a path the
+system refuses (``OSError``: a folder where a file was expected, no permission, no space),
+or an allocation the machine cannot make (``MemoryError``) -- prints one ``error: ...``
+line (a scenario's located errors follow it, one per line) and exits with status 2.
+``aerena --debug COMMAND ...`` shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from aerena.cliargs import Parser
 from aerena.errors import UserError
 
 
@@ -19,11 +25,14 @@ def build_parser() -> argparse.ArgumentParser:
     from aerena import __version__
     from aerena.scenarios import cli as scenario_cli
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="aerena",
         description="aerena: multi-agent air-defence worlds and graph-optimization tasks.",
     )
     parser.add_argument("--version", action="version", version=f"aerena {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error instead of one line"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     scenario_cli.add_parser(sub)
@@ -52,15 +61,32 @@ def _add_optional(sub: argparse._SubParsersAction, module: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UserError as exc:  # a usage error (Parser.error)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         return int(args.func(args) or 0)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (UserError, OSError, MemoryError) as exc:
+        if args.debug:
+            raise
+        print(f"error: {error_text(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def error_text(exc: BaseException) -> str:
+    """The message of an input error, without Python's exception decorations."""
+    if isinstance(exc, MemoryError):
+        return f"not enough memory ({exc or 'allocation failed'}); ask for less"
+    if isinstance(exc, OSError) and not isinstance(exc, UserError):
+        what = exc.strerror or str(exc) or type(exc).__name__
+        name = exc.filename2 or exc.filename or ""
+        return f"{name}: {what}" if name else what
+    return str(exc)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from aerena.errors import UserError
+
 ROLE_CODES = {"uav": 0, "launcher": 1, "radar": 2}  # layout.AGENT_UAV / _LAUNCHER / _RADAR
 SIDE_ROLES = {"attacker": ("uav",), "defender": ("launcher", "radar")}
 
@@ -43,13 +45,26 @@ def role_of_agent(agent_id: str) -> str:
 
 
 def cpu_session(path: str | Path, threads: int = 1) -> Any:
-    """An onnxruntime CPU session of the model at `path` on `threads` intra-op threads."""
+    """An onnxruntime CPU session of the model at `path` on `threads` intra-op threads;
+    a file onnxruntime cannot load is a one-line UserError."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = int(threads)
     opts.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    try:
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime's own exception classes (InvalidProtobuf, Fail)
+        reason = type(exc).__name__.rsplit(".", 1)[-1]
+        raise UserError(f"{path}: not a loadable ONNX model ({reason})") from None
+
+
+def _meta_json(path: Path, meta: Mapping[str, str], key: str, default: str) -> Any:
+    """A JSON entry of a model's metadata; unreadable JSON is a UserError naming the key."""
+    try:
+        return json.loads(meta.get(key, default))
+    except ValueError:
+        raise UserError(f"{path}: the model's {key!r} metadata is not valid JSON") from None
 
 
 class RoleModel:
@@ -60,10 +75,15 @@ class RoleModel:
         self.session = cpu_session(path, threads)
         self.meta: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
         self.role = self.meta.get("role", "")
-        layout = json.loads(self.meta.get("observation_layout", "{}"))
+        if self.role not in ROLE_CODES:
+            raise UserError(f"{path}: not an aerena policy model (no known role in its metadata)")
+        layout = _meta_json(self.path, self.meta, "observation_layout", "{}")
         self.layout = layout
-        self.n_actions = int(layout.get("A", self.session.get_outputs()[0].shape[1]))
-        self.action_meanings: list[str] = json.loads(self.meta.get("action_meanings", "[]"))
+        try:
+            self.n_actions = int(layout.get("A", self.session.get_outputs()[0].shape[1]))
+        except (AttributeError, IndexError, TypeError, ValueError):
+            raise UserError(f"{path}: the model does not say how many actions it has") from None
+        self.action_meanings: list[str] = _meta_json(self.path, self.meta, "action_meanings", "[]")
 
     def run(
         self,
@@ -107,7 +127,7 @@ class OnnxPolicy:
         for f in files:
             m = RoleModel(f, threads=threads)
             if m.role in models:
-                raise ValueError(f"two models for role {m.role!r}: {models[m.role].path}, {f}")
+                raise UserError(f"two models for role {m.role!r}: {models[m.role].path}, {f}")
             models[m.role] = m
         return cls(models)
 
@@ -160,7 +180,14 @@ class OnnxPlayer:
             if name not in policy.models:
                 raise ValueError(f"no model for role {name!r} (have {', '.join(policy.roles)})")
             cols = self.columns[pos]
-            self.groups.append((policy.models[name], pos, cols, int(world.action_sizes[cols[0]])))
+            model = policy.models[name]
+            k = model.layout.get("K")
+            if k is not None and int(k) != int(world.static.k):
+                raise UserError(
+                    f"{model.path}: the {name} model sees K = {k} entities, this scenario's "
+                    f"observation.k is {world.static.k}"
+                )
+            self.groups.append((model, pos, cols, int(world.action_sizes[cols[0]])))
         self.noop = noop_actions(world)[self.columns]
 
     def reset(self, worlds: np.ndarray | None = None) -> None:
@@ -215,8 +242,8 @@ class GraphOnnxPolicy:
         self.problem = self.meta.get("problem", "")
         self.env_id = self.meta.get("env_id", "")
         self.action_meaning = self.meta.get("action_meaning", "")
-        self.layout: dict[str, Any] = json.loads(self.meta.get("observation_layout", "{}"))
-        self.training_meta: dict[str, Any] = json.loads(self.meta.get("training_meta", "{}"))
+        self.layout: dict[str, Any] = _meta_json(self.path, self.meta, "observation_layout", "{}")
+        self.training_meta: dict[str, Any] = _meta_json(self.path, self.meta, "training_meta", "{}")
         inputs = self.session.get_inputs()
         self.obs_keys: list[str] = [i.name for i in inputs]
         self._dtypes = {i.name: _ORT_DTYPES.get(i.type, np.float32) for i in inputs}

@@ -35,18 +35,25 @@ and OR-Tools get it as their limit (OR-Tools routing and PyVRP: 10 s when none i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
+import inspect
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from aerena import cliargs
 from aerena.errors import UserError
 
 EXTRA_METHODS = {"tsp": ("ortools", "lkh"), "cvrp": ("pyvrp",)}
 _N_KEY = {"maxcover": "num_sets", "wta": "num_weapons"}
+# --generate sizes: generators and instances build dense n x n arrays (distances, edge
+# draws), so n is bounded before anything is allocated (10,000^2 float64 = 0.8 GB)
+MAX_GENERATE_N = 10_000
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -63,9 +70,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--method", default=None, help="method name (default: the problem's first baseline)"
     )
     p.add_argument(
-        "--time-limit", type=float, default=None, metavar="S", help="seconds for iterative methods"
+        "--time-limit",
+        type=cliargs.positive(),
+        default=None,
+        metavar="S",
+        help="seconds for iterative methods",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of randomised methods")
+    p.add_argument("--seed", type=cliargs.seed, default=0, help="seed of randomised methods")
     p.add_argument("--optimum", type=float, default=None, help="known optimal objective")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--out", default=None, help="write the solution here")
@@ -78,7 +89,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="decoding (default: aug8 for tsp/cvrp, greedy otherwise)",
     )
     m.add_argument(
-        "--samples", type=int, default=64, metavar="K", help="samples of --decode sample"
+        "--samples",
+        type=cliargs.count(1, 1_000_000),
+        default=64,
+        metavar="K",
+        help="samples of --decode sample",
     )
     m.add_argument("--polish", action="store_true", help="local search on the learned solution")
     p.set_defaults(func=run)
@@ -106,19 +121,60 @@ def parse_spec(spec: str) -> dict[str, Any]:
     return out
 
 
-def generate(problem: str, spec: str) -> Any:
+def generate(problem: str, spec: str, method: str | None = None) -> Any:
+    """The instance of a ``--generate`` spec; sizes are checked before generating,
+    against `method`'s own limit too when it is an exact solver (``max_n``)."""
     from aerena import graphs
 
     mod = graphs.problem(problem)
     params = parse_spec(spec)
+    limit = _max_n(mod, method)
+    if limit is not None and isinstance(params.get("n"), int) and params["n"] > limit:
+        raise UserError(
+            f"--generate: method {method!r} is limited to n <= {limit} "
+            f"(asked for n={params['n']}); use a heuristic"
+        )
     kind = str(params.pop("kind", mod.GENERATORS.names()[0]))
     seed = params.pop("seed", 0)
+    if not isinstance(seed, int) or not 0 <= seed <= cliargs.MAX_SEED:
+        raise UserError(f"--generate: seed must be an integer in [0, {cliargs.MAX_SEED}]")
+    for key, value in params.items():
+        if isinstance(value, float) and not np.isfinite(value):
+            raise UserError(f"--generate: {key} must be finite, got {value}")
+        if isinstance(value, int) and value < 0:
+            raise UserError(f"--generate: {key} must be >= 0, got {value}")
     if "n" in params:
-        params[_N_KEY.get(problem, "num_nodes")] = params.pop("n")
-    try:
+        n = params.pop("n")
+        if not isinstance(n, int) or not 1 <= n <= MAX_GENERATE_N:
+            raise UserError(f"--generate: n must be an integer in [1, {MAX_GENERATE_N:,}]")
+        params[_N_KEY.get(problem, "num_nodes")] = n
+    with instance_errors("--generate"):
         return mod.generate(kind, seed=seed, **params)
-    except TypeError as exc:
-        raise UserError(f"--generate: {exc}") from None
+
+
+def _max_n(mod: Any, method: str | None) -> int | None:
+    """The default ``max_n`` of an exact baseline (None for the others)."""
+    if method is None or method not in mod.BASELINES:
+        return None
+    param = inspect.signature(mod.BASELINES.get(method)).parameters.get("max_n")
+    return None if param is None else int(param.default)
+
+
+@contextlib.contextmanager
+def instance_errors(source: str) -> Iterator[None]:
+    """Turn the checks of instance constructors and generators (ValueError, TypeError,
+    KeyError: too few nodes, NaN coordinates, a wrong parameter, a missing key) into a
+    UserError naming `source`."""
+    try:
+        yield
+    except UserError:
+        raise
+    except KeyError as exc:
+        raise UserError(f"{source}: not a valid instance (missing key {exc})") from None
+    except RecursionError:
+        raise UserError(f"{source}: not a valid instance (nested too deeply)") from None
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"{source}: not a valid instance ({exc})") from None
 
 
 def instance_to_json(problem: str, inst: Any) -> dict[str, Any]:
@@ -174,10 +230,16 @@ def load(problem: str, what: str) -> tuple[Any, Path | None, float | None]:
 
             inst = MaxCutInstance(g, name=path.stem)
     else:
+        from aerena.graphs.common.io import read_text
+
         try:
-            d = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
+            d = json.loads(read_text(path))
+        except UserError:
+            raise
+        except ValueError as exc:
             raise UserError(f"{path}: not a JSON instance ({exc})") from None
+        if not isinstance(d, dict):
+            raise UserError(f"{path}: not a JSON instance (expected an object)")
         if problem == "wta":
             from aerena.graphs.wta.instance import WTAInstance
 
@@ -436,13 +498,14 @@ def run(args: argparse.Namespace) -> int:
     mod = graphs.problem(problem)
     if (args.instance is None) == (args.generate is None):
         raise UserError("give an instance (file or benchmark name) or --generate, not both")
+    method = args.method or mod.BASELINES.names()[0]
     if args.generate is not None:
-        inst, path, opt = generate(problem, args.generate), None, None
+        inst, path, opt = generate(problem, args.generate, method), None, None
     else:
-        inst, path, opt = load(problem, args.instance)
+        with instance_errors(args.instance):
+            inst, path, opt = load(problem, args.instance)
     if args.optimum is not None:
         opt = float(args.optimum)
-    method = args.method or mod.BASELINES.names()[0]
     if args.time_limit is not None and args.time_limit <= 0:
         raise UserError(f"--time-limit must be positive, got {args.time_limit}")
     model_options = None

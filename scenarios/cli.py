@@ -19,6 +19,7 @@ import json
 from collections import Counter, defaultdict
 from typing import Any
 
+from aerena import cliargs
 from aerena.errors import UserError
 from aerena.scenarios import schema
 from aerena.scenarios.loader import (
@@ -81,7 +82,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "and launch points, links) to this PNG file (needs pygame-ce: aerena[viz])",
     )
     show.add_argument(
-        "--seed", type=int, default=0, help="episode seed of the layout picture (default 0)"
+        "--seed",
+        type=cliargs.seed,
+        default=0,
+        help="episode seed of the layout picture (default 0)",
     )
     show.add_argument(
         "--size", default="1280x800", metavar="WxH", help="layout picture size (default 1280x800)"

@@ -8,6 +8,7 @@ Public API::
     shipped_path(name) -> Path                     # the shipped YAML file of a name
     apply_overrides(data, dotted) -> dict          # {"episode.max_steps": 400, ...}
     parse_set_options(["key=value", ...]) -> dict  # CLI `--set`, values parsed as YAML
+    parse_yaml_file(path, display) -> (data, locations)  # bounded read + marked parse
     resolve_terrain_path(scenario, source_path=None) -> Path | None
     battery_units(battery) -> list[(copy, name, kind)]
     unit_names(scenario) -> dict[str, str]         # every expanded name -> its kind
@@ -27,7 +28,17 @@ and loading one directly is an error.
 *Inheritance.* ``extends: other.yaml`` (a path relative to the file that writes it, or a
 shipped name such as ``base`` or ``tiny``) merges the parent first: mappings merge deeply
 (the child wins), lists and scalars are replaced wholesale. Chains are allowed; cycles and
-missing targets are errors located at the ``extends`` key.
+missing targets are errors located at the ``extends`` key. A parent is a ``.yaml`` /
+``.yml`` file inside the folder tree of the top-level scenario file (symbolic links
+resolved) or in the shipped library; anything else is refused, so a scenario cannot make
+aerena read (and show in an error) an arbitrary file.
+
+*Bounds.* A scenario or experiment file is at most ``MAX_YAML_BYTES`` of UTF-8 text; its
+YAML nests at most ``MAX_YAML_DEPTH`` collections deep and, aliases expanded, holds at most
+``MAX_YAML_NODES`` values (a "billion laughs" file is refused before it is expanded).
+Errors name the file and the problem, never the file's content. A scenario expands to
+at most ``MAX_UAVS`` UAVs and ``MAX_GROUND_UNITS`` ground units (checked on the counts,
+before anything is expanded).
 
 *Overrides.* Dotted keys (``episode.max_steps``); list items are addressed by index or by
 the ``name`` of the item (``attacker.carriers.west.altitude``). Keyword arguments use
@@ -86,6 +97,8 @@ __all__ = [
     "load_scenario",
     "load_scenario_with_source",
     "parse_set_options",
+    "parse_yaml_file",
+    "read_yaml_text",
     "resolve_terrain_path",
     "shipped_path",
     "unit_names",
@@ -93,6 +106,12 @@ __all__ = [
 
 SHIPPED_DIR = Path(__file__).resolve().parent
 """The folder of the shipped scenario files (package data of ``aerena.scenarios``)."""
+
+MAX_YAML_BYTES = 2**20
+MAX_YAML_DEPTH = 64
+MAX_YAML_NODES = 100_000
+MAX_UAVS = 20_000  # per world, after `count` expansion (swarm_1000 has 1000)
+MAX_GROUND_UNITS = 20_000  # assets + defence units per world
 
 _ABSTRACT_RE = re.compile(r"^abstract:\s*(true|True|TRUE|yes)\s*(#.*)?$", re.MULTILINE)
 
@@ -179,9 +198,12 @@ def parse_set_options(items: Sequence[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. episode.max_steps=400")
         try:
-            out[key.strip()] = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            raise UserError(f"--set {item!r}: the value is not valid YAML ({exc})") from None
+            out[key.strip()], _ = _parse_yaml(raw, "--set")
+        except ScenarioError as exc:
+            problem = str(exc).splitlines()[-1].split("invalid YAML: ")[-1]
+            raise UserError(
+                f"--set {key.strip()}: the value is not valid YAML ({problem})"
+            ) from None
     return out
 
 
@@ -196,6 +218,7 @@ def source_files(name_or_path: Any) -> list[Path]:
     else:
         path = Path(os.fspath(name_or_path)).expanduser()
     files: list[Path] = []
+    root = path.resolve().parent  # the top-level file's folder, as the loader resolves it
     while path.is_file() and path.resolve() not in files:
         files.append(path.resolve())
         try:
@@ -203,7 +226,7 @@ def source_files(name_or_path: Any) -> list[Path]:
             ref = data.get("extends") if isinstance(data, dict) else None
             if ref is None:
                 break
-            path, _ = _resolve_extends(ref, path.resolve(), str(path), Mark(str(path)))
+            path, _ = _resolve_extends(ref, path.resolve(), str(path), Mark(str(path)), root)
         except (OSError, yaml.YAMLError, ScenarioError):
             break
     return files
@@ -330,6 +353,7 @@ class MarkedSafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: 
         self.file = file
         self.errors: list[tuple[Mark, str]] = []
         self._active: set[int] = set()
+        self._built = 0  # values built so far (aliases count every time they are expanded)
 
     def mark_of(self, node: yaml.Node) -> Mark:
         return Mark(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -342,10 +366,20 @@ class MarkedSafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: 
         return self._build(node, root)
 
     def _build(self, node: yaml.Node, mark: Mark) -> tuple[Any, _Loc]:
+        self._built += 1
+        if self._built > MAX_YAML_NODES:
+            raise ScenarioError(
+                f"{self.mark_of(node)}: the YAML expands to more than {MAX_YAML_NODES:,} "
+                "values (aliases of aliases?); refused before expanding it"
+            )
         if isinstance(node, yaml.ScalarNode):
             return self.construct_object(node, deep=True), _Loc(mark)
         if id(node) in self._active:
             raise ScenarioError(f"{self.mark_of(node)}: recursive YAML alias")
+        if len(self._active) >= MAX_YAML_DEPTH:
+            raise ScenarioError(
+                f"{self.mark_of(node)}: YAML nested more than {MAX_YAML_DEPTH} levels deep"
+            )
         self._active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
@@ -389,6 +423,10 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, _Loc]:
     loader = MarkedSafeLoader(text, file)
     try:
         data, loc = loader.load_marked()
+    except RecursionError:  # the composer recurses before `_build` can count the depth
+        raise ScenarioError(
+            f"1 error in {file}:\n{file}: YAML nested more than {MAX_YAML_DEPTH} levels deep"
+        ) from None
     except yaml.MarkedYAMLError as exc:
         m = exc.problem_mark or exc.context_mark
         where = f"{file}:{m.line + 1}:{m.column + 1}" if m else file
@@ -450,15 +488,46 @@ def _is_abstract(path: Path) -> bool:
     return bool(_ABSTRACT_RE.search(path.read_text(encoding="utf-8")))
 
 
-def _load_file(path: Path, display: str, chain: tuple[Path, ...]) -> tuple[dict, _Loc]:
-    """Parse one file and, through ``extends``, its ancestors; return the merged data."""
+def read_yaml_text(path: Path, display: str) -> str:
+    """The text of a YAML file: at most ``MAX_YAML_BYTES``, UTF-8; else a ScenarioError
+    naming the file and the problem (never its content)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_YAML_BYTES + 1)
     except OSError as exc:
         raise ScenarioError(f"cannot read {display}: {exc.strerror or exc}") from None
-    data, loc = _parse_yaml(text, display)
+    if len(raw) > MAX_YAML_BYTES:
+        raise ScenarioError(
+            f"{display}: larger than {MAX_YAML_BYTES // 2**20} MiB; not a scenario or "
+            "experiment file"
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{display}: not UTF-8 text (invalid byte at offset {exc.start}); is it a binary file?"
+        ) from None
+
+
+def parse_yaml_file(path: Path, display: str) -> tuple[Any, _Loc]:
+    """Read (bounded, see :func:`read_yaml_text`) and parse one ``.yaml`` / ``.yml`` file
+    with locations (any other file is refused unread, so its keys are never shown)."""
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        raise ScenarioError(f"{display}: not a .yaml / .yml file")
+    return _parse_yaml(read_yaml_text(path, display), display)
+
+
+def _kind_of(value: Any) -> str:
+    """What a YAML document is, in words, without its content."""
+    kinds = {type(None): "an empty file", list: "a list", str: "a string", bool: "a boolean"}
+    return kinds.get(type(value), "a number" if _is_number(value) else type(value).__name__)
+
+
+def _load_file(path: Path, display: str, chain: tuple[Path, ...]) -> tuple[dict, _Loc]:
+    """Parse one file and, through ``extends``, its ancestors; return the merged data."""
+    data, loc = parse_yaml_file(path, display)
     if not isinstance(data, dict):
-        found = {type(None): "an empty file", list: "a list"}.get(type(data), _show(data))
+        found = _kind_of(data)
         raise ScenarioError(
             f"1 error in {display}:\n{display}:1:1: a scenario file must be a mapping of "
             f"keys, found {found}"
@@ -468,7 +537,7 @@ def _load_file(path: Path, display: str, chain: tuple[Path, ...]) -> tuple[dict,
         return data, loc
     ref = data.pop("extends")
     ext_mark = loc.children.pop("extends").mark
-    parent, parent_display = _resolve_extends(ref, path, display, ext_mark)
+    parent, parent_display = _resolve_extends(ref, path, display, ext_mark, chain[0].parent)
     if parent in chain:
         names = " -> ".join(p.name for p in (*chain, parent))
         raise ScenarioError(_summary([(ext_mark, f"extends: cycle {names}")], display))
@@ -478,8 +547,13 @@ def _load_file(path: Path, display: str, chain: tuple[Path, ...]) -> tuple[dict,
     return _merge(pdata, ploc, data, loc)
 
 
-def _resolve_extends(ref: Any, child: Path, child_display: str, mark: Mark) -> tuple[Path, str]:
-    """The parent file of ``extends: ref``: relative to the child, else a shipped name."""
+def _resolve_extends(
+    ref: Any, child: Path, child_display: str, mark: Mark, root: Path
+) -> tuple[Path, str]:
+    """The parent file of ``extends: ref``: relative to the child, else a shipped name.
+
+    The parent must be a ``.yaml`` / ``.yml`` file under `root` (the folder of the
+    top-level scenario) or in the shipped library (see the module docstring)."""
     if not isinstance(ref, str) or not ref.strip():
         msg = f"extends: expected a file name or a shipped scenario name, found {_show(ref)}"
         raise ScenarioError(_summary([(mark, msg)], child_display))
@@ -487,8 +561,18 @@ def _resolve_extends(ref: Any, child: Path, child_display: str, mark: Mark) -> t
     if not candidate.is_absolute():
         candidate = child.parent / candidate
     if candidate.is_file():
+        resolved = candidate.resolve()
+        if resolved.suffix.lower() not in (".yaml", ".yml"):
+            msg = f"extends: {ref!r} is not a .yaml file; refused"
+            raise ScenarioError(_summary([(mark, msg)], child_display))
+        if not (resolved.is_relative_to(root) or resolved.is_relative_to(SHIPPED_DIR)):
+            msg = (
+                f"extends: {ref!r} is outside the scenario's folder ({root}) and the "
+                "shipped library; refused"
+            )
+            raise ScenarioError(_summary([(mark, msg)], child_display))
         display = os.path.normpath(os.path.join(os.path.dirname(child_display), ref))
-        return candidate.resolve(), display
+        return resolved, display
     shipped = SHIPPED_DIR / f"{Path(ref).stem}.yaml"
     if "/" not in ref and shipped.is_file():
         return shipped, str(shipped)
@@ -687,10 +771,37 @@ def _validate(data: dict, loc: _Loc, display: str) -> Scenario:
     except ValidationError as exc:
         errors = _pydantic_messages(exc, Scenario, (), data, loc)
         raise ScenarioError(_summary(errors, display)) from None
-    errors = _Checker(scenario, loc, display).run()
+    errors = _size_problems(scenario, loc) or _Checker(scenario, loc, display).run()
     if errors:
         raise ScenarioError(_summary(errors, display))
     return scenario
+
+
+def _size_problems(sc: Scenario, loc: _Loc) -> list[tuple[Mark, str]]:
+    """UAVs and ground units after count expansion, checked before anything is expanded:
+    each total at most ``MAX_UAVS`` / ``MAX_GROUND_UNITS``, located at its largest count."""
+    uavs = [
+        (launch.count, ("attacker", "carriers", i, "launches", j, "count"))
+        for i, carrier in enumerate(sc.attacker.carriers)
+        for j, launch in enumerate(carrier.launches)
+    ]
+    per_battery = [
+        b.count * (1 + b.radars + b.launchers + b.point_defences) for b in sc.defender.batteries
+    ]
+    ground = [(a.count, ("assets", i, "count")) for i, a in enumerate(sc.assets)]
+    ground += [(n, ("defender", "batteries", i, "count")) for i, n in enumerate(per_battery)]
+    ground += [(len(getattr(sc.defender, f)), ("defender", f)) for f in _PLACED]
+    out = []
+    for what, items, limit in (
+        ("UAVs", uavs, MAX_UAVS),
+        ("ground units", ground, MAX_GROUND_UNITS),
+    ):
+        total = sum(n for n, _ in items)
+        if total > limit:
+            path = max(items)[1]
+            msg = f"the scenario expands to {total:,} {what} (at most {limit:,})"
+            out.append((loc.find(path), f"{_dotted(path)}: {msg}"))
+    return out
 
 
 def _summary(errors: list[tuple[Mark, str]], display: str) -> str:

@@ -11,15 +11,68 @@ Positions accept `[x, y]` or a region: `{circle: {center: [x, y], radius: r}}` o
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticUndefined
 
 SCHEMA_VERSION = 1
+MAX_GRID_POINTS = 25_000_000
+"""The most terrain grid points a map may have (``(W / cell + 1) (H / cell + 1)``)."""
+MAX_HEIGHT = 100_000.0
+"""The highest altitude, mast, relief or engagement ceiling a scenario may state, metres."""
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Unknown keys are errors, numbers are finite, and every :func:`rand` field holds
+    values in its domain (a plain number, both ends of a `uniform`, each `choice`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _in_domain(cls, value: Any, info: ValidationInfo) -> Any:
+        bounds = cls.model_fields[info.field_name].json_schema_extra
+        if not isinstance(bounds, dict) or not isinstance(value, (float, int, Uniform, Choice)):
+            return value
+        values = value.uniform if isinstance(value, Uniform) else value.choice if isinstance(
+            value, Choice) else (value,)  # fmt: skip
+        lo, lo_open, hi = bounds.get("minimum"), "exclusiveMinimum" in bounds, bounds.get("maximum")
+        if lo_open:
+            lo = bounds["exclusiveMinimum"]
+        for x in values:
+            if (lo is not None and (x <= lo if lo_open else x < lo)) or (hi is not None and x > hi):
+                raise ValueError(f"{x:g} is outside its domain {_domain_text(bounds)}")
+        return value
+
+
+def _domain_text(bounds: dict[str, float]) -> str:
+    lo = bounds.get("exclusiveMinimum", bounds.get("minimum"))
+    left = "(" if "exclusiveMinimum" in bounds else "["
+    hi = bounds.get("maximum")
+    return f"{left}{lo:g}, {'inf)' if hi is None else f'{hi:g}]'}"
+
+
+def rand(
+    default: Any = PydanticUndefined,
+    *,
+    description: str | None = None,
+    gt: float | None = None,
+    ge: float | None = None,
+    le: float | None = None,
+) -> Any:
+    """A randomisable-number field with a domain: ``gt`` / ``ge`` below, ``le`` above.
+
+    The bounds are written into the JSON schema (``exclusiveMinimum`` / ``minimum`` /
+    ``maximum``, which editors apply to plain numbers) and checked by ``_Strict`` on every
+    value the field can take."""
+    bounds = {
+        key: float(v)
+        for key, v in (("exclusiveMinimum", gt), ("minimum", ge), ("maximum", le))
+        if v is not None
+    }
+    return Field(default, description=description, json_schema_extra=bounds)
 
 
 # --------------------------------------------------------------------------------------
@@ -76,7 +129,9 @@ class Terrain(_Strict):
     kind: Literal["flat", "fractal", "file"] = "fractal"
     cell: float = Field(200.0, gt=0, description="grid cell size, metres")
     seed: int = Field(0, ge=0, description="noise seed (fractal)")
-    relief: float = Field(500.0, ge=0, description="height of the highest point, metres")
+    relief: float = Field(
+        500.0, ge=0, le=MAX_HEIGHT, description="height of the highest point, metres"
+    )
     octaves: int = Field(5, ge=1, le=10, description="noise octaves (fractal)")
     roughness: float = Field(0.5, gt=0, lt=1, description="amplitude ratio per octave (fractal)")
     base_scale: float = Field(
@@ -95,6 +150,28 @@ class Terrain(_Strict):
         return self
 
 
+def grid_shape(size: tuple[float, float], cell: float) -> tuple[int, int]:
+    """(rows, columns) of the terrain grid of a map of `size` metres with `cell` spacing
+    (each at most 10^15: enough to refuse, without overflowing)."""
+
+    def points(extent: float) -> int:
+        q = extent / cell
+        return math.ceil(q) + 1 if q < 1e15 else 10**15
+
+    return points(size[1]), points(size[0])
+
+
+def grid_too_large(ny: int, nx: int, cell: float) -> str | None:
+    """The refusal of a grid beyond ``MAX_GRID_POINTS`` (None when it fits)."""
+    if ny * nx <= MAX_GRID_POINTS:
+        return None
+    shown = f"{ny:,} x {nx:,}" if ny * nx < 1e15 else f"about {float(ny) * nx:.3g}"
+    return (
+        f"terrain grid of {shown} points is too large (at most {MAX_GRID_POINTS:,}); "
+        f"increase map.terrain.cell (now {cell:g} m) or make the map smaller"
+    )
+
+
 class MapSpec(_Strict):
     size: tuple[float, float] = Field(description="[width, height] of the map, metres")
     terrain: Terrain = Field(default_factory=Terrain)
@@ -103,6 +180,9 @@ class MapSpec(_Strict):
     def _positive(self) -> MapSpec:
         if self.size[0] <= 0 or self.size[1] <= 0:
             raise ValueError(f"map size must be positive, found {list(self.size)}")
+        problem = grid_too_large(*grid_shape(self.size, self.terrain.cell), self.terrain.cell)
+        if problem:
+            raise ValueError(problem)
         return self
 
 
@@ -116,74 +196,90 @@ class UavType(_Strict):
     """An attacker UAV type."""
 
     role: UavClass = Field(description="strike | decoy | jammer | recon")
-    speed_min: Rand = Field(description="slowest speed, m/s")
-    speed_cruise: Rand = Field(description="cruise speed, m/s")
-    speed_max: Rand = Field(description="fastest speed, m/s")
-    turn_rate: Rand = Field(description="turn rate, degrees per second")
-    climb_rate: Rand = Field(description="climb and descent rate, m/s")
-    altitude_min: Rand = Field(description="lowest height above ground, metres")
-    altitude_max: Rand = Field(description="highest height above ground, metres")
-    endurance: Rand = Field(description="flight time at cruise speed, seconds")
-    rcs: Rand = Field(description="radar cross-section, m^2")
-    cost: Rand = Field(1.0, description="loss cost in the reward, abstract points")
-    warhead_damage: Rand = Field(0.0, description="hit points removed by the warhead (strike)")
-    warhead_radius: Rand = Field(0.0, description="warhead trigger and blast radius, metres")
-    jammer_power: Rand = Field(
-        0.0, description="jammer noise power, abstract units: J = power / R^2 (jammer)"
+    speed_min: Rand = rand(description="slowest speed, m/s", ge=0)
+    speed_cruise: Rand = rand(description="cruise speed, m/s", ge=0.1)
+    speed_max: Rand = rand(description="fastest speed, m/s", ge=0.1)
+    turn_rate: Rand = rand(description="turn rate, degrees per second", gt=0)
+    climb_rate: Rand = rand(description="climb and descent rate, m/s", ge=0)
+    altitude_min: Rand = rand(description="lowest height above ground, metres", ge=0, le=MAX_HEIGHT)
+    altitude_max: Rand = rand(
+        description="highest height above ground, metres", gt=0, le=MAX_HEIGHT
     )
-    jammer_cone: Rand = Field(30.0, description="jammer cone half-angle, degrees (jammer)")
-    sensor_range: Rand = Field(
-        0.0, description="range at which it sees ground units (recon), metres"
+    endurance: Rand = rand(description="flight time at cruise speed, seconds", gt=0)
+    rcs: Rand = rand(description="radar cross-section, m^2", gt=0)
+    cost: Rand = rand(1.0, description="loss cost in the reward, abstract points", ge=0)
+    warhead_damage: Rand = rand(0.0, description="hit points removed by the warhead (strike)", ge=0)
+    warhead_radius: Rand = rand(0.0, description="warhead trigger and blast radius, metres", ge=0)
+    jammer_power: Rand = rand(
+        0.0, description="jammer noise power, abstract units: J = power / R^2 (jammer)", ge=0
     )
-    esm_range: Rand = Field(0.0, description="range at which it hears emitting radars, metres")
+    jammer_cone: Rand = rand(
+        30.0, description="jammer cone half-angle, degrees (jammer)", gt=0, le=180
+    )
+    sensor_range: Rand = rand(
+        0.0, description="range at which it sees ground units (recon), metres", ge=0
+    )
+    esm_range: Rand = rand(0.0, description="range at which it hears emitting radars, metres", ge=0)
 
 
 class RadarType(_Strict):
     """A search radar type."""
 
-    range: Rand = Field(description="range with probability of detection 0.5 on rcs_ref, metres")
-    rcs_ref: Rand = Field(1.0, description="reference radar cross-section, m^2")
-    scan_period: Rand = Field(2.0, description="time between scans, seconds")
-    pd_slope: Rand = Field(1.0, description="logistic slope of Pd per dB of signal/noise")
-    track_memory: Rand = Field(6.0, description="a track lives this long after a detection, s")
-    mast: Rand = Field(20.0, description="antenna height above ground, metres")
-    hp: Rand = Field(1.0, description="hit points")
-    value: Rand = Field(0.0, description="value to the defender, abstract points")
+    range: Rand = rand(
+        description="range with probability of detection 0.5 on rcs_ref, metres", gt=0
+    )
+    rcs_ref: Rand = rand(1.0, description="reference radar cross-section, m^2", gt=0)
+    scan_period: Rand = rand(2.0, description="time between scans, seconds", gt=0)
+    pd_slope: Rand = rand(1.0, description="logistic slope of Pd per dB of signal/noise", gt=0)
+    track_memory: Rand = rand(6.0, description="a track lives this long after a detection, s", ge=0)
+    mast: Rand = rand(20.0, description="antenna height above ground, metres", ge=0, le=MAX_HEIGHT)
+    hp: Rand = rand(1.0, description="hit points", gt=0)
+    value: Rand = rand(0.0, description="value to the defender, abstract points", ge=0)
 
 
 class LauncherType(_Strict):
     """An interceptor launcher type."""
 
     stock: int = Field(ge=0, description="interceptors at the start")
-    reload_time: Rand = Field(description="time between two launches, seconds")
-    range_min: Rand = Field(description="minimum engagement range, metres")
-    range_max: Rand = Field(description="maximum engagement range, metres")
-    altitude_min: Rand = Field(0.0, description="lowest target height above ground, metres")
-    altitude_max: Rand = Field(description="highest target height above ground, metres")
-    interceptor_speed: Rand = Field(description="interceptor speed, m/s")
-    interceptor_time: Rand = Field(description="interceptor maximum time of flight, seconds")
-    pk: Rand = Field(description="kill probability at closest approach within lethal_radius")
-    lethal_radius: Rand = Field(30.0, description="closest-approach distance that may kill, m")
-    interceptor_cost: Rand = Field(1.0, description="cost of one interceptor, abstract points")
-    hp: Rand = Field(1.0, description="hit points")
-    value: Rand = Field(0.0, description="value to the defender, abstract points")
+    reload_time: Rand = rand(description="time between two launches, seconds", ge=0)
+    range_min: Rand = rand(description="minimum engagement range, metres", ge=0)
+    range_max: Rand = rand(description="maximum engagement range, metres", gt=0)
+    altitude_min: Rand = rand(
+        0.0, description="lowest target height above ground, metres", ge=0, le=MAX_HEIGHT
+    )
+    altitude_max: Rand = rand(
+        description="highest target height above ground, metres", gt=0, le=MAX_HEIGHT
+    )
+    interceptor_speed: Rand = rand(description="interceptor speed, m/s", gt=0)
+    interceptor_time: Rand = rand(description="interceptor maximum time of flight, seconds", gt=0)
+    pk: Rand = rand(
+        description="kill probability at closest approach within lethal_radius", ge=0, le=1
+    )
+    lethal_radius: Rand = rand(30.0, description="closest-approach distance that may kill, m", gt=0)
+    interceptor_cost: Rand = rand(1.0, description="cost of one interceptor, abstract points", ge=0)
+    hp: Rand = rand(1.0, description="hit points", gt=0)
+    value: Rand = rand(0.0, description="value to the defender, abstract points", ge=0)
 
 
 class PointDefenceType(_Strict):
     """A short-range, gun-like point defence with its own sensor."""
 
-    radius: Rand = Field(description="engagement radius, metres")
-    kill_rate: Rand = Field(description="kill hazard per second on a target inside radius, 1/s")
-    altitude_max: Rand = Field(description="highest target height above ground, metres")
-    hp: Rand = Field(1.0, description="hit points")
-    value: Rand = Field(0.0, description="value to the defender, abstract points")
+    radius: Rand = rand(description="engagement radius, metres", gt=0)
+    kill_rate: Rand = rand(
+        description="kill hazard per second on a target inside radius, 1/s", ge=0
+    )
+    altitude_max: Rand = rand(
+        description="highest target height above ground, metres", gt=0, le=MAX_HEIGHT
+    )
+    hp: Rand = rand(1.0, description="hit points", gt=0)
+    value: Rand = rand(0.0, description="value to the defender, abstract points", ge=0)
 
 
 class CommandPostType(_Strict):
     """A command post: links radars to launchers; its loss cuts its links."""
 
-    hp: Rand = Field(1.0, description="hit points")
-    value: Rand = Field(0.0, description="value to the defender, abstract points")
+    hp: Rand = rand(1.0, description="hit points", gt=0)
+    value: Rand = rand(0.0, description="value to the defender, abstract points", ge=0)
 
 
 class TypeLibrary(_Strict):
@@ -233,8 +329,8 @@ class AssetSpec(_Strict):
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
     position: Position
-    value: Rand = Field(1.0, description="value, abstract points")
-    hp: Rand = Field(1.0, description="hit points")
+    value: Rand = rand(1.0, description="value, abstract points", ge=0)
+    hp: Rand = rand(1.0, description="hit points", gt=0)
     count: int = Field(1, ge=1, description="repeat n times (names get _0, _1, ...)")
 
 
@@ -243,12 +339,14 @@ class Launch(_Strict):
 
     type: str = Field(description="a name from `types.uav`")
     count: int = Field(1, ge=1)
-    at: Rand = Field(0.0, description="time of the first launch, seconds")
-    interval: Rand = Field(2.0, description="time between launches, seconds")
+    at: Rand = rand(0.0, description="time of the first launch, seconds", ge=0)
+    interval: Rand = rand(2.0, description="time between launches, seconds", ge=0)
     heading: Rand | None = Field(
         None, description="initial heading, degrees from +x; default: towards the map centre"
     )
-    altitude: Rand | None = Field(None, description="initial height above ground, metres")
+    altitude: Rand | None = rand(
+        None, description="initial height above ground, metres", ge=0, le=MAX_HEIGHT
+    )
 
 
 class CarrierSpec(_Strict):
@@ -256,12 +354,12 @@ class CarrierSpec(_Strict):
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
     position: Position
-    altitude: Rand = Field(300.0, description="height above ground, metres")
+    altitude: Rand = rand(300.0, description="height above ground, metres", ge=0, le=MAX_HEIGHT)
     velocity: tuple[float, float] = Field((0.0, 0.0), description="[vx, vy], m/s")
     targetable: bool = Field(False, description="radars can track it and launchers engage it")
-    rcs: Rand = Field(10.0, description="radar cross-section when targetable, m^2")
-    hp: Rand = Field(1.0)
-    value: Rand = Field(0.0, description="value to the attacker, abstract points")
+    rcs: Rand = rand(10.0, description="radar cross-section when targetable, m^2", gt=0)
+    hp: Rand = rand(1.0, gt=0)
+    value: Rand = rand(0.0, description="value to the attacker, abstract points", ge=0)
     launches: list[Launch] = Field(default_factory=list)
 
 
@@ -296,7 +394,7 @@ class EpisodeSpec(_Strict):
 
 class ObservationSpec(_Strict):
     k: int = Field(16, ge=1, le=256, description="entities in each observation (padded)")
-    range_scale: float = Field(20000.0, gt=0, description="distances are divided by this, m")
+    range_scale: float = Field(20000.0, ge=1, description="distances are divided by this, m")
 
 
 class SideRewards(_Strict):

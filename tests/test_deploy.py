@@ -178,7 +178,9 @@ def test_load_errors(defender: tuple[dict, Path], tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         OnnxPolicy.load(tmp_path / "missing.onnx")
     radar = out.with_name("model.radar.onnx")
-    with pytest.raises(ValueError, match="two models for role 'radar'"):
+    from aerena.errors import UserError
+
+    with pytest.raises(UserError, match="two models for role 'radar'"):
         OnnxPolicy.load([radar, radar])
     only = OnnxPolicy.load(radar)
     assert only.roles == ["radar"]

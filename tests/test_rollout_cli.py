@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -161,3 +164,23 @@ def test_scripted_players(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(out)
     assert data["attacker"] == data["defender"] == "scripted"
     assert len(data["episodes"]) == 2
+
+
+def test_random_players_give_the_same_episodes_for_any_worlds_count() -> None:
+    kw = dict(episodes=5, seed=3, overrides={"episode.max_steps": 60})
+    runs = [run_rollouts("tiny", "random", "random", worlds=w, **kw) for w in (1, 2, 5)]
+    assert runs[0]["episodes"] == runs[1]["episodes"] == runs[2]["episodes"]
+
+
+def test_record_removes_what_a_killed_writer_left(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that no longer runs
+    stale = tmp_path / f".tiny_seed0_ep0.aerena-replay.npz.{dead.pid}.x1y2.tmp"
+    live = tmp_path / f".tiny_seed0_ep0.aerena-replay.npz.{os.getpid()}.x1y2.tmp"
+    stale.write_bytes(b"half a replay")
+    live.write_bytes(b"being written by a running process")
+    rc, _, err = _run(capsys, "rollout", "tiny", "--record", str(tmp_path), *RANDOM, *SHORT)
+    assert rc == 0, err
+    assert not stale.exists() and live.exists()

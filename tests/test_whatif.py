@@ -109,7 +109,7 @@ def test_random_players_of_a_batched_rollout_reproduce(randoms: list[Path]) -> N
 
 def test_random_state_tampered_is_refused(randoms: list[Path], tmp_path: Path) -> None:
     def edit(arrays: dict, meta: dict) -> None:
-        meta["players"]["attacker"]["rng"]["state"]["state"] += 1
+        meta["players"]["attacker"]["seed"] += 1  # the per-world generators derive from it
 
     bad = _tampered(randoms[2], tmp_path / "bad.aerena-replay.npz", edit)
     with pytest.raises(Exception, match="differs from the recording at step"):

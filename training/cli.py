@@ -11,8 +11,10 @@ import json
 import sys
 from typing import Any
 
+from aerena import cliargs
 from aerena.errors import UserError
 from aerena.scenarios.loader import add_set_option
+from aerena.training import trust
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -74,6 +76,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--runs-dir", default="runs", metavar="DIR", help="parent of run folders")
     p.add_argument("--no-live", action="store_true", help="plain progress lines, no live view")
     _set_option(p)
+    trust.add_trust_option(p)
     p.set_defaults(func=_cmd_train)
 
 
@@ -131,7 +134,9 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         "seeds as a checkpoint's evaluation, so fp32 episodes match the torch policy's)",
     )
     p.add_argument("--scenario", metavar="NAME", help="scenario (default: the run's)")
-    p.add_argument("--episodes", type=int, default=32, metavar="N", help="episodes (default 32)")
+    p.add_argument(
+        "--episodes", type=cliargs.count(1), default=32, metavar="N", help="episodes (default 32)"
+    )
     p.add_argument(
         "--opponent",
         choices=("scripted", "random"),
@@ -142,11 +147,20 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         choices=("attacker", "defender"),
         help="learned side to evaluate (default: the run's; defender for learn: both)",
     )
-    p.add_argument("--seed", type=int, default=10_000, metavar="S", help="episode e: seed S+e")
-    p.add_argument("--worlds", type=int, default=16, metavar="B", help="worlds stepped together")
+    p.add_argument(
+        "--seed", type=cliargs.seed, default=10_000, metavar="S", help="episode e: seed S+e"
+    )
+    p.add_argument(
+        "--worlds",
+        type=cliargs.count(1, 65536),
+        default=16,
+        metavar="B",
+        help="worlds stepped together",
+    )
     p.add_argument("--sample", action="store_true", help="sample from the policy (default: greedy)")
     p.add_argument("--json", action="store_true", help="print one JSON object, nothing else")
     add_set_option(p, what="a scenario field")
+    trust.add_trust_option(p)
     p.set_defaults(func=_cmd_evaluate)
 
 
@@ -199,11 +213,13 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         "scenario", nargs="?", default="strike_small", metavar="SCENARIO",
         help="shipped scenario name or YAML path (default strike_small)",
     )  # fmt: skip
-    p.add_argument("--minutes", type=float, default=10.0, metavar="M",
+    p.add_argument("--minutes", type=cliargs.positive(), default=10.0, metavar="M",
                    help="training wall time in minutes (default 10)")  # fmt: skip
-    p.add_argument("--episodes", type=int, default=32, metavar="N",
+    p.add_argument("--episodes", type=cliargs.count(1), default=32, metavar="N",
                    help="evaluation episodes per defender (default 32)")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="training seed (default 0)")
+    p.add_argument(
+        "--seed", type=cliargs.seed, default=0, metavar="S", help="training seed (default 0)"
+    )
     p.add_argument("--out", default="runs", metavar="DIR", help="parent of the run folder")
     p.add_argument("--address", metavar="ADDR", help="Ray cluster to join (default: local)")
     p.add_argument("--no-live", action="store_true", help="plain progress lines, no live view")
@@ -244,6 +260,7 @@ def _add_league(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--runs-dir", default="runs", metavar="DIR", help="parent of run folders")
     p.add_argument("--no-live", action="store_true", help="plain progress lines, no live view")
     _set_option(p)
+    trust.add_trust_option(p)
     p.set_defaults(func=_cmd_league)
 
 
@@ -288,8 +305,14 @@ def _add_tune(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("experiment", metavar="EXPERIMENT.yaml", help="the experiment to tune")
     p.add_argument("--pbt", action="store_true", help="population-based training (required)")
-    p.add_argument("--population", type=int, default=4, metavar="N", help="trials (default 4)")
-    p.add_argument("--interval", type=int, default=5, metavar="I",
+    p.add_argument(
+        "--population",
+        type=cliargs.count(2, 1024),
+        default=4,
+        metavar="N",
+        help="trials (default 4)",
+    )
+    p.add_argument("--interval", type=cliargs.count(1), default=5, metavar="I",
                    help="iterations between PBT perturbations (default 5)")  # fmt: skip
     p.add_argument("--runs-dir", default="runs", metavar="DIR", help="parent of run folders")
     p.add_argument("--address", metavar="ADDR", help="Ray cluster to join (default: local)")

@@ -49,10 +49,10 @@ from aerena.scenarios.loader import (
     Mark,
     _did_you_mean,
     _Loc,
-    _parse_yaml,
     _plain,
     _pydantic_messages,
     _summary,
+    parse_yaml_file,
 )
 
 ALGORITHMS = ("PPO", "APPO", "IMPALA")
@@ -79,9 +79,13 @@ class AlgorithmSpec(_Strict):
     name: Literal["PPO", "APPO", "IMPALA"] = "PPO"
     lr: float = Field(3e-4, gt=0)
     gamma: float = Field(0.99, gt=0, le=1)
-    train_batch_size: int = Field(4000, ge=1, description="env steps per learner per iteration")
-    minibatch_size: int = Field(512, ge=1, description="PPO / APPO minibatch (env steps)")
-    num_epochs: int = Field(4, ge=1, description="PPO / APPO passes over each batch")
+    train_batch_size: int = Field(
+        4000, ge=1, le=10_000_000, description="env steps per learner per iteration"
+    )
+    minibatch_size: int = Field(
+        512, ge=1, le=10_000_000, description="PPO / APPO minibatch (env steps)"
+    )
+    num_epochs: int = Field(4, ge=1, le=1000, description="PPO / APPO passes over each batch")
     gae_lambda: float = Field(0.95, ge=0, le=1, description="PPO's GAE lambda")
     clip_param: float = Field(0.2, gt=0, description="PPO / APPO clip")
     entropy_coeff: float = Field(0.01, ge=0)
@@ -97,11 +101,11 @@ class ModelSpec(_Strict):
 
     # defaults chosen by measurement (benchmarks/rllib_throughput.py): dim 32 / 1 layer
     # trains ~3x faster per row than dim 64 / 2 layers, which stays selectable
-    dim: int = Field(32, ge=1, description="node width (a multiple of heads)")
-    embed_dim: int = Field(32, ge=1)
-    heads: int = Field(4, ge=1)
-    layers: int = Field(1, ge=1)
-    hidden: int = Field(64, ge=1)
+    dim: int = Field(32, ge=1, le=4096, description="node width (a multiple of heads)")
+    embed_dim: int = Field(32, ge=1, le=4096)
+    heads: int = Field(4, ge=1, le=64)
+    layers: int = Field(1, ge=1, le=64)
+    hidden: int = Field(64, ge=1, le=16384)
     action_prior: dict[Literal["uav", "radar"], list[float]] = Field(
         default_factory=dict,
         description="initial action probabilities of a role's policy (default: uniform)",
@@ -131,18 +135,19 @@ class ResourcesSpec(_Strict):
         "World (training.batched_runner); single: RLlib's runner over one SideEnv per env "
         "(the B = 1 path, for debugging)",
     )
-    num_env_runners: int = Field(0, ge=0)
-    num_envs_per_env_runner: int = Field(64, ge=1, description="worlds per env runner")
-    num_learners: int = Field(0, ge=0)
+    num_env_runners: int = Field(0, ge=0, le=1024)
+    num_envs_per_env_runner: int = Field(64, ge=1, le=65536, description="worlds per env runner")
+    num_learners: int = Field(0, ge=0, le=1024)
     num_gpus_per_learner: float = Field(
         0,
         ge=0,
+        le=64,
         description="GPUs per learner (1: the learner trains on a GPU when Ray sees "
         "one; with num_learners 0 the local learner does)",
     )
-    num_cpus: int | None = Field(2, ge=1, description="CPUs of the embedded local Ray")
+    num_cpus: int | None = Field(2, ge=1, le=4096, description="CPUs of the embedded local Ray")
     rollout_fragment_length: int | Literal["auto"] = "auto"
-    torch_threads: int = Field(1, ge=1, description="torch / OpenMP threads per process")
+    torch_threads: int = Field(1, ge=1, le=1024, description="torch / OpenMP threads per process")
     num_cpus_per_env_runner: float = Field(1, ge=0, description="CPUs each env-runner actor holds")
     custom_resources_per_env_runner: dict[str, float] = Field(
         default_factory=dict,
@@ -396,11 +401,7 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
     if not p.is_file():
         raise ExperimentError(f"experiment file not found: {display}")
     try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ExperimentError(f"cannot read {display}: {exc.strerror or exc}") from None
-    try:
-        data, loc = _parse_yaml(text, display)
+        data, loc = parse_yaml_file(p, display)
     except UserError as exc:
         raise ExperimentError(str(exc)) from None
     if data is None:

@@ -32,6 +32,7 @@ import numpy as np
 
 from aerena.envs.airdefense.rollout import play_episodes
 from aerena.errors import UserError
+from aerena.training import trust
 
 METRICS = (
     ("win_rate", "win rate"),
@@ -86,20 +87,57 @@ def checkpoint_play_options(path: str | Path) -> dict[str, Any]:
 
 
 def load_modules(checkpoint: str | Path) -> dict[str, Any]:
-    """role -> RLModule restored from an algorithm checkpoint (learner's modules)."""
-    from ray.rllib.core.rl_module.rl_module import RLModule
+    """role -> RLModule restored from an algorithm checkpoint (learner's modules).
 
+    A checkpoint aerena signed (:mod:`aerena.training.trust`), or any with
+    ``--trust-checkpoint``, is restored by RLlib (``RLModule.from_checkpoint``: pickles).
+    Any other checkpoint inside a run folder is opened without running code from it: each
+    module is built from the run's ``config.yaml`` and given the weights of its
+    ``module_state.pkl`` read as plain arrays (:func:`trust.load_module_state`); its other
+    pickles are never read. Anything else is refused."""
     base = Path(checkpoint) / "learner_group" / "learner" / "rl_module"
     if not base.is_dir():
         raise UserError(f"{checkpoint}: no learner modules in the checkpoint ({base})")
-    out = {}
-    for d in sorted(base.iterdir()):
-        if d.is_dir() and (d / "class_and_ctor_args.pkl").is_file():
-            module = RLModule.from_checkpoint(str(d.resolve()))
-            module.eval()
-            out[d.name] = module
-    if not out:
+    roles = [d.name for d in sorted(base.iterdir()) if (d / "module_state.pkl").is_file()]
+    if not roles:
         raise UserError(f"{checkpoint}: no modules found in {base}")
+    if trust.untrusted_reason(checkpoint) is not None:
+        run = Path(checkpoint).parent.parent
+        if not (run / "config.yaml").is_file():
+            trust.require_trusted(checkpoint)  # refuses, saying why and what to do
+        return _weights_only_modules(Path(checkpoint), run, roles)
+    from ray.rllib.core.rl_module.rl_module import RLModule  # heavy: only when needed
+
+    out = {}
+    for role in roles:
+        module = RLModule.from_checkpoint(str((base / role).resolve()))
+        module.eval()
+        out[role] = module
+    return out
+
+
+def _weights_only_modules(checkpoint: Path, run: Path, roles: list[str]) -> dict[str, Any]:
+    """The modules of an unsigned checkpoint, built from its run's experiment (YAML) and
+    loaded with its weights as plain arrays: no pickle of the checkpoint runs code."""
+    from aerena.training.config import load_experiment
+    from aerena.training.train import build_algorithm_config  # imports RLlib: heavy
+
+    exp = load_experiment(run / "config.yaml").config
+    specs = build_algorithm_config(exp).rl_module_spec.rl_module_specs
+    out = {}
+    for role in roles:
+        if role not in specs:
+            raise UserError(f"{checkpoint}: module {role!r} is not one of its run's roles")
+        module = specs[role].build()
+        path = checkpoint / "learner_group" / "learner" / "rl_module" / role / "module_state.pkl"
+        try:
+            module.set_state(trust.load_module_state(path))
+        except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+            raise UserError(
+                f"{path}: the weights do not fit the run's {role} module ({exc})"
+            ) from None
+        module.eval()
+        out[role] = module
     return out
 
 
@@ -220,7 +258,10 @@ def evaluate(
     for label in ("learned", "scripted"):
         world = World(scenario, min(max(1, worlds), episodes), **(overrides or {}))
         if label == "learned":
-            me = LearnedPlayer(world, side, modules, seed=seed, sample=sample, **play)
+            try:
+                me = LearnedPlayer(world, side, modules, seed=seed, sample=sample, **play)
+            except ValueError as exc:  # the modules do not fit this side or scenario
+                raise UserError(f"{checkpoint}: cannot play the {side} here: {exc}") from None
         else:
             me = make_player(side, "scripted", world, seed=seed)
         opp = make_player(other, opponent, world, seed=seed + 1)

@@ -32,7 +32,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from aerena import cliargs
 from aerena.errors import UserError
+from aerena.training import trust
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -73,7 +75,13 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
         "RLlib checkpoints)",
     )
     p.add_argument("--out", required=True, metavar="MODEL.onnx", help="output path")
-    p.add_argument("--opset", type=int, default=17, metavar="N", help="ONNX opset (default 17)")
+    p.add_argument(
+        "--opset",
+        type=cliargs.count(7, 30),
+        default=17,
+        metavar="N",
+        help="ONNX opset (default 17)",
+    )
     p.add_argument(
         "--int8",
         action="store_true",
@@ -87,10 +95,17 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--report", action="store_true", help="print a batch-1 latency/size table")
     p.add_argument("--scenario", metavar="NAME", help="scenario (default: the run's)")
     p.add_argument(
-        "--parity-obs", type=int, default=1024, metavar="N", help="observations compared"
+        "--parity-obs",
+        type=cliargs.count(1),
+        default=1024,
+        metavar="N",
+        help="observations compared",
     )
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of recorded episodes")
+    p.add_argument(
+        "--seed", type=cliargs.seed, default=0, metavar="S", help="seed of recorded episodes"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object, nothing else")
+    trust.add_trust_option(p)
     p.set_defaults(func=_cmd_export)
 
 
@@ -249,10 +264,20 @@ def _add_play(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("model", metavar="MODEL.onnx", nargs="+", help="the --out path or role files")
     p.add_argument("--scenario", metavar="NAME", help="scenario (default: the model's)")
-    p.add_argument("--episodes", type=int, default=32, metavar="N", help="episodes (default 32)")
+    p.add_argument(
+        "--episodes", type=cliargs.count(1), default=32, metavar="N", help="episodes (default 32)"
+    )
     p.add_argument("--opponent", choices=("scripted", "random"), default="scripted")
-    p.add_argument("--seed", type=int, default=10_000, metavar="S", help="episode e: seed S+e")
-    p.add_argument("--worlds", type=int, default=16, metavar="B", help="worlds stepped together")
+    p.add_argument(
+        "--seed", type=cliargs.seed, default=10_000, metavar="S", help="episode e: seed S+e"
+    )
+    p.add_argument(
+        "--worlds",
+        type=cliargs.count(1, 65536),
+        default=16,
+        metavar="B",
+        help="worlds stepped together",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object, nothing else")
     p.set_defaults(func=_cmd_play)
 

@@ -47,6 +47,8 @@ from typing import Any
 import numpy as np
 
 from aerena.errors import UserError
+from aerena.files import atomic_write_text
+from aerena.training import trust
 
 SIDES = ("attacker", "defender")
 START_ELO = 1000.0
@@ -217,14 +219,7 @@ class League:
 
     def save(self, path: str | Path) -> Path:
         """Write league.json atomically (temp file, fsync, rename)."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(self.to_json(), f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        return path
+        return atomic_write_text(path, json.dumps(self.to_json(), indent=1))
 
 
 def _nan_none(x: float) -> float | None:
@@ -236,7 +231,16 @@ def read_league(run_dir: str | Path) -> dict[str, Any]:
     p = p if p.is_file() else p / LEAGUE_FILE
     if not p.is_file():
         raise UserError(f"{run_dir}: no {LEAGUE_FILE} (not a league run folder)")
-    return json.loads(p.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(p.read_text(encoding="utf-8", errors="replace"))
+        if not isinstance(data, dict) or not isinstance(data["round"], int):
+            raise ValueError
+        for e in data["ratings"]:  # what print_league shows
+            _ = (e["id"], e["side"], e["kind"], float(e["elo"]), int(e["games"]), e["round"])
+            _ = (float(e["wins"]), float(e["draws"]))
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise UserError(f"{p}: not a league file aerena wrote (unreadable or incomplete)") from None
+    return data
 
 
 def print_league(run_dir: str | Path, file: Any = None) -> None:
@@ -275,14 +279,14 @@ def save_snapshot_modules(modules: dict[str, Any], path: str | Path) -> Path:
     tmp.mkdir(parents=True)
     for role, module in modules.items():
         module.save_to_path(str((tmp / role).resolve()))
+    trust.sign(tmp)
     os.replace(tmp, path)
     return path
 
 
 def load_snapshot_modules(path: str | Path) -> dict[str, Any]:
-    """role -> RLModule of a league snapshot folder, an RLlib checkpoint or a run folder."""
-    from ray.rllib.core.rl_module.rl_module import RLModule
-
+    """role -> RLModule of a league snapshot folder, an RLlib checkpoint or a run folder
+    (one aerena signed, see :mod:`aerena.training.trust`)."""
     from aerena.training.evaluate import is_checkpoint_or_run
 
     p = Path(path)
@@ -291,6 +295,10 @@ def load_snapshot_modules(path: str | Path) -> dict[str, Any]:
 
         return load_modules(resolve_checkpoint(p)[0])
     out = {}
+    if p.is_dir():
+        trust.require_trusted(p)  # before anything in it is unpickled
+    from ray.rllib.core.rl_module.rl_module import RLModule  # heavy: only when needed
+
     for d in sorted(p.iterdir()) if p.is_dir() else []:
         if d.is_dir() and (d / "class_and_ctor_args.pkl").is_file():
             module = RLModule.from_checkpoint(str(d))
@@ -438,6 +446,7 @@ def train_league(
         for side, algo in algos.items():
             try:
                 algo.save_to_path(str((run_dir / "checkpoints" / side).resolve()))
+                trust.sign(run_dir / "checkpoints" / side)
             finally:
                 algo.stop()
     return run_dir

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,8 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+
+from aerena.errors import UserError
 
 
 def _num(x: Any) -> float:
@@ -66,20 +69,39 @@ def time_left(record: dict[str, Any], stop: Any) -> float:
     return min(est) if est else math.nan
 
 
-def write_record(path: Path, record: dict[str, Any]) -> None:
+def record_line(record: dict[str, Any]) -> str:
+    """One `progress.jsonl` line (NaN written as null)."""
     clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
+    return json.dumps(clean) + "\n"
+
+
+def write_record(path: Path, record: dict[str, Any]) -> None:
+    """Append one record; flushed to disk, so a killed run keeps every finished line."""
     with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(clean) + "\n")
+        f.write(record_line(record))
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
+    """The records of `progress.jsonl`; a torn last line (a run killed while writing it)
+    is skipped, a bad line before it is an error naming the line."""
     if not path.is_file():
         return []
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
             rec = json.loads(line)
-            out.append({k: (math.nan if v is None else v) for k, v in rec.items()})
+            if not isinstance(rec, dict) or "iteration" not in rec:
+                raise ValueError("not a progress record")
+        except ValueError:
+            if i == len(lines) - 1:
+                break
+            raise UserError(f"{path}:{i + 1}: not a progress record") from None
+        out.append({k: (math.nan if v is None else v) for k, v in rec.items()})
     return out
 
 

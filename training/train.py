@@ -39,14 +39,23 @@ import json
 import math
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aerena.errors import UserError
+from aerena.files import atomic_write_text
+from aerena.training import trust
 from aerena.training.config import Experiment, LoadedExperiment, load_experiment
-from aerena.training.progress import ProgressView, plot_curves, read_records, write_record
+from aerena.training.progress import (
+    ProgressView,
+    plot_curves,
+    read_records,
+    record_line,
+    write_record,
+)
 
 ENV_NAME = "aerena_side_v0"
 STATE_FILE = "aerena_state.json"  # our counters, inside each checkpoint folder
@@ -316,6 +325,7 @@ def save_checkpoint(algo: Any, run_dir: Path, rec: dict[str, Any], keep: int) ->
     algo.save_to_path(str(tmp.resolve()))
     state = {k: rec[k] for k in ("iteration", "env_steps", "time_s")}
     (tmp / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
+    trust.sign(tmp)  # what `load_modules` / --resume check before unpickling
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)
@@ -352,22 +362,26 @@ def train(
             raise UserError(f"--resume {run_dir}: not a run folder (no config.yaml)")
         exp = load_experiment(run_dir / "config.yaml", overrides).config
         restore_from = latest_checkpoint(run_dir)
-        if restore_from is not None:
+        if restore_from is None:
+            raise UserError(
+                f"--resume {run_dir}: no usable checkpoint in {run_dir / 'checkpoints'}; "
+                "nothing to resume from (start a new run instead)"
+            )
+        try:
             state = json.loads((restore_from / STATE_FILE).read_text(encoding="utf-8"))
             prior_time = float(state["time_s"])
-            kept = [r for r in read_records(run_dir / "progress.jsonl")
-                    if r["iteration"] <= state["iteration"]]  # fmt: skip
-        else:
-            kept = []
-        (run_dir / "progress.jsonl").unlink(missing_ok=True)
-        for rec in kept:
-            write_record(run_dir / "progress.jsonl", rec)
+            last = int(state["iteration"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise UserError(f"--resume {run_dir}: unreadable {restore_from / STATE_FILE}") from None
+        # the records the checkpoint covers stay; later ones are redone (one atomic rewrite)
+        kept = [r for r in read_records(run_dir / "progress.jsonl") if r["iteration"] <= last]
+        atomic_write_text(run_dir / "progress.jsonl", "".join(record_line(r) for r in kept))
     else:
         if experiment is None:
             raise UserError("give an experiment file, --scenario NAME or --resume DIR")
         exp = experiment.config if isinstance(experiment, LoadedExperiment) else experiment
         run_dir = make_run_dir(exp, runs_dir)
-    (run_dir / "config.yaml").write_text(exp.to_yaml(), encoding="utf-8")
+    atomic_write_text(run_dir / "config.yaml", exp.to_yaml())
     _threads(exp.resources.torch_threads)
 
     # ---- 2-3. env and algorithm ----
@@ -376,9 +390,10 @@ def train(
     from aerena.envs.airdefense.world import World
 
     world = World(exp.scenario, 1, **exp.overrides)
-    (run_dir / "scenario.yaml").write_text(world.scenario_text, encoding="utf-8")
+    atomic_write_text(run_dir / "scenario.yaml", world.scenario_text)
     algo = config.build_algo()
     if restore_from is not None:
+        trust.require_trusted(restore_from)
         algo.restore_from_path(str(restore_from.resolve()))
     elif exp.init.imitate is not None:
         warm_start(algo, config, exp, run_dir, file)
@@ -417,7 +432,12 @@ def train(
             except KeyboardInterrupt:
                 reason = "interrupted"
                 if rec is not None:
-                    checkpoint = save_checkpoint(algo, run_dir, rec, exp.checkpoint.keep)
+                    try:  # Ctrl-C reaches the Ray workers too: saving may fail
+                        checkpoint = save_checkpoint(algo, run_dir, rec, exp.checkpoint.keep)
+                    except (Exception, KeyboardInterrupt) as exc:
+                        print(f"interrupted: the last checkpoint stays ({type(exc).__name__} "
+                              "while saving a new one)", file=sys.stderr)  # fmt: skip
+                        checkpoint = latest_checkpoint(run_dir)
 
     # ---- 5. save ----
     algo.stop()
@@ -431,7 +451,8 @@ def train(
         time_s=float(final["time_s"]),
         stop_reason=reason,
     )
-    (run_dir / "summary.json").write_text(
+    atomic_write_text(
+        run_dir / "summary.json",
         json.dumps(
             {
                 "iterations": summary.iterations,
@@ -442,7 +463,6 @@ def train(
             },
             indent=2,
         ),
-        encoding="utf-8",
     )
     if reason == "interrupted":
         raise KeyboardInterrupt

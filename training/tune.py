@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from aerena.errors import UserError
+from aerena.training import trust
 
 TUNED = ("lr", "entropy_coeff", "clip_param")
 
@@ -51,6 +52,7 @@ def _trainable(config: dict[str, Any]) -> None:
     ckpt = tune.get_checkpoint()
     if ckpt is not None:
         with ckpt.as_directory() as d:
+            trust.require_trusted(Path(d) / "algo")
             algo.restore_from_path(str(Path(d) / "algo"))
             state = json.loads((Path(d) / "trial.json").read_text(encoding="utf-8"))
             start_iter, score = int(state["iteration"]), float(state["score"])
@@ -70,6 +72,7 @@ def _trainable(config: dict[str, Any]) -> None:
             if it % interval == 0:
                 with tempfile.TemporaryDirectory() as d:
                     algo.save_to_path(str(Path(d) / "algo"))
+                    trust.sign(Path(d) / "algo")
                     (Path(d) / "trial.json").write_text(
                         json.dumps({"iteration": it, "score": score, "env_steps": prev}),
                         encoding="utf-8",

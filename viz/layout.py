@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 import pygame  # noqa: E402
 
 from aerena.envs.airdefense import layout as Lo  # noqa: E402
+from aerena.errors import UserError  # noqa: E402
 from aerena.viz.render import (  # noqa: E402
     ATTACKER,
     BG,
@@ -80,8 +81,13 @@ def save_layout(
         scenario, seed=seed, size=size, overrides=overrides, coverage_agl=coverage_agl
     )
     path = Path(out)
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder; give the PNG file to write")
     path.parent.mkdir(parents=True, exist_ok=True)
-    pygame.image.save(surface, str(path))
+    try:
+        pygame.image.save(surface, str(path))
+    except pygame.error as exc:
+        raise UserError(f"{path}: cannot write the picture ({exc})") from None
     return path
 
 

@@ -35,11 +35,9 @@ one-line :class:`~aerena.errors.UserError` asking to upgrade aerena.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -48,12 +46,15 @@ from typing import IO, Any
 
 import numpy as np
 
+from aerena import files
 from aerena.envs.airdefense import layout as Lo
 from aerena.errors import UserError
 
 FORMAT_NAME = "aerena-replay"
 FORMAT_VERSION = 1
 SUFFIX = ".aerena-replay.npz"
+MAX_REPLAY_BYTES = 4 * 2**30  # all arrays of one replay, once read
+MAX_REPLAY_ENTRIES = 256
 
 TALLY_COLUMNS = (
     "asset_value_destroyed",
@@ -383,44 +384,15 @@ def write_replay(
 
     On any failure the temp file is removed and nothing appears at `path`.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = dict(arrays)
     payload["meta"] = np.array(json.dumps(meta, allow_nan=True))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600: give the usual modes
-            _write_npz(f, payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-    return path
+    return files.atomic_write(path, lambda f: _write_npz(f, payload))
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def remove_stale_temp_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary replay files a killed writer (a process no longer running)
+    left in `folder`; return what was removed."""
+    return files.remove_stale_temp_files(folder, f"*{SUFFIX}")
 
 
 # --------------------------------------------------------------------------------------
@@ -480,11 +452,14 @@ def load_replay(path: str | os.PathLike[str]) -> Replay:
         raise UserError(f"{path}: no such replay file")
     arrays: dict[str, np.ndarray] = {}
     try:
+        _check_sizes(path)
         with np.load(path, allow_pickle=False) as z:
             if not isinstance(z, np.lib.npyio.NpzFile):
                 raise ValueError("not an npz archive")
             for key in z.files:
                 arrays[key] = z[key]
+    except UserError:
+        raise
     except (
         OSError,
         ValueError,
@@ -522,6 +497,32 @@ def load_replay(path: str | os.PathLike[str]) -> Replay:
     return Replay(path=path, meta=meta, arrays=arrays)
 
 
+def _check_sizes(path: Path) -> None:
+    """Refuse an archive whose entries would exceed ``MAX_REPLAY_BYTES`` once read, from the
+    zip directory and each array's npy header -- before any array is read."""
+    total = 0
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+        if len(infos) > MAX_REPLAY_ENTRIES:
+            raise UserError(f"{path.name}: {len(infos)} entries (a replay has at most "
+                            f"{MAX_REPLAY_ENTRIES}); not an aerena replay")  # fmt: skip
+        for info in infos:
+            with z.open(info) as fh:
+                version = np.lib.format.read_magic(fh)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+                else:
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+            need = max(int(np.prod(shape, dtype=np.float64)) * dtype.itemsize, info.file_size)
+            total += need
+            if total > MAX_REPLAY_BYTES:
+                raise UserError(
+                    f"{path.name}: the replay's arrays would take more than "
+                    f"{MAX_REPLAY_BYTES / 2**30:.0f} GiB in memory (entry {info.filename!r} "
+                    f"alone {need / 2**30:,.1f} GiB); refused before reading"
+                )
+
+
 def _validate(name: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
     missing = [k for k in META_KEYS if k not in meta]
     if missing:
@@ -554,6 +555,25 @@ def _validate(name: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]) ->
             )
         if arr.dtype != np.dtype(dtype):
             raise UserError(f"{name}: replay array {key!r} has dtype {arr.dtype}, want {dtype}")
+    for key in (*FRAME_KEYS, *STATIC_KEYS):
+        arr = arrays[key]
+        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            frame = int(np.argwhere(~np.isfinite(arr))[0][0])
+            where = f"frame {frame}" if key in FRAME_KEYS else "its static data"
+            raise UserError(f"{name}: replay array {key!r} holds NaN or inf ({where})")
+    G = sizes["G"]
+    ranges = {  # index arrays the viewer looks things up with: key -> [lo, hi)
+        "air_role": (0, len(Lo.ROLE_NAMES)),
+        "gnd_kind": (0, len(Lo.KIND_NAMES)),
+        "radar_g": (0, G),
+        "launcher_g": (0, G),
+        "pd_g": (0, G),
+        "cp_g": (0, G),
+    }
+    for key, (lo, hi) in ranges.items():
+        arr = arrays[key]
+        if arr.size and (arr.min() < lo or arr.max() >= hi):
+            raise UserError(f"{name}: replay array {key!r} has entries outside [{lo}, {hi})")
     index = arrays["event_index"]
     if index[0] != 0 or index[-1] != len(arrays["events"]) or np.any(np.diff(index) < 0):
         raise UserError(f"{name}: replay event_index does not match its {len(index)} frames")
@@ -578,5 +598,6 @@ __all__ = [
     "Recorder",
     "Replay",
     "load_replay",
+    "remove_stale_temp_files",
     "write_replay",
 ]

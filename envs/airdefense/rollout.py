@@ -10,9 +10,9 @@ Episodes run batched: one :class:`~aerena.envs.airdefense.world.World` of
 ``min(episodes, B)`` worlds; a world that finishes is reset for the next episode. Episode
 ``e`` resets its world from seed ``S + e`` (terrain draws, unit placement and the kernel's
 randomness). The players (``agents.scripted.make_player``) act for all worlds at once and
-are seeded from ``S`` (attacker) and ``S + 1`` (defender); random players draw for every
-world from one generator, so episode ``e`` of a run is reproduced by the same
-``(S, episodes, B)``.
+are seeded from ``S`` (attacker) and ``S + 1`` (defender); a random player draws for each
+world from its own generator (its seed and the episode's), so episode ``e`` plays the same
+for any ``--worlds``.
 
 The table lists each episode and a summary row (mean, and the 95 % confidence interval of
 the mean when there is more than one episode, Student t). ``--json`` prints one JSON object
@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from aerena import cliargs
 from aerena.envs.airdefense import layout as Lo
 from aerena.errors import UserError
 from aerena.scenarios.loader import add_set_option
@@ -135,8 +136,9 @@ def play_episodes(
         p.reset()
     recorders: list[Any] = []
     if record is not None:
-        from aerena.envs.airdefense.recording import Recorder
+        from aerena.envs.airdefense.recording import Recorder, remove_stale_temp_files
 
+        remove_stale_temp_files(record)
         recorders = [
             Recorder(world, b, Path(record), info=replay_info(info, players, b, B))
             for b in range(B)
@@ -186,7 +188,11 @@ def replay_info(
     out["players"] = {}
     for side, p in players.items():
         bits = getattr(getattr(p, "rng", None), "bit_generator", None)
-        out["players"][side] = {"kind": out.get(side), "rng": bits.state if bits else None}
+        out["players"][side] = {
+            "kind": out.get(side),
+            "rng": bits.state if bits else None,
+            "seed": getattr(p, "base_seed", None),  # per-world generators derive from it
+        }
     return out
 
 
@@ -342,13 +348,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="scripted",
         help="defender player (scripted-wta: shots chosen by weapon-target assignment)",
     )
-    p.add_argument("--episodes", type=int, default=1, metavar="N", help="episodes (default 1)")
     p.add_argument(
-        "--seed", type=int, default=0, metavar="S", help="episode e uses seed S+e (default 0)"
+        "--episodes", type=cliargs.count(1), default=1, metavar="N", help="episodes (default 1)"
+    )
+    p.add_argument(
+        "--seed",
+        type=cliargs.seed,
+        default=0,
+        metavar="S",
+        help="episode e uses seed S+e (default 0)",
     )
     p.add_argument(
         "--worlds",
-        type=int,
+        type=cliargs.count(1, 65536),
         default=DEFAULT_WORLDS,
         metavar="B",
         help=f"worlds stepped together (default {DEFAULT_WORLDS})",

@@ -15,6 +15,9 @@ from typing import NamedTuple
 import numpy as np
 
 from aerena.envs.airdefense import layout as Lo
+from aerena.errors import UserError
+
+MAX_STATE_BYTES = 8 * 2**30  # the largest world state `allocate` builds (all B worlds)
 
 
 class Static(NamedTuple):
@@ -120,9 +123,16 @@ def action_width(k: int) -> int:
 def allocate(
     B: int, A: int, G: int, R: int, L: int, I: int, N: int, k: int, grid_n: int, event_cap: int
 ) -> WorldState:
-    """Zeroed state for B worlds of the given sizes."""
+    """Zeroed state for B worlds of the given sizes (refused beyond ``MAX_STATE_BYTES``)."""
     f8, i4, b1, i1 = np.float64, np.int32, np.bool_, np.int8
     M = max(A, G) + 1
+    need = B * state_bytes_per_world(A, G, R, L, I, N, k, grid_n, event_cap)
+    if need > MAX_STATE_BYTES:
+        raise UserError(
+            f"{B:,} worlds of {A:,} air and {G:,} ground entities with {N:,} agents seeing "
+            f"{k} entities need about {need / 2**30:,.1f} GiB of state (at most "
+            f"{MAX_STATE_BYTES / 2**30:.0f} GiB); use fewer worlds, units or observation.k"
+        )
     return WorldState(
         t=np.zeros(B, f8),
         step=np.zeros(B, i4),
@@ -178,6 +188,27 @@ def allocate(
         grid_items=np.zeros((B, A), i4),
         scratch_d=np.zeros((B, M), f8),
         scratch_i=np.zeros((B, M), i4),
+    )
+
+
+def state_bytes_per_world(
+    A: int, G: int, R: int, L: int, I: int, N: int, k: int, grid_n: int, event_cap: int
+) -> int:
+    """Bytes of one world's state in :func:`allocate` (its arrays' sizes, summed)."""
+    per_agent = k * (Lo.F_DIM * 4 + 4 + 1 + 1) + Lo.S_DIM * 4 + action_width(k) + 1 + 1 + 4
+    per_air = 8 * (3 + 3 + 4 + Lo.AP_N) + 1 + 1 + 4
+    per_ground = 8 * (3 + 1 + Lo.GP_N) + 1
+    return (
+        N * per_agent
+        + A * per_air
+        + G * per_ground
+        + I * (8 * 4 + 1 + 4 + 4)
+        + R * (L + 9)
+        + L * 12
+        + event_cap * Lo.EVENT_WIDTH * 8
+        + (grid_n * grid_n + 1) * 4
+        + (max(A, G) + 1) * 12
+        + 256
     )
 
 

@@ -64,7 +64,7 @@ import numpy as np
 
 from aerena.errors import ScenarioError
 from aerena.jit import njit
-from aerena.scenarios.schema import Terrain
+from aerena.scenarios.schema import MAX_GRID_POINTS, Terrain, grid_shape, grid_too_large
 
 __all__ = [
     "MAX_GRID_POINTS",
@@ -75,9 +75,6 @@ __all__ = [
     "make_terrain",
     "visibility_map",
 ]
-
-MAX_GRID_POINTS = 25_000_000
-"""Largest terrain grid (nx * ny) that :func:`make_terrain` builds (200 MB of float64)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -214,13 +211,10 @@ def make_terrain(
     cell = float(spec.cell)
     if not (math.isfinite(width) and math.isfinite(height) and width > 0 and height > 0):
         raise ScenarioError(f"map size must be positive and finite, found {list(size)}")
-    nx = math.ceil(width / cell) + 1
-    ny = math.ceil(height / cell) + 1
-    if nx * ny > MAX_GRID_POINTS:
-        raise ScenarioError(
-            f"terrain grid of {ny} x {nx} points is too large (at most {MAX_GRID_POINTS:,}); "
-            f"increase map.terrain.cell (now {cell:g} m)"
-        )
+    ny, nx = grid_shape((width, height), cell)
+    problem = grid_too_large(ny, nx, cell)  # checked by the schema too, for loaded scenarios
+    if problem:
+        raise ScenarioError(problem)
 
     if spec.kind == "flat":
         h = np.zeros((ny, nx), dtype=np.float64)
@@ -294,7 +288,7 @@ def _load_height_file(path: Path, relief: float) -> np.ndarray:
     suffix = path.suffix.lower()
     if suffix == ".npy":
         try:
-            a = np.load(path, allow_pickle=False)
+            a = np.load(path, mmap_mode="r", allow_pickle=False)  # the header, not the data
         except Exception as exc:
             raise ScenarioError(
                 f"terrain file {str(path)!r} cannot be read as .npy: {exc}"
@@ -306,6 +300,7 @@ def _load_height_file(path: Path, relief: float) -> np.ndarray:
                 f"terrain file {str(path)!r} must hold a numeric array, found "
                 f"{getattr(a, 'dtype', type(a).__name__)}"
             )
+        _check_file_grid(path, a.shape)
         a = np.asarray(a, dtype=np.float64)
     elif suffix == ".png":
         a = np.flipud(_read_png(path)) * relief  # top row of the picture is north (y = H)
@@ -322,6 +317,16 @@ def _load_height_file(path: Path, relief: float) -> np.ndarray:
     return a
 
 
+def _check_file_grid(path: Path, shape: tuple[int, ...]) -> None:
+    """Refuse a height map with more than ``MAX_GRID_POINTS`` values before reading it."""
+    n = int(np.prod(shape, dtype=np.float64))
+    if n > MAX_GRID_POINTS:
+        raise ScenarioError(
+            f"terrain file {str(path)!r} holds {n:,} heights {tuple(shape)} "
+            f"(at most {MAX_GRID_POINTS:,}); downsample it"
+        )
+
+
 def _read_png(path: Path) -> np.ndarray:
     """A greyscale PNG as float64 in [0, 1] (8-bit / 255, 16-bit / 65535), rows as stored."""
     try:
@@ -332,7 +337,8 @@ def _read_png(path: Path) -> np.ndarray:
             "pip install pillow (or use a .npy height map)"
         ) from exc
     try:
-        with Image.open(path) as img:
+        with Image.open(path) as img:  # reads the header; the pixels come with load()
+            _check_file_grid(path, img.size[::-1])
             img.load()
             if img.mode.startswith("I"):  # 16-bit greyscale ("I;16", "I;16B", "I")
                 a = np.asarray(img, dtype=np.float64) / 65535.0

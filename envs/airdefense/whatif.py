@@ -157,8 +157,17 @@ def build_world(replay: Replay, num_worlds: int) -> Any:
     return world
 
 
-def _players(world: Any, kinds: dict[str, str], seed: int) -> dict[str, Any]:
-    return {side: side_player(side, kinds[side], world, seed + i) for i, side in enumerate(SIDES)}
+def _players(
+    world: Any, kinds: dict[str, str], seed: int, recorded: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The players of `kinds`; a side whose kind is the recorded one gets the recorded
+    player seed (a random player's draws come from it and each world's episode seed)."""
+    out = {}
+    for i, side in enumerate(SIDES):
+        rec = (recorded or {}).get(side) or {}
+        s = rec.get("seed") if rec.get("kind") == kinds[side] else None
+        out[side] = side_player(side, kinds[side], world, seed + i if s is None else int(s))
+    return out
 
 
 def reproduce(replay: Replay, at: int) -> Reproduction:
@@ -167,7 +176,8 @@ def reproduce(replay: Replay, at: int) -> Reproduction:
     kinds = check_replay(replay, at)
     meta, name = replay.meta, replay.path.name
     world = build_world(replay, 1)
-    players = _players(world, kinds, 0)
+    recorded = meta.get("players") or {}
+    players = _players(world, kinds, 0, recorded)
     width, b = 1, 0
     if any(p.shared_rng for p in players.values()):
         width, b = int(meta.get("worlds", 1)), int(meta.get("world", 0))
@@ -175,9 +185,8 @@ def reproduce(replay: Replay, at: int) -> Reproduction:
             raise UserError(f"{name}: bad batch position world {b} of {width}")
         if width > 1:
             world = build_world(replay, width)
-            players = _players(world, kinds, 0)
+            players = _players(world, kinds, 0, recorded)
     world.reset([int(meta["seed"])] * width)
-    recorded = meta.get("players") or {}
     for side, p in players.items():
         p.reset()
         state = (recorded.get(side) or {}).get("rng")
@@ -283,7 +292,7 @@ def play_branches(
             )
     world = build_world(replay, n)
     world.reset([int(replay.meta["seed"])] * n)
-    players = _players(world, kinds, seed)
+    players = _players(world, kinds, seed, replay.meta.get("players") or {})
     for p in players.values():
         p.reset()
     # ---- the recorded actions up to `at`; the branch players watch, their moves unused
@@ -300,6 +309,11 @@ def play_branches(
     # ---- fresh world randomness for branches 1.. (branch 0 keeps the recording's)
     fresh = np.random.default_rng([seed, at]).integers(0, 2**63 - 1, size=n - 1)
     s.rng[1:] = fresh.astype(np.uint64)
+    for i, p in enumerate(players.values()):  # and for per-world player generators
+        rngs = getattr(p, "rngs", None)
+        if rngs is not None:
+            for k in range(1, n):
+                rngs[k] = np.random.default_rng([seed, at, k, i])
     # ---- play every branch to its end
     keep = keep_recorders or record is not None
     info = {**kinds, "branch_seed": seed}

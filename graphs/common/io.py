@@ -2,7 +2,7 @@
 
 Every reader raises :class:`FormatError` naming the file and line of the problem. Every
 writer writes a temporary file in the target folder and moves it into place with
-`os.replace`, so a reader never sees half a file.
+`os.replace` (:func:`aerena.files.atomic_write_text`), so a reader never sees half a file.
 
 Formats
 -------
@@ -21,7 +21,6 @@ Formats
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from aerena.errors import UserError
+from aerena.files import atomic_write_text
 from aerena.graphs.common.graph import Graph
 
 
@@ -42,24 +42,23 @@ def _err(path: Any, line: int | None, msg: str) -> FormatError:
     return FormatError(f"{where}: {msg}")
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write `text` to `path` through a temporary file in the same folder + `os.replace`."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+MAX_DIMENSION = 100_000  # nodes of a TSPLIB / CVRPLIB file (its n x n distances: 80 GB)
+MAX_FILE_BYTES = 512 * 2**20  # instance and solution files; the largest benchmarks are ~10 MB
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """The text of an instance or solution file (at most ``MAX_FILE_BYTES``, undecodable
+    bytes replaced); a FormatError naming the file otherwise."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return p
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise _err(path, None, f"cannot read: {e.strerror or e}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise _err(path, None, f"larger than {MAX_FILE_BYTES // 2**20} MiB; refused")
+    if b"\0" in raw[:4096]:
+        raise _err(path, None, "a binary file, not an instance or solution text file")
+    return raw.decode("utf-8", errors="replace")
 
 
 def _num(x: float) -> str:
@@ -121,11 +120,16 @@ class TSPLIBFile:
         if "DIMENSION" not in self.spec:
             raise _err(self.path, None, "missing DIMENSION")
         try:
-            return int(self.spec["DIMENSION"])
+            n = int(self.spec["DIMENSION"])
         except ValueError:
+            n = 0
+        if not 1 <= n <= MAX_DIMENSION:
             raise _err(
-                self.path, self.lines.get("DIMENSION"), f"bad DIMENSION {self.spec['DIMENSION']!r}"
-            ) from None
+                self.path,
+                self.lines.get("DIMENSION"),
+                f"DIMENSION must be an integer in [1, {MAX_DIMENSION:,}]",
+            )
+        return n
 
 
 def _is_keyword_line(tok: str) -> bool:
@@ -136,10 +140,7 @@ def parse_tsplib(path: str | os.PathLike[str], text: str | None = None) -> TSPLI
     """Parse a TSPLIB-dialect file into a :class:`TSPLIBFile` (no interpretation yet)."""
     path_s = str(path)
     if text is None:
-        try:
-            text = Path(path).read_text(encoding="utf-8", errors="replace")
-        except OSError as e:
-            raise _err(path_s, None, f"cannot read: {e.strerror or e}") from None
+        text = read_text(path)
     out = TSPLIBFile(path=path_s)
     raw = text.splitlines()
     i = 0
@@ -149,7 +150,7 @@ def parse_tsplib(path: str | os.PathLike[str], text: str | None = None) -> TSPLI
         try:
             return [float(t) for t in line.split()]
         except ValueError:
-            raise _err(path_s, lineno, f"expected numbers, got {line.strip()!r}") from None
+            raise _err(path_s, lineno, "expected numbers") from None
 
     while i < len(raw):
         line = raw[i].strip()
@@ -164,7 +165,7 @@ def parse_tsplib(path: str | os.PathLike[str], text: str | None = None) -> TSPLI
         value = value.strip()
         if key in SECTIONS:
             if value:
-                raise _err(path_s, lineno, f"unexpected text after {key}: {value!r}")
+                raise _err(path_s, lineno, f"unexpected text after {key}")
             out.lines[key] = lineno
             rows: list[tuple[int, list[float]]] = []
             while i < len(raw):
@@ -179,9 +180,9 @@ def parse_tsplib(path: str | os.PathLike[str], text: str | None = None) -> TSPLI
             _store_section(out, key, rows)
             continue
         if not sep:
-            raise _err(path_s, lineno, f"expected 'KEY : VALUE' or a section name, got {line!r}")
+            raise _err(path_s, lineno, "expected 'KEY : VALUE' or a section name")
         if not key.replace("_", "").isalnum():
-            raise _err(path_s, lineno, f"bad keyword {key!r}")
+            raise _err(path_s, lineno, "unknown keyword (expected a TSPLIB / CVRPLIB key)")
         out.lines[key] = lineno
         if key == "COMMENT":
             comments.append(value)
@@ -284,7 +285,7 @@ def explicit_matrix(values: np.ndarray, n: int, fmt: str) -> np.ndarray:
     elif fmt in ("UPPER_DIAG_ROW", "LOWER_DIAG_ROW"):
         need = n * (n + 1) // 2
     else:
-        raise ValueError(f"unsupported EDGE_WEIGHT_FORMAT {fmt!r}")
+        raise ValueError("unsupported EDGE_WEIGHT_FORMAT")
     if values.shape[0] != need:
         raise ValueError(f"{fmt} for DIMENSION {n} needs {need} weights, found {values.shape[0]}")
     if fmt == "FULL_MATRIX":
@@ -321,8 +322,7 @@ def tsplib_distances(f: TSPLIBFile, n: int) -> tuple[np.ndarray, np.ndarray | No
             raise _err(
                 f.path,
                 f.lines.get("EDGE_WEIGHT_FORMAT"),
-                f"unsupported EDGE_WEIGHT_FORMAT {fmt!r} "
-                f"(supported: {', '.join(EXPLICIT_FORMATS)})",
+                f"unsupported EDGE_WEIGHT_FORMAT (supported: {', '.join(EXPLICIT_FORMATS)})",
             )
         try:
             d = explicit_matrix(f.edge_weights, n, fmt)
@@ -337,8 +337,7 @@ def tsplib_distances(f: TSPLIBFile, n: int) -> tuple[np.ndarray, np.ndarray | No
         raise _err(
             f.path,
             f.lines.get("EDGE_WEIGHT_TYPE"),
-            f"unsupported EDGE_WEIGHT_TYPE {ewt!r} (supported: {', '.join(FUNCTION_TYPES)}, "
-            "EXPLICIT)",
+            f"unsupported EDGE_WEIGHT_TYPE (supported: {', '.join(FUNCTION_TYPES)}, EXPLICIT)",
         )
     if coords is None or f.node_coords is None:
         raise _err(f.path, None, f"EDGE_WEIGHT_TYPE {ewt} needs a NODE_COORD_SECTION")
@@ -398,10 +397,7 @@ def write_tour(
 def read_cvrp_solution(path: str | os.PathLike[str]) -> tuple[list[np.ndarray], float | None]:
     """``(routes, cost)`` of a CVRPLIB ``.sol`` file; customers 1..n, depot not written."""
     p = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError as e:
-        raise _err(p, None, f"cannot read: {e.strerror or e}") from None
+    text = read_text(path)
     routes: list[np.ndarray] = []
     cost: float | None = None
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -416,7 +412,7 @@ def read_cvrp_solution(path: str | os.PathLike[str]) -> tuple[list[np.ndarray], 
             try:
                 r = np.asarray([int(t) for t in rest.split()], dtype=np.int64)
             except ValueError:
-                raise _err(p, lineno, f"bad customer in {s!r}") from None
+                raise _err(p, lineno, "bad customer number") from None
             if r.size and r.min() < 1:
                 raise _err(p, lineno, "customers are numbered from 1 (the depot is implicit)")
             routes.append(r)
@@ -424,9 +420,9 @@ def read_cvrp_solution(path: str | os.PathLike[str]) -> tuple[list[np.ndarray], 
             try:
                 cost = float(s.split()[1])
             except (IndexError, ValueError):
-                raise _err(p, lineno, f"bad cost line {s!r}") from None
+                raise _err(p, lineno, "bad cost line") from None
         else:
-            raise _err(p, lineno, f"expected a 'Route #k:' or 'Cost' line, got {s!r}")
+            raise _err(p, lineno, "expected a 'Route #k:' or 'Cost' line")
     return routes, cost
 
 
@@ -452,10 +448,7 @@ def write_cvrp_solution(
 def read_edgelist(path: str | os.PathLike[str], n: int | None = None) -> Graph:
     """An edge list ``u v [w]`` (0-based; ``#``/``%`` comments; ``# nodes N`` header)."""
     p = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError as e:
-        raise _err(p, None, f"cannot read: {e.strerror or e}") from None
+    text = read_text(path)
     rows: list[tuple[int, int, float]] = []
     header_n = None
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -468,16 +461,16 @@ def read_edgelist(path: str | os.PathLike[str], n: int | None = None) -> Graph:
                 try:
                     header_n = int(toks[1])
                 except ValueError:
-                    raise _err(p, lineno, f"bad node count {toks[1]!r}") from None
+                    raise _err(p, lineno, "bad node count") from None
             continue
         toks = s.split()
         if len(toks) not in (2, 3):
-            raise _err(p, lineno, f"expected 'u v [w]', got {s!r}")
+            raise _err(p, lineno, "expected 'u v [w]'")
         try:
             u, v = int(toks[0]), int(toks[1])
             w = float(toks[2]) if len(toks) == 3 else 1.0
         except ValueError:
-            raise _err(p, lineno, f"expected 'u v [w]' numbers, got {s!r}") from None
+            raise _err(p, lineno, "expected 'u v [w]' numbers") from None
         if u < 0 or v < 0:
             raise _err(p, lineno, "node ids are 0-based and non-negative")
         rows.append((u, v, w))
@@ -499,10 +492,7 @@ def write_edgelist(path: str | os.PathLike[str], graph: Graph, weights: bool = T
 def read_dimacs(path: str | os.PathLike[str]) -> Graph:
     """DIMACS graph: ``c`` comments, ``p edge N M`` (any format word), ``e u v [w]`` 1-based."""
     p = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError as e:
-        raise _err(p, None, f"cannot read: {e.strerror or e}") from None
+    text = read_text(path)
     n = None
     m_declared = None
     rows: list[tuple[int, int, float]] = []
@@ -517,22 +507,22 @@ def read_dimacs(path: str | os.PathLike[str]) -> Graph:
             try:
                 n, m_declared = int(toks[2]), int(toks[3])
             except ValueError:
-                raise _err(p, lineno, f"bad problem line {s!r}") from None
+                raise _err(p, lineno, "bad problem line") from None
         elif toks[0] in ("e", "a"):
             if n is None:
                 raise _err(p, lineno, "edge before the 'p' line")
             if len(toks) not in (3, 4):
-                raise _err(p, lineno, f"expected 'e u v [w]', got {s!r}")
+                raise _err(p, lineno, "expected 'e u v [w]'")
             try:
                 u, v = int(toks[1]), int(toks[2])
                 w = float(toks[3]) if len(toks) == 4 else 1.0
             except ValueError:
-                raise _err(p, lineno, f"bad edge line {s!r}") from None
+                raise _err(p, lineno, "bad edge line") from None
             if not (1 <= u <= n and 1 <= v <= n):
                 raise _err(p, lineno, f"node out of range 1..{n}")
             rows.append((u - 1, v - 1, w))
         else:
-            raise _err(p, lineno, f"unknown line type {toks[0]!r}")
+            raise _err(p, lineno, "unknown line type (expected c, p or e)")
     if n is None:
         raise _err(p, None, "no 'p' line")
     if m_declared is not None and m_declared != len(rows):
@@ -554,10 +544,7 @@ def write_dimacs(
 def read_rudy(path: str | os.PathLike[str]) -> Graph:
     """rudy / Gset MaxCut format: ``N M`` then M lines ``u v w`` (1-based)."""
     p = str(path)
-    try:
-        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as e:
-        raise _err(p, None, f"cannot read: {e.strerror or e}") from None
+    lines = read_text(path).splitlines()
     body = [(i + 1, s.split()) for i, s in enumerate(lines) if s.strip()]
     if not body:
         raise _err(p, None, "empty file")
@@ -573,7 +560,7 @@ def read_rudy(path: str | os.PathLike[str]) -> Graph:
         try:
             u, v, w = int(toks[0]), int(toks[1]), float(toks[2]) if len(toks) > 2 else 1.0
         except (ValueError, IndexError):
-            raise _err(p, lineno, f"expected 'u v w', got {' '.join(toks)!r}") from None
+            raise _err(p, lineno, "expected 'u v w'") from None
         if not (1 <= u <= n and 1 <= v <= n):
             raise _err(p, lineno, f"node out of range 1..{n}")
         rows.append((u - 1, v - 1, w))

@@ -35,6 +35,7 @@ from aerena.agents.heads import mask_logits
 from aerena.errors import UserError
 
 CHECKPOINT_FORMAT = "aerena-graph-policy/1"
+MAX_CONFIG_INT = 65_536  # the largest size (dim, layers, heads, ...) a checkpoint may ask for
 
 # problem -> "module:Class" of its default policy net (imported on demand)
 NETS: dict[str, str] = {
@@ -154,16 +155,26 @@ def load_checkpoint(path: str | Path) -> tuple[GraphPolicyNet, dict[str, Any]]:
         raise UserError(f"{path}: no such policy checkpoint")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise UserError(f"{path}: not a readable policy checkpoint ({exc})") from exc
+    except Exception as exc:  # torch raises many kinds; their text can quote the file
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise UserError(f"{path}: not a readable policy checkpoint ({reason})") from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise UserError(f"{path}: not an aerena graph-policy checkpoint ({CHECKPOINT_FORMAT})")
-    mod, cls = str(payload["class"]).split(":")
-    if not mod.startswith("aerena."):
-        raise UserError(f"{path}: policy class {payload['class']!r} is not an aerena class")
-    net = getattr(importlib.import_module(mod), cls)(**payload["config"])
+    spec = payload.get("class")
+    if spec not in NETS.values():  # only the registered nets, never a class the file names
+        raise UserError(f"{path}: the policy class is not one of aerena's registered nets")
+    mod, cls = str(spec).split(":")
+    config, weights = payload.get("config"), payload.get("state_dict")
+    if not isinstance(config, dict) or not isinstance(weights, dict):
+        raise UserError(f"{path}: the checkpoint lacks its net config or its weights")
+    if any(isinstance(v, int) and not 0 <= v <= MAX_CONFIG_INT for v in config.values()):
+        raise UserError(f"{path}: a net size in the config is outside [0, {MAX_CONFIG_INT}]")
     try:
-        net.load_state_dict(payload["state_dict"])
+        net = getattr(importlib.import_module(mod), cls)(**config)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise UserError(f"{path}: the net config does not build {cls} ({exc})") from None
+    try:
+        net.load_state_dict(weights)
     except RuntimeError as exc:
         raise UserError(f"{path}: weights do not fit {cls}: {exc}") from exc
     net.eval()

@@ -21,10 +21,25 @@ import sys
 import time
 from typing import Any
 
+from aerena import cliargs
 from aerena.errors import UserError
 
 ROUTING = ("tsp", "cvrp")
 PROBLEMS = ("tsp", "cvrp", "mvc", "maxcut", "maxcover", "wta")
+
+
+def _check_device(name: str) -> None:
+    """Refuse a torch device that does not exist here, before training starts."""
+    import torch
+
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UserError(f"--device {name!r}: not a torch device (cpu, cuda, cuda:N)") from None
+    if device.type == "cuda" and not (
+        torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
+    ):
+        raise UserError(f"--device {name}: no such CUDA device on this machine")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,18 +57,33 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="default: pomo for tsp/cvrp, ppo otherwise",
     )
     p.add_argument("--engine", choices=("rllib", "torch"), default="rllib", help="pomo only")
-    p.add_argument("--nodes", type=int, default=20, help="TSP nodes / CVRP customers (pomo)")
-    p.add_argument("--iterations", type=int, default=None, help="updates (pomo) / PPO iterations")
     p.add_argument(
-        "--minutes", type=float, default=None, help="wall-time budget (pomo, torch engine)"
+        "--nodes",
+        type=cliargs.count(2, 100_000),
+        default=20,
+        help="TSP nodes / CVRP customers (pomo)",
     )
-    p.add_argument("--batch-size", type=int, default=64, help="instances per update (pomo)")
-    p.add_argument("--lr", type=float, default=1e-4, help="learning rate (pomo)")
-    p.add_argument("--dim", type=int, default=128)
-    p.add_argument("--layers", type=int, default=3)
-    p.add_argument("--heads", type=int, default=8)
+    p.add_argument(
+        "--iterations", type=cliargs.count(1), default=None, help="updates (pomo) / PPO iterations"
+    )
+    p.add_argument(
+        "--minutes",
+        type=cliargs.positive(),
+        default=None,
+        help="wall-time budget (pomo, torch engine)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=cliargs.count(1, 1_000_000),
+        default=64,
+        help="instances per update (pomo)",
+    )
+    p.add_argument("--lr", type=cliargs.positive(1.0), default=1e-4, help="learning rate (pomo)")
+    p.add_argument("--dim", type=cliargs.count(1, 4096), default=128)
+    p.add_argument("--layers", type=cliargs.count(1, 64), default=3)
+    p.add_argument("--heads", type=cliargs.count(1, 64), default=8)
     p.add_argument("--device", default="cpu", help="torch engine: cpu or cuda")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=cliargs.seed, default=0)
     p.add_argument("--out", required=True, help="the policy file to write (.pt)")
     p.add_argument(
         "--ppo-options",
@@ -93,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
 
         if args.iterations is None and args.minutes is None:
             raise UserError("give --iterations or --minutes")
+        _check_device(args.device)
         pomo.train(
             args.problem,
             args.nodes,

@@ -40,6 +40,7 @@ from ray.rllib.core.rl_module.apis import ValueFunctionAPI
 from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
 
 import aerena  # noqa: F401  (registers the aerena/<Problem>-v0 Gymnasium ids)
+from aerena import cliargs
 from aerena.errors import UserError
 from aerena.graphs import ENV_IDS
 from aerena.graphs.learned.base import GraphPolicyNet, build_net, net_class
@@ -288,7 +289,7 @@ def train_ppo(
 # Command line: python -m aerena.graphs.learned.ppo <problem> --iterations N ...
 # --------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m aerena.graphs.learned.ppo", description=__doc__,
+    ap = cliargs.Parser(prog="python -m aerena.graphs.learned.ppo", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ap.add_argument("problem", choices=sorted(ENV_ID))
     ap.add_argument("--iterations", type=int, required=True)
@@ -360,4 +361,8 @@ def _quote(a: str) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

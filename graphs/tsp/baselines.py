@@ -132,7 +132,7 @@ def held_karp(
         raise InstanceTooLargeError(
             f"Held-Karp is limited to n <= {max_n} nodes (this instance has {n}); "
             "use a heuristic ('ils', 'ls') or pass max_n=... knowing it needs "
-            f"~{9 * 2 ** (n - 1) * (n - 1) / 1e9:.1f} GB"
+            f"~{9 * 2.0 ** min(n - 1, 1000) * (n - 1) / 1e9:.3g} GB"
         )
     if n > 128:
         raise InstanceTooLargeError("Held-Karp cannot represent more than 128 nodes")

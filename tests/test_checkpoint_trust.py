@@ -1,0 +1,118 @@
+"""Checkpoint signatures (aerena.training.trust) and progress files that survive a kill."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from aerena.errors import UserError
+from aerena.training import trust
+from aerena.training.progress import read_records, record_line
+
+
+@pytest.fixture
+def key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "keys" / "checkpoint.key"
+    monkeypatch.setenv(trust.KEY_ENV, str(path))
+    monkeypatch.delenv(trust.TRUST_ENV, raising=False)
+    return path
+
+
+def _checkpoint(folder: Path) -> Path:
+    (folder / "module").mkdir(parents=True)
+    (folder / "module" / "class_and_ctor_args.pkl").write_bytes(b"pickle bytes")
+    (folder / "rllib_checkpoint.json").write_text("{}")
+    return folder
+
+
+def test_signed_checkpoint_verifies_and_the_key_is_private(tmp_path: Path, key: Path) -> None:
+    ck = _checkpoint(tmp_path / "ck")
+    trust.sign(ck)
+    trust.require_trusted(ck)
+    assert key.stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("change", ["alter", "add", "remove"])
+def test_any_change_after_signing_is_refused(tmp_path: Path, key: Path, change: str) -> None:
+    ck = _checkpoint(tmp_path / "ck")
+    trust.sign(ck)
+    pkl = ck / "module" / "class_and_ctor_args.pkl"
+    if change == "alter":
+        pkl.write_bytes(b"other pickle")
+    elif change == "add":
+        (ck / "module" / "extra.pkl").write_bytes(b"x")
+    else:
+        pkl.unlink()
+    with pytest.raises(UserError, match="changed since aerena wrote it"):
+        trust.require_trusted(ck)
+
+
+def test_unsigned_or_foreign_checkpoints_need_the_flag(
+    tmp_path: Path, key: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ck = _checkpoint(tmp_path / "ck")
+    with pytest.raises(UserError, match="no signature.*--trust-checkpoint"):
+        trust.require_trusted(ck)
+    trust.sign(ck)
+    monkeypatch.setenv(trust.KEY_ENV, str(tmp_path / "other.key"))  # another user's aerena
+    with pytest.raises(UserError, match="signed by another aerena"):
+        trust.require_trusted(ck)
+    monkeypatch.setenv(trust.TRUST_ENV, "1")
+    trust.require_trusted(ck)
+
+
+def test_progress_tolerates_a_torn_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "progress.jsonl"
+    recs = [{"iteration": i, "env_steps": 10 * i, "time_s": float(i)} for i in (1, 2)]
+    path.write_text("".join(record_line(r) for r in recs) + '{"iteration": 3, "env_st')
+    assert [r["iteration"] for r in read_records(path)] == [1, 2]
+    path.write_text('{"iteration": 1, "env_st\n' + record_line(recs[1]))
+    with pytest.raises(UserError, match="progress.jsonl:1"):
+        read_records(path)
+
+
+def _evil(marker: Path) -> bytes:
+    class Evil:
+        def __reduce__(self) -> tuple:
+            return (os.system, (f"touch {marker}",))
+
+    return pickle.dumps(Evil())
+
+
+@pytest.mark.slow
+def test_foreign_run_opens_without_running_its_pickles(tmp_path: Path, ray_local: None) -> None:
+    """A run folder from elsewhere (no valid signature) whose pickles would run code: its
+    modules are built from config.yaml and get their weights as plain arrays; a weights
+    file that is not plain arrays is refused. The marker file is never created."""
+    from quick_runs import QUICK_RUN
+
+    from aerena.training.config import experiment_for_scenario
+    from aerena.training.evaluate import evaluate, load_modules
+    from aerena.training.train import latest_checkpoint, train
+
+    overrides = {**QUICK_RUN, "algorithm.train_batch_size": 128, "stop.iterations": 1}
+    res = train(experiment_for_scenario("tiny", overrides), runs_dir=tmp_path / "runs", live=False)
+    ours = load_modules(latest_checkpoint(res.run_dir))
+    foreign = tmp_path / "foreign"
+    shutil.copytree(res.run_dir, foreign)
+    ck = latest_checkpoint(foreign)
+    (ck / trust.SIGNATURE_FILE).unlink()
+    marker = tmp_path / "PWNED"
+    for p in ck.rglob("*.pkl"):
+        if p.name != "module_state.pkl":
+            p.write_bytes(_evil(marker))
+    theirs = load_modules(ck)
+    for role, module in ours.items():
+        a, b = module.state_dict(), theirs[role].state_dict()
+        assert all(torch.equal(a[k], b[k]) for k in a)
+    assert evaluate(foreign, episodes=2, worlds=2)["side"] == "defender"
+    weights = ck / "learner_group" / "learner" / "rl_module" / "launcher" / "module_state.pkl"
+    weights.write_bytes(_evil(marker))
+    with pytest.raises(UserError, match="not plain module weights"):
+        load_modules(ck)
+    assert not marker.exists()
