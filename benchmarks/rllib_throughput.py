@@ -134,7 +134,7 @@ def time_algorithm(algo: Any, iterations: int) -> dict[str, Any]:
                 "episode_len_mean": _float(runners.get("episode_len_mean")),
                 "rllib_timers": {k: _float(v) for k, v in (result.get("timers") or {}).items()},
                 "profile": profile,
-                "rows_trained": _rows_trained(result),
+                "rows_sampled": _rows_sampled(result),
             }
         )
         prev = steps
@@ -157,7 +157,7 @@ def _phases(runner: Any) -> dict[str, float]:
     }
 
 
-def _rows_trained(result: dict[str, Any]) -> int:
+def _rows_sampled(result: dict[str, Any]) -> int:
     """Agent decisions (module rows) sampled in the iteration, all agents."""
     per_agent = (result.get("env_runners") or {}).get("num_agent_steps_sampled") or {}
     return int(sum(per_agent.values())) if isinstance(per_agent, dict) else 0
@@ -228,7 +228,7 @@ def _summary(iters: Sequence[dict[str, Any]]) -> dict[str, Any]:
     if prof:
         prof["learning"] = sum(it["learn_seconds"] for it in iters) / len(iters)
         prof["other"] = statistics.mean(it["seconds"] for it in iters) - sum(prof.values())
-    rows = sum(it.get("rows_trained", 0) for it in iters)
+    rows = sum(it.get("rows_sampled", 0) for it in iters)
     steps = sum(it["env_steps"] for it in iters)
     return {
         "profile_s_per_iteration": prof,

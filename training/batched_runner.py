@@ -62,9 +62,6 @@ from aerena.training.callbacks import SUMS
 from aerena.training.sampler import BatchedSampler, EpisodeChunk
 from aerena.training.side_env import SideEnv
 
-# ray's metric key for the time spent in module forwards, as in MultiAgentEnvRunner
-INFERENCE_TIMER = "rlmodule_inference_timer"
-
 
 class BatchedEnvRunner(MultiAgentEnvRunner):
     """B batched worlds per runner, episodes built from arrays (see the module docstring)."""
@@ -92,8 +89,6 @@ class BatchedEnvRunner(MultiAgentEnvRunner):
         self._module_to_env = ModuleToEnvPipeline(connectors=[])
         self._weights_seq_no = 0
         self._env_runner_state_server = None
-        self._done_episodes_for_metrics: list[Any] = []
-        self._ongoing_episodes_for_metrics: dict = defaultdict(list)
         seed = int(self.config.seed or 0)
         self.generator = torch.Generator()
         self.generator.manual_seed(int(np.random.SeedSequence([seed, self.worker_index or 0])
@@ -106,8 +101,10 @@ class BatchedEnvRunner(MultiAgentEnvRunner):
         B = int(self.config.num_envs_per_env_runner)
         self.sampler = BatchedSampler(cfg, B, worker_index=self.worker_index)
         self.num_envs = B
-        # the per-agent spaces come from the B = 1 env of the same config (one source)
-        probe = SideEnv(cfg)
+        # the per-agent spaces come from the B = 1 env of the same config (one source); they
+        # do not depend on the opponent, so the probe plays the scripted one (no checkpoint
+        # or league loaded twice)
+        probe = SideEnv({**cfg, "opponent": "scripted"})
         self._obs_spaces = dict(probe.observation_spaces)
         self._act_spaces = dict(probe.action_spaces)
         probe.close()
@@ -271,11 +268,6 @@ class BatchedEnvRunner(MultiAgentEnvRunner):
 
     def get_metrics(self) -> dict[str, Any]:
         return self.metrics.reduce()
-
-    def get_state(self, components: Any = None, *, not_components: Any = None,
-                  **kwargs: Any) -> dict[str, Any]:  # fmt: skip
-        state = super().get_state(components, not_components=not_components, **kwargs)
-        return state
 
     def get_checkpointable_components(self) -> list[tuple[str, Any]]:
         return [(COMPONENT_RL_MODULE, self.module)]

@@ -48,7 +48,6 @@ from aerena.envs.airdefense.spaces import noop_actions
 from aerena.envs.airdefense.world import World
 
 Policy = Callable[[str, dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray, np.ndarray]]
-OBS_KEYS = ("self", "entities", "entity_mask", "action_mask")
 
 
 def other_side(side: str) -> str:
@@ -146,8 +145,6 @@ def _write_obs(cols: dict[str, np.ndarray], sl: slice, obs: dict[str, np.ndarray
 class Records:
     """Decision rows of all roles in growable arrays (action mask and logits padded to the
     widest role); a row's key is its index. Final observations live in a second store."""
-
-    OBS = ("self", "entities", "entity_mask", "action_mask", "state")
 
     def __init__(self, shapes: dict[str, tuple[tuple[int, ...], Any]], width: int) -> None:
         self.shapes, self.width = shapes, width
