@@ -23,9 +23,6 @@ class Player:
     """Acts for one side of all B worlds of `world`."""
 
     side: str = ""
-    shared_rng: bool = False
-    """True when one generator draws for all B worlds at once (what world b gets depends on
-    B): re-simulating one of its episodes then needs a batch of the recorded width."""
 
     def __init__(self, world: Any, side: str, *, seed: int | None = None) -> None:
         self.world = world

@@ -181,8 +181,9 @@ def replay_info(
     info: dict[str, Any] | None, players: dict[str, Any], b: int, worlds: int
 ) -> dict[str, Any]:
     """What a replay needs to be re-simulated (`aerena whatif`): `info` (the player kinds)
-    plus the width of the batch, the world's index in it and each player's generator state
-    as the episode of world `b` starts (a random player draws for all worlds at once)."""
+    plus the width of the batch, the world's index in it, and each player's generator state
+    as the episode of world `b` starts and its seed (a random player's per-world generators
+    derive from it and the world's episode seed)."""
     out = dict(info or {})
     out["worlds"], out["world"] = int(worlds), int(b)
     out["players"] = {}

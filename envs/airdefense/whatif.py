@@ -7,8 +7,8 @@ Usage::
 
 1. **Reproduce** (:func:`reproduce`). The world is rebuilt from the replay's
    ``scenario_text`` and reset from its ``seed``; the recorded players (meta ``attacker`` /
-   ``defender``, their generator state from ``players``; a random player, which draws for
-   all worlds at once, plays in a batch of the recorded width) play it again, and every
+   ``defender``, their generator state and seed from ``players``: a random player draws
+   per world from its seed and the world's episode seed) play it again, and every
    frame up to STEP is compared with the file, bit for bit. A replay made by another aerena
    version, by a player this command cannot build, or whose frames the re-simulation does
    not reproduce (an altered file) is refused with one line. The state at STEP is the
@@ -18,8 +18,9 @@ Usage::
    as if it had played it); every world then holds the snapshot. Branch 0 keeps the
    recording's world randomness; branch k >= 1 draws fresh world randomness from
    ``(S, STEP)``. Branch players are seeded from S (attacker) and S + 1 (defender), as in
-   ``aerena rollout``. With the recorded scripted players (they draw nothing of their own)
-   branch 0 replays the recorded tail exactly: ``tail_reproduced``.
+   ``aerena rollout``, except that a player of the recorded kind keeps its recorded seed;
+   with the recorded players branch 0 replays the recorded tail exactly
+   (``tail_reproduced``), and fresh per-world player generators serve branches k >= 1.
 3. **Report**: a table of outcomes (mean and 95 % CI of the N futures next to the recorded
    episode). ``--json`` prints one object::
 
@@ -178,48 +179,39 @@ def reproduce(replay: Replay, at: int) -> Reproduction:
     world = build_world(replay, 1)
     recorded = meta.get("players") or {}
     players = _players(world, kinds, 0, recorded)
-    width, b = 1, 0
-    if any(p.shared_rng for p in players.values()):
-        width, b = int(meta.get("worlds", 1)), int(meta.get("world", 0))
-        if not 0 <= b < width:
-            raise UserError(f"{name}: bad batch position world {b} of {width}")
-        if width > 1:
-            world = build_world(replay, width)
-            players = _players(world, kinds, 0, recorded)
-    world.reset([int(meta["seed"])] * width)
+    world.reset([int(meta["seed"])])
     for side, p in players.items():
         p.reset()
-        state = (recorded.get(side) or {}).get("rng")
-        if state is None and p.shared_rng:
+        rec = recorded.get(side) or {}
+        if getattr(p, "base_seed", None) is not None and rec.get("seed") is None:
             raise UserError(
-                f"{name}: the {kinds[side]} {side}'s random state was not recorded (an older "
+                f"{name}: the {kinds[side]} {side}'s seed was not recorded (an older "
                 "replay); its episode cannot be re-simulated"
             )
+        state = rec.get("rng")
         if state is not None:
             try:
                 p.rng.bit_generator.state = state
             except (TypeError, ValueError, KeyError):
                 raise UserError(f"{name}: the {side}'s recorded random state is invalid") from None
-    rec = Recorder(world, b)
+    rec = Recorder(world, 0)
     where = static_difference(rec.arrays(), replay) or frame_difference(rec.last_frame(), replay, 0)
     if where:
         raise _diverged(name, 0, where)
     cols = {side: side_columns(world, side) for side in players}
-    actions = np.zeros((width, world.sizes["N"]), dtype=np.int64)
+    actions = np.zeros((1, world.sizes["N"]), dtype=np.int64)
     taken = np.zeros((at, world.sizes["N"]), dtype=np.int64)
-    live = np.zeros(width, dtype=np.bool_)
-    live[b] = True
     for t in range(at):
         for side, p in players.items():
             actions[:, cols[side]] = p.act()
-        taken[t] = actions[b]
-        world.step(actions, worlds=live)
+        taken[t] = actions[0]
+        world.step(actions)
         rec.capture()
         where = frame_difference(rec.last_frame(), replay, t + 1)
         if where:
             raise _diverged(name, t + 1, where)
     s = world.state
-    snapshot = {f: np.array(getattr(s, f)[b]) for f in s._fields if f not in SCRATCH}
+    snapshot = {f: np.array(getattr(s, f)[0]) for f in s._fields if f not in SCRATCH}
     return Reproduction(replay, at, kinds, taken, snapshot)
 
 
@@ -321,7 +313,7 @@ def play_branches(
         Recorder(world, k, info={**info, "branch": _branch_info(replay, at, k)})
         for k in range(n if keep else 1)
     ]
-    same = kinds == repro.players and not any(p.shared_rng for p in players.values())
+    same = kinds == repro.players
     tail: bool | None = True if same else None
     cols = {side: side_columns(world, side) for side in players}
     returns = np.zeros((n, 2), dtype=np.float64)
