@@ -29,6 +29,20 @@ class Parser(argparse.ArgumentParser):
         raise UserError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
+MAX_WORLDS = 65536  # worlds stepped together by one command
+
+
+def add_worlds_option(parser: argparse.ArgumentParser, default: int) -> None:
+    """The `--worlds B` option of the commands that play episodes in a batch."""
+    parser.add_argument(
+        "--worlds",
+        type=count(1, MAX_WORLDS),
+        default=default,
+        metavar="B",
+        help=f"worlds stepped together (default {default})",
+    )
+
+
 def seed(text: str) -> int:
     """A seed: an integer in [0, 2^31 - 1]."""
     value = _int(text)

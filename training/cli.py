@@ -150,13 +150,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--seed", type=cliargs.seed, default=10_000, metavar="S", help="episode e: seed S+e"
     )
-    p.add_argument(
-        "--worlds",
-        type=cliargs.count(1, 65536),
-        default=16,
-        metavar="B",
-        help="worlds stepped together",
-    )
+    cliargs.add_worlds_option(p, 16)
     p.add_argument("--sample", action="store_true", help="sample from the policy (default: greedy)")
     p.add_argument("--json", action="store_true", help="print one JSON object, nothing else")
     add_set_option(p, what="a scenario field")

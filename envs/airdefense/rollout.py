@@ -359,13 +359,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="S",
         help="episode e uses seed S+e (default 0)",
     )
-    p.add_argument(
-        "--worlds",
-        type=cliargs.count(1, 65536),
-        default=DEFAULT_WORLDS,
-        metavar="B",
-        help=f"worlds stepped together (default {DEFAULT_WORLDS})",
-    )
+    cliargs.add_worlds_option(p, DEFAULT_WORLDS)
     p.add_argument("--record", metavar="DIR", help="write one replay file per episode to DIR")
     p.add_argument("--json", action="store_true", help="print one JSON object, nothing else")
     add_set_option(p, what="a scenario field")
