@@ -8,6 +8,9 @@
 Models come from `aerena export` (:mod:`aerena.agents.onnx_export`): one file per role,
 inputs `self` [B, S] float32, `entities` [B, K, F] float32, `entity_mask` [B, K] bool,
 `action_mask` [B, A] bool; outputs masked `logits` [B, A] and greedy `action` [B] int64.
+The metadata key `play_options` holds how the run played its modules (decision
+intervals, held options, emission latch / plan, target plan); :meth:`OnnxPolicy.player`
+plays them the same way, through :class:`aerena.agents.play.SidePlay`.
 A multi-role export `--out model.onnx` is stored as ``model.<role>.onnx``;
 :meth:`OnnxPolicy.load` accepts the `--out` path, one role file, or several files. The
 role of each model is read from its `metadata_props`.
@@ -67,6 +70,17 @@ def _meta_json(path: Path, meta: Mapping[str, str], key: str, default: str) -> A
         raise UserError(f"{path}: the model's {key!r} metadata is not valid JSON") from None
 
 
+def _spans_steps(play: Mapping[str, Any]) -> bool:
+    """Whether play options make a decision last more than one step."""
+    return bool(
+        play.get("hold")
+        or any(int(k) > 1 for k in dict(play.get("action_repeat") or {}).values())
+        or play.get("emission_latch")
+        or play.get("emission_plan")
+        or play.get("target_plan")
+    )
+
+
 class RoleModel:
     """One exported role model in an onnxruntime session (one thread by default)."""
 
@@ -84,6 +98,10 @@ class RoleModel:
         except (AttributeError, IndexError, TypeError, ValueError):
             raise UserError(f"{path}: the model does not say how many actions it has") from None
         self.action_meanings: list[str] = _meta_json(self.path, self.meta, "action_meanings", "[]")
+        play = _meta_json(self.path, self.meta, "play_options", "{}")
+        if not isinstance(play, dict):
+            raise UserError(f"{path}: the model's 'play_options' metadata is not a mapping")
+        self.play: dict[str, Any] = play
 
     def run(
         self,
@@ -137,7 +155,15 @@ class OnnxPolicy:
 
     def act_dict(self, observations: Mapping[str, Mapping[str, np.ndarray]]) -> dict[str, int]:
         """PettingZoo dict obs ({agent: {self, entities, entity_mask, action_mask}}) ->
-        {agent: greedy action} for the agents whose role has a model (one batch per role)."""
+        {agent: greedy action} for the agents whose role has a model (one batch per role).
+        Per-step play only: models trained with play options that span steps (a held
+        option, a decision interval, a plan, the latch) need :meth:`player`, which keeps
+        that state."""
+        if any(_spans_steps(m.play) for m in self.models.values()):
+            raise UserError(
+                "these models keep decisions across steps (their play_options); play them "
+                "with OnnxPolicy.player(world, side)"
+            )
         by_role: dict[str, list[str]] = {}
         for agent in observations:
             role = role_of_agent(agent)
@@ -155,60 +181,76 @@ class OnnxPolicy:
             out.update({a: int(x) for a, x in zip(agents, act, strict=True)})
         return out
 
-    def player(self, world: Any, side: str) -> OnnxPlayer:
-        return OnnxPlayer(world, side, self)
+    def play_options(self) -> dict[str, Any]:
+        """How the models are played (`SidePlay` keyword arguments), from their metadata;
+        models exported before play options were recorded play every step."""
+        opts = [m.play for m in self.models.values()]
+        if any(o != opts[0] for o in opts[1:]):
+            raise UserError("the role models were exported with different play_options")
+        return dict(opts[0]) if opts else {}
+
+    def player(self, world: Any, side: str, *, seed: int | None = None) -> OnnxPlayer:
+        return OnnxPlayer(world, side, self, seed=seed)
 
 
 class OnnxPlayer:
     """Plays `side` of every world of a World with an :class:`OnnxPolicy` (greedy actions),
     in the scripted `Player` interface (`reset(worlds=None)`, `act() -> int64 [B, n_side]`),
-    exactly as :class:`aerena.agents.rl_module.LearnedPlayer` does with torch modules:
-    agents that are not alive or have no legal action get their no-op."""
+    exactly as :class:`aerena.agents.rl_module.LearnedPlayer` does with torch modules: the
+    play options the models were trained with (`play_options` in their metadata: decision
+    intervals, options held for a chosen duration, emission latch and plan, target plan)
+    run through the same :class:`~aerena.agents.play.SidePlay`, and only the agents that
+    decide this step go through the model. `seed` seeds a target plan's pilot as
+    `LearnedPlayer(seed=...)` does."""
 
-    def __init__(self, world: Any, side: str, policy: OnnxPolicy) -> None:
-        from aerena.agents.scripted.base import side_columns
-        from aerena.envs.airdefense.spaces import noop_actions
+    def __init__(
+        self, world: Any, side: str, policy: OnnxPolicy, *, seed: int | None = None
+    ) -> None:
+        from aerena.agents.play import SidePlay
 
         self.world, self.side, self.policy = world, side, policy
-        self.columns = side_columns(world, side)
-        role = world.agent_role[self.columns]
-        self.groups: list[tuple[RoleModel, np.ndarray, np.ndarray, int]] = []
-        for name, code in ROLE_CODES.items():
-            pos = np.flatnonzero(role == code)
-            if len(pos) == 0:
-                continue
-            if name not in policy.models:
-                raise ValueError(f"no model for role {name!r} (have {', '.join(policy.roles)})")
-            cols = self.columns[pos]
-            model = policy.models[name]
+        play = policy.play_options()
+        rng = np.random.default_rng(seed)  # as agents.scripted.base.Player
+        pilot_seed = int(rng.integers(0, 2**62)) if play.get("target_plan") else None
+        try:
+            self.play = SidePlay(world, side, pilot_seed=pilot_seed, **play)
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"the models' play_options do not apply here: {exc}") from None
+        self.columns = self.play.columns
+        for g in self.play.groups:
+            if g.role not in policy.models:
+                raise ValueError(f"no model for role {g.role!r} (have {', '.join(policy.roles)})")
+            model = policy.models[g.role]
             k = model.layout.get("K")
             if k is not None and int(k) != int(world.static.k):
                 raise UserError(
-                    f"{model.path}: the {name} model sees K = {k} entities, this scenario's "
+                    f"{model.path}: the {g.role} model sees K = {k} entities, this scenario's "
                     f"observation.k is {world.static.k}"
                 )
-            self.groups.append((model, pos, cols, int(world.action_sizes[cols[0]])))
-        self.noop = noop_actions(world)[self.columns]
+            if model.n_actions != g.n_choices:
+                raise UserError(
+                    f"{model.path}: the {g.role} model has {model.n_actions} actions, its "
+                    f"play options give {g.n_choices} choices"
+                )
 
     def reset(self, worlds: np.ndarray | None = None) -> None:
-        del worlds  # stateless
+        self.play.reset(worlds)
 
     def act(self) -> np.ndarray:
         s = self.world.state
-        B = s.obs_self.shape[0]
-        out = np.tile(self.noop, (B, 1))
-        for model, pos, cols, n_act in self.groups:
-            n = len(cols)
-            am = s.act_mask[:, cols, :n_act]
-            _, act = model.run(
-                s.obs_self[:, cols].reshape(B * n, -1),
-                s.obs_ent[:, cols].reshape(B * n, *s.obs_ent.shape[2:]),
-                s.obs_mask[:, cols].reshape(B * n, -1),
-                am.reshape(B * n, -1),
+        choices: dict[str, np.ndarray] = {}
+        for g, due, mask in self.play.decisions():
+            b, j = np.nonzero(due)
+            if not len(b):
+                continue
+            cols = g.cols[j]
+            _, act = self.policy.models[g.role].run(
+                s.obs_self[b, cols], s.obs_ent[b, cols], s.obs_mask[b, cols], mask[b, j]
             )
-            alive = s.agent_alive[:, cols] & am.any(axis=2)
-            out[:, pos] = np.where(alive, act.reshape(B, n), self.noop[pos][None, :])
-        return out.astype(np.int64)
+            c = np.zeros(due.shape, dtype=np.int64)
+            c[b, j] = act
+            choices[g.role] = c
+        return self.play.actions(choices)
 
 
 # --------------------------------------------------------------------------------------

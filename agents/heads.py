@@ -7,7 +7,9 @@ nodes [B, K, D]) and return logits over the role's actions:
 * radar: ``Discrete(2)`` -- an MLP of the embedding (:class:`MLPHead`).
 * launcher: ``Discrete(1 + K)`` -- a pointer head (:class:`PointerHead`): action 0 (hold)
   is scored from the embedding, action 1 + k from the embedding and entity node k, so the
-  engage logits follow the entities when their slots are permuted.
+  engage logits follow the entities when their slots are permuted. Under a `hold`
+  option with H durations it is ``Discrete(H * (1 + K))``, choice ``h * (1 + K) + a``:
+  the two MLPs score each action for each duration.
 
 :func:`mask_logits` sets the logits of illegal actions to the most negative finite float
 (probability exactly zero after the softmax, finite gradients, no NaN in entropies or KL).
@@ -68,12 +70,14 @@ class MLPHead(nn.Module):
 
 
 class PointerHead(nn.Module):
-    """Logits [B, 1 + K]: hold from the embedding, engage slot k from (node k, embedding)."""
+    """Logits [B, H * (1 + K)]: hold from the embedding, engage slot k from (node k,
+    embedding), one score per duration h of an option (H = 1: per-step play)."""
 
-    def __init__(self, embed_dim: int, node_dim: int, hidden: int) -> None:
+    def __init__(self, embed_dim: int, node_dim: int, hidden: int, durations: int = 1) -> None:
         super().__init__()
-        self.hold = _mlp(embed_dim, hidden, 1)
-        self.engage = _mlp(node_dim + embed_dim, hidden, 1)
+        self.H = int(durations)
+        self.hold = _mlp(embed_dim, hidden, self.H)
+        self.engage = _mlp(node_dim + embed_dim, hidden, self.H)
         for net in (self.hold, self.engage):
             nn.init.normal_(net[-1].weight, std=0.01)
             nn.init.zeros_(net[-1].bias)
@@ -82,7 +86,10 @@ class PointerHead(nn.Module):
         emb, nodes = enc.embedding, enc.nodes
         B, K, _ = nodes.shape
         pair = torch.cat([nodes, emb[:, None, :].expand(B, K, emb.shape[-1])], dim=-1)
-        return torch.cat([self.hold(emb), self.engage(pair).squeeze(-1)], dim=-1)
+        if self.H == 1:
+            return torch.cat([self.hold(emb), self.engage(pair).squeeze(-1)], dim=-1)
+        per = torch.cat([self.hold(emb)[:, :, None], self.engage(pair).transpose(1, 2)], dim=2)
+        return per.reshape(B, self.H * (1 + K))  # [B, H, 1 + K] -> choice h * (1 + K) + a
 
 
 class ValueHead(nn.Module):
@@ -97,11 +104,12 @@ class ValueHead(nn.Module):
 
 
 def make_head(
-    role: str, *, embed_dim: int, node_dim: int, hidden: int, n_actions: int
+    role: str, *, embed_dim: int, node_dim: int, hidden: int, n_actions: int, durations: int = 1
 ) -> nn.Module:
-    """The policy head of a role (`uav` | `launcher` | `radar`) for `n_actions` actions."""
+    """The policy head of a role (`uav` | `launcher` | `radar`) for `n_actions` choices
+    (`durations`: of a launcher's `hold` option; MLP heads only need `n_actions`)."""
     if role == "launcher":
-        return PointerHead(embed_dim, node_dim, hidden)
+        return PointerHead(embed_dim, node_dim, hidden, durations)
     if role in ("uav", "radar"):
         return MLPHead(embed_dim, hidden, n_actions)
     raise ValueError(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")

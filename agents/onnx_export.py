@@ -25,7 +25,10 @@ id) writes `--out` itself. :func:`model_paths` gives the files of an `--out` pat
 Every node is in the standard domain ('' / 'ai.onnx'), `onnx.checker.check_model(...,
 full_check=True)` passes, and `metadata_props` hold `aerena_version`, `scenario`,
 `scenario_overrides` (JSON), `role`, `module_id`, `observation_layout` (JSON: input
-order, S, K, F, feature names) and `action_meanings` (JSON list, one string per action).
+order, S, K, F, feature names), `action_meanings` (JSON list, one string per choice) and
+`play_options` (JSON: how the run played its modules -- decision intervals, held options,
+emission latch / plan, target plan -- which :class:`aerena.deploy.OnnxPlayer` plays through
+the same :class:`~aerena.agents.play.SidePlay` as training and evaluation).
 
 Parity (:func:`parity`): onnxruntime against torch on observations recorded from real
 episodes (scripted attacker vs scripted defender on the checkpoint's scenario; every live
@@ -115,9 +118,24 @@ def example_inputs(module: Any, batch: int = 2) -> tuple[Tensor, ...]:
 # --------------------------------------------------------------------------------------
 # Metadata
 # --------------------------------------------------------------------------------------
-def action_meanings(role: str, n_actions: int) -> list[str]:
-    """One human-readable string per action of a role."""
-    if role == "uav":
+def action_meanings(role: str, n_actions: int, play: dict[str, Any] | None = None) -> list[str]:
+    """One human-readable string per choice of a role's module (under its play options:
+    a held option names its action and duration, a plan its delay or target)."""
+    from aerena.envs.airdefense import layout as Lo
+
+    play = dict(play or {})
+    hold = dict(play.get("hold") or {})
+    if role in hold:
+        ks = [int(k) for k in hold[role]]
+        n = n_actions // len(ks)
+        base = action_meanings(role, n)
+        return [f"{base[c % n]}, for {ks[c // n]} steps" for c in range(n_actions)]
+    if role == "radar" and play.get("emission_plan"):
+        step = float(play["emission_plan"][0])
+        return [f"silent for {a * step:g} s, then emit" for a in range(n_actions)]
+    if role == "uav" and play.get("target_plan"):
+        return ["target of the doctrine"] + [f"target slot {t}" for t in range(n_actions - 1)]
+    if role == "uav" and n_actions == Lo.UAV_ACTIONS:
         speed = ("slow", "cruise", "fast")
         out = []
         for a in range(n_actions):
@@ -129,7 +147,7 @@ def action_meanings(role: str, n_actions: int) -> list[str]:
                 f"speed {speed[sp]}"
             )
         return out
-    if role == "radar":
+    if role == "radar" and n_actions == Lo.RADAR_ACTIONS:
         return ["emit", "silent"]
     if role == "launcher":
         return ["hold"] + [f"engage entity slot {k}" for k in range(n_actions - 1)]
@@ -142,6 +160,7 @@ def metadata(
     module_id: str,
     scenario: str,
     overrides: dict[str, Any] | None = None,
+    play: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     from aerena import __version__
     from aerena.envs.airdefense import layout as Lo
@@ -170,7 +189,8 @@ def metadata(
         "role": role,
         "module_id": module_id,
         "observation_layout": json.dumps(layout),
-        "action_meanings": json.dumps(action_meanings(role, A)),
+        "action_meanings": json.dumps(action_meanings(role, A, play)),
+        "play_options": json.dumps(dict(play or {})),
     }
 
 
@@ -282,14 +302,20 @@ def record_observations(
     seed: int = 0,
     worlds: int = 8,
     max_steps: int = 20_000,
+    play: dict[str, Any] | None = None,
 ) -> dict[str, tuple[np.ndarray, ...]]:
     """role -> (self, entities, entity_mask, action_mask) of >= `count` agent-steps
-    (live agents with a legal action) from scripted-vs-scripted episodes."""
+    (live agents with a legal action) from scripted-vs-scripted episodes; the action
+    masks are those the module sees under the play options `play` (`SidePlay.masks`)."""
+    from aerena.agents.play import SidePlay
     from aerena.agents.rl_module import ROLE_CODES
     from aerena.agents.scripted import make_player, side_columns
     from aerena.envs.airdefense.world import World
 
     world = World(scenario, worlds, **(overrides or {}))
+    side_of = {"uav": "attacker", "launcher": "defender", "radar": "defender"}
+    plays = {x: SidePlay(world, x, **dict(play or {}))
+             for x in {side_of[r] for r in roles}}  # fmt: skip
     rows: dict[str, list[tuple[np.ndarray, ...]]] = {r: [] for r in roles}
     got = dict.fromkeys(roles, 0)
     cols = {r: np.flatnonzero(world.agent_role == ROLE_CODES[r]) for r in roles}
@@ -306,10 +332,10 @@ def record_observations(
     actions = np.zeros((worlds, world.sizes["N"]), dtype=np.int64)
     s = world.state
     for _ in range(max_steps):
+        masks = {r: m for p in plays.values() for r, m in p.masks().items()}
         for r in roles:
             c = cols[r]
-            n_act = int(world.action_sizes[c[0]])
-            am = s.act_mask[:, c, :n_act]
+            am = masks[r]  # [B, agents of the role, choices], in column order
             ok = s.agent_alive[:, c] & am.any(axis=2)
             if ok.any():
                 rows[r].append(
@@ -466,24 +492,32 @@ def resolve_roles(policy: str, modules: dict[str, Any]) -> list[str]:
             f"--policy {policy}: the checkpoint has no module {', '.join(missing)} "
             f"(modules: {', '.join(sorted(modules))})"
         )
-    from aerena.envs.airdefense import layout as Lo
-
-    # plan modules pick once per episode, which aerena.deploy does not play
-    plans = {
-        "radar": (Lo.RADAR_ACTIONS, "emission delays (an `emission_plan` run)",
-                  "export --policy launcher, or "),
-        "uav": (Lo.UAV_ACTIONS, "targets (a `target_plan` run, flown by the scripted "
-                "attacker)", ""),
-    }  # fmt: skip
-    for role, (per_step, what, instead) in plans.items():
-        module = modules.get(role)
-        if role in roles and module is not None and int(module.action_space.n) != per_step:
-            raise UserError(
-                f"--policy {policy}: the {role} module picks one of {module.action_space.n} "
-                f"{what}, which aerena.deploy does not play; {instead}play the checkpoint "
-                "with `aerena evaluate`"
-            )
     return roles
+
+
+def check_choices(
+    modules: dict[str, Any], roles: Sequence[str], scenario: str,
+    overrides: dict[str, Any] | None, play: dict[str, Any] | None,
+) -> None:  # fmt: skip
+    """Each module's action count is the choice count its play options give (a plan or
+    held-option module exported without its run's options would be played wrongly)."""
+    from aerena.agents.play import SidePlay
+    from aerena.envs.airdefense.world import World
+
+    world = World(scenario, 1, **(overrides or {}))
+    groups = {}
+    for side in ("attacker", "defender"):
+        try:
+            groups.update({g.role: g for g in SidePlay(world, side, **dict(play or {})).groups})
+        except ValueError:
+            continue  # options of the other side (e.g. hold.uav on a defender run)
+    for role in roles:
+        n_mod, g = int(modules[role].action_space.n), groups.get(role)
+        if g is not None and n_mod != g.n_choices:
+            raise UserError(
+                f"the {role} module has {n_mod} actions, its play options give "
+                f"{g.n_choices} choices: export from the run folder, which holds them"
+            )
 
 
 def export_policy(
@@ -499,14 +533,19 @@ def export_policy(
     parity_count: int = 1024,
     seed: int = 0,
     dynamo: bool = False,
+    play: dict[str, Any] | None = None,
 ) -> ExportResult:
-    """Export, check, verify parity and write atomically (see the module docstring)."""
+    """Export, check, verify parity and write atomically (see the module docstring).
+    `play`: the run's play options (`Experiment.play_options()`), written into the
+    metadata and used for the parity observations' masks."""
     roles = resolve_roles(policy, modules)
+    check_choices(modules, roles, scenario, overrides, play)
     targets = model_paths(out, roles)
     for p in targets.values():
         if not p.parent.is_dir():
             raise UserError(f"--out {out}: the folder {p.parent} does not exist")
-    obs = record_observations(scenario, overrides, roles, count=parity_count, seed=seed)
+    obs = record_observations(scenario, overrides, roles, count=parity_count, seed=seed,
+                              play=play)  # fmt: skip
     from aerena.envs.airdefense.world import World
 
     scenario_name = str(World(scenario, 1, **(overrides or {})).scenario.name)
@@ -518,8 +557,8 @@ def export_policy(
         for role in roles:
             module = modules[role].eval()
             fp32 = tmpdir / f"{role}.fp32.onnx"
-            export_module(module, fp32, opset=opset, dynamo=dynamo,
-                          meta=metadata(module, role, role, scenario_name, overrides))  # fmt: skip
+            meta = metadata(module, role, role, scenario_name, overrides, play)
+            export_module(module, fp32, opset=opset, dynamo=dynamo, meta=meta)
             par = parity(module, fp32, obs[role], role)
             results.append(par)
             if not par.ok(int8=False):

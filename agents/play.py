@@ -25,6 +25,15 @@ Options (the semantics of :class:`~aerena.training.side_env.SideEnv`, the B = 1 
   legal; 0: the scripted doctrine's choice, 1 + t: target slot t of
   :attr:`~aerena.agents.scripted.attacker.ScriptedAttacker.target_names`), and the
   scripted attacker (`pilot`) flies every UAV.
+* `hold` (role -> durations (k_1, ..., k_H) in steps): the general option mechanism
+  (temporally extended actions with a learned duration, as in FiGAR, Sharma et al. 2017).
+  A role's policy chooses an action *and* how long to keep it: choice `c` of
+  `n_world * H` means world action `c % n_world` held for `k_{c // n_world}` steps. The
+  option ends early when its action stops being legal (or the agent is lost); then the
+  agent decides again. The rewards of the steps it held are summed into that one
+  decision. With H = 1 it is a decision interval that re-decides on an illegal hold;
+  `(1, 60, 240)` lets a radar say "silent for four minutes" in one choice instead of 240
+  consecutive silent choices that per-step exploration almost never makes.
 * `skip_forced`: an agent of a role without a plan or decision interval whose mask allows
   a single action takes it without deciding (no policy row: a launcher with no track in
   reach only holds). The batched training path sets it; the B = 1 path does not.
@@ -34,7 +43,7 @@ Agents that are not alive take their no-op and never decide.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -79,6 +88,7 @@ class SidePlay:
         emission_plan: tuple[float, int] | None = None,
         target_plan: bool = False,
         pilot_seed: int | None = None,
+        hold: Mapping[str, Sequence[int]] | None = None,
         skip_forced: bool = False,
     ) -> None:
         self.world = world
@@ -90,6 +100,14 @@ class SidePlay:
         if self.plan is not None and (self.plan[0] <= 0 or self.plan[1] < 2):
             raise ValueError(f"emission_plan: step_s > 0 and choices >= 2, got {emission_plan}")
         self.skip_forced = bool(skip_forced)
+        self.hold = check_hold(hold)
+        for r in self.hold:
+            if r in self.action_repeat:
+                raise ValueError(f"hold.{r}: the role has action_repeat too (keep one)")
+        if "radar" in self.hold and (self.emission_latch or self.plan is not None):
+            raise ValueError("hold.radar: not with emission_latch or emission_plan")
+        if "uav" in self.hold and target_plan:
+            raise ValueError("hold.uav: not with target_plan")
         self.pilot: Any = None
         role = world.agent_role[self.columns]
         if target_plan:
@@ -110,6 +128,8 @@ class SidePlay:
                 n_choices = self.plan[1]
             if name == "uav" and self.pilot is not None:
                 n_choices = 1 + len(self.pilot.target_names)
+            if name in self.hold:
+                n_choices = n_world * len(self.hold[name])
             self.groups.append(RoleGroup(name, pos, cols, n_world, n_choices))
         B, n = world.num_worlds, len(self.columns)
         self.noop = noop_actions(world)[self.columns]
@@ -134,6 +154,7 @@ class SidePlay:
             "emission_latch": self.emission_latch,
             "emission_plan": self.plan,
             "target_plan": self.pilot is not None,
+            "hold": {r: list(k) for r, k in self.hold.items()},
         }
 
     def reset(self, worlds: np.ndarray | None = None) -> None:
@@ -155,6 +176,9 @@ class SidePlay:
         out = {}
         for g in self.groups:
             legal = s.act_mask[:, g.cols, : g.n_world]  # [B, n, A] (a copy)
+            if g.role in self.hold:  # (action, duration): every duration of a legal action
+                out[g.role] = np.tile(legal, (1, 1, len(self.hold[g.role])))
+                continue
             if g.n_choices != g.n_world:
                 out[g.role] = np.repeat(legal.any(axis=2)[..., None], g.n_choices, axis=2)
                 continue
@@ -173,7 +197,11 @@ class SidePlay:
         for g in self.groups:
             alive = s.agent_alive[:, g.cols]
             mask = masks[g.role]
-            if g.n_choices != g.n_world:  # a plan: decide once
+            if g.role in self.hold:
+                due = alive & self._option_over(g)
+                if self.skip_forced:
+                    due &= s.act_mask[:, g.cols, : g.n_world].sum(axis=2) > 1
+            elif g.n_choices != g.n_world:  # a plan: decide once
                 undecided = (
                     np.isnan(self._switch_on[:, g.pos])
                     if g.role == "radar"
@@ -216,6 +244,8 @@ class SidePlay:
                 if flown is None:
                     flown = self.pilot.act()
                 act = flown[:, g.pos]
+            elif g.role in self.hold:
+                act = self._hold_actions(g, due, alive, c)
             else:
                 k = self.interval(g.role)
                 act = c
@@ -229,3 +259,44 @@ class SidePlay:
                     self._latched[:, g.pos] |= alive & (act == 0)
             out[:, g.pos] = np.where(alive, act, self.noop[g.pos][None, :])
         return out.astype(np.int64)
+
+    # ------------------------------------------------------------------ options (hold)
+    def _option_over(self, g: RoleGroup) -> np.ndarray:
+        """[B, n]: the agents of a `hold` role whose option ended (its steps are used up, or
+        its action is no longer legal)."""
+        legal = self.world.state.act_mask[:, g.cols, : g.n_world]
+        held = self._held[:, g.pos]
+        still = np.take_along_axis(legal, held[..., None], axis=2)[..., 0]
+        return (self._left[:, g.pos] <= 0) | ~still
+
+    def _hold_actions(
+        self, g: RoleGroup, due: np.ndarray, alive: np.ndarray, c: np.ndarray
+    ) -> np.ndarray:
+        """World actions of a `hold` role: a due agent starts option `c` (its action, for
+        its duration); the others keep theirs; one with no option and a single legal
+        action (`skip_forced`) takes that action for one step."""
+        ks = np.asarray(self.hold[g.role], dtype=np.int64)
+        n = g.n_world
+        over = self._option_over(g)
+        forced = alive & ~due & over  # only under skip_forced: one legal action
+        legal = self.world.state.act_mask[:, g.cols, :n]
+        act = np.where(due, c % n, self._held[:, g.pos])
+        act = np.where(forced, legal.argmax(axis=2), act)
+        left = np.where(due, ks[np.minimum(c // n, len(ks) - 1)] - 1, self._left[:, g.pos] - 1)
+        self._left[:, g.pos] = np.where(forced, 0, left)
+        self._held[:, g.pos] = np.where(alive, act, self._held[:, g.pos])
+        return act
+
+
+def check_hold(hold: Mapping[str, Sequence[int]] | None) -> dict[str, tuple[int, ...]]:
+    """The `hold` option as role -> durations (steps, >= 1, distinct); a ValueError names
+    what is wrong."""
+    out: dict[str, tuple[int, ...]] = {}
+    for role, ks in dict(hold or {}).items():
+        if role not in ROLE_CODES:
+            raise ValueError(f"hold: unknown role {role!r} (roles: {', '.join(ROLE_CODES)})")
+        ks = tuple(int(k) for k in ks)
+        if not ks or min(ks) < 1 or len(set(ks)) != len(ks):
+            raise ValueError(f"hold.{role}: durations must be distinct steps >= 1, got {ks}")
+        out[str(role)] = ks
+    return out

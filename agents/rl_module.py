@@ -38,7 +38,7 @@ options are :class:`~aerena.agents.play.SidePlay`'s, shared with the batched tra
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -93,13 +93,17 @@ class EntityGNNModule(TorchRLModule, ValueFunctionAPI, TargetNetworkAPI, Inferen
         self.role = str(cfg.get("role") or infer_role(n))
         if self.role not in ROLES:
             raise ValueError(f"unknown role {self.role!r}: expected one of {', '.join(ROLES)}")
-        if self.role == "launcher" and n != 1 + K:
-            raise ValueError(f"a launcher has 1 + K = {1 + K} actions, the space has {n}")
+        if self.role == "launcher" and n % (1 + K):
+            raise ValueError(
+                f"a launcher has 1 + K = {1 + K} actions (times its hold durations), "
+                f"the space has {n}"
+            )
         dim, emb, hidden = int(cfg["dim"]), int(cfg["embed_dim"]), int(cfg["hidden"])
         self.encoder = EntityEncoder(
             S, F, K, dim=dim, embed_dim=emb, heads=int(cfg["heads"]), layers=int(cfg["layers"])
         )
-        self.pi = make_head(self.role, embed_dim=emb, node_dim=dim, hidden=hidden, n_actions=n)
+        self.pi = make_head(self.role, embed_dim=emb, node_dim=dim, hidden=hidden, n_actions=n,
+                            durations=n // (1 + K) if self.role == "launcher" else 1)  # fmt: skip
         prior = dict(cfg.get("action_prior") or {}).get(self.role)
         if prior is not None:
             self.pi.set_prior(torch.as_tensor(prior, dtype=torch.float32))
@@ -164,7 +168,7 @@ class LearnedPlayer(Player):
     (an :class:`EntityGNNModule`, e.g. restored with `RLModule.from_checkpoint`).
     With `sample=True` actions are drawn from the masked policy instead (seeded by
     `seed`). The play options -- `action_repeat` (role -> k), `emission_latch`,
-    `emission_plan=(step_s, choices)`, `target_plan` -- are those of
+    `emission_plan=(step_s, choices)`, `target_plan`, `hold` -- are those of
     :class:`~aerena.agents.play.SidePlay`, the same code the batched training path runs,
     so a module is played as its experiment trained it. Only the agents that decide this
     step go through the module (one forward per role over all worlds).
@@ -182,6 +186,7 @@ class LearnedPlayer(Player):
         emission_latch: bool = False,
         emission_plan: tuple[float, int] | None = None,
         target_plan: bool = False,
+        hold: Mapping[str, Sequence[int]] | None = None,
     ) -> None:
         super().__init__(world, side, seed=seed)
         pilot_seed = int(self.rng.integers(0, 2**62)) if target_plan else None
@@ -193,6 +198,7 @@ class LearnedPlayer(Player):
             emission_plan=emission_plan,
             target_plan=target_plan,
             pilot_seed=pilot_seed,
+            hold=hold,
         )
         self.pilot = self.play.pilot
         self.modules = dict(modules)

@@ -3,7 +3,8 @@
 * The sampler at B = 1 plays exactly SideEnv's episodes (observations, actions, summed
   rewards, terminated / truncated, outcomes) under the same seed and the same action
   rule, for every play option: decision intervals, emission latch and plan, target plan,
-  centralised critic, random opponent, both sides learning.
+  centralised critic, random opponent, both sides learning, options with a learned
+  duration (`hold`).
 * At B > 1 world b plays SideEnv's episodes at vector index b (seeds line up per world).
 * Sampled actions never violate the masks; agents without a choice give no rows.
 * A 2-iteration PPO / APPO / IMPALA run on the batched path trains, checkpoints and
@@ -124,6 +125,8 @@ CASES = [
     {"learn": "attacker", "target_plan": True},
     {"learn": "defender", "global_state": True, "opponent": "random"},
     {"learn": "both"},
+    {"learn": "defender", "hold": {"radar": [1, 7, 40], "launcher": [1, 3]}},
+    {"learn": "attacker", "hold": {"uav": [2, 5]}},
 ]
 
 

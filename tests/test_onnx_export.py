@@ -161,20 +161,24 @@ def test_unknown_policy_is_a_user_error(modules: dict, tmp_path: Path) -> None:
         export_policy(modules, "nope", tmp_path / "m.onnx", scenario=SCENARIO)
 
 
-def test_emission_plan_radar_is_refused(modules: dict, tmp_path: Path) -> None:
-    """A radar trained with `emission_plan` picks a delay, not emit/silent: aerena.deploy
-    cannot play it, so export says so (and still exports the launcher alone)."""
+def test_plan_radar_needs_its_play_options(modules: dict, tmp_path: Path) -> None:
+    """A radar trained with `emission_plan` picks one of 16 delays, not emit/silent: export
+    refuses it without the run's play options (it would be played per step), and checks it
+    against them (aerena.deploy then plays the plan through SidePlay)."""
     import gymnasium as gym
 
-    from aerena.agents.onnx_export import resolve_roles
+    from aerena.agents.onnx_export import check_choices, resolve_roles
 
     class PlanRadar:
         action_space = gym.spaces.Discrete(16)
 
     plan = {**modules, "radar": PlanRadar()}
-    with pytest.raises(UserError, match="16 emission delays.*--policy launcher"):
-        resolve_roles("defender", plan)
-    assert resolve_roles("launcher", plan) == ["launcher"]
+    roles = resolve_roles("defender", plan)
+    with pytest.raises(UserError, match="16 actions, its play options give 2 choices"):
+        check_choices(plan, roles, SCENARIO, None, None)
+    check_choices(plan, roles, SCENARIO, None, {"emission_plan": (60.0, 16)})
+    with pytest.raises(UserError, match="give 8 choices"):
+        check_choices(plan, roles, SCENARIO, None, {"emission_plan": (60.0, 8)})
 
 
 def _main_with_export(argv: list[str]) -> int:

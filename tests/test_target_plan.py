@@ -193,17 +193,24 @@ def test_play_options_carry_the_target_plan():
     assert env_config(exp)["target_plan"] is True
 
 
-def test_export_refuses_a_plan_uav():
+def test_export_checks_a_plan_uav_against_its_play_options():
+    """A plan UAV picks one of 1 + T targets: export refuses it without the run's play
+    options and accepts it with them (aerena.deploy plays the plan through SidePlay)."""
     import gymnasium as gym
 
-    from aerena.agents.onnx_export import resolve_roles
+    from aerena.agents.onnx_export import check_choices
+    from aerena.agents.play import SidePlay
+    from aerena.envs.airdefense.world import World
     from aerena.errors import UserError
 
-    class Stub:
-        action_space = gym.spaces.Discrete(5)
+    n = next(g.n_choices for g in SidePlay(World("tiny", 1), "attacker", target_plan=True).groups)
 
-    with pytest.raises(UserError, match="target_plan"):
-        resolve_roles("attacker", {"uav": Stub()})
+    class Stub:
+        action_space = gym.spaces.Discrete(n)
+
+    with pytest.raises(UserError, match="play options give 54 choices"):
+        check_choices({"uav": Stub()}, ["uav"], "tiny", None, None)
+    check_choices({"uav": Stub()}, ["uav"], "tiny", None, {"target_plan": True})
 
 
 @pytest.mark.slow

@@ -279,6 +279,11 @@ class Experiment(_Strict):
         "doctrine's, 1 + t: target t of the scenario's assets then radars); the scripted "
         "attacker flies it there (one decision per UAV per episode)",
     )
+    hold: dict[Literal["uav", "launcher", "radar"], list[Annotated[int, Field(ge=1)]]] = Field(
+        default_factory=dict,
+        description="role -> durations in steps: the role's policy picks an action and how "
+        "long to keep it (ended early when it stops being legal); e.g. radar: [1, 60, 240]",
+    )
     skip_forced: bool = Field(
         True,
         description="batched sampler: an agent whose mask allows one action (a launcher "
@@ -352,6 +357,19 @@ class Experiment(_Strict):
                     "target_plan: action_prior.uav is for the 54 flight actions; a plan UAV "
                     "chooses targets (drop it)"
                 )
+        for role, ks in self.hold.items():
+            if role not in self.roles:
+                raise ValueError(f"hold.{role}: not a role of the {self.learn}")
+            if not ks or len(set(ks)) != len(ks):
+                raise ValueError(f"hold.{role}: give distinct durations, got {ks}")
+            if role in self.action_repeat:
+                raise ValueError(f"hold.{role}: the role has action_repeat too (keep one)")
+            if role in self.model.action_prior:
+                raise ValueError(f"hold.{role}: action_prior.{role} is for per-step actions")
+        if "radar" in self.hold and (self.emission_latch or self.emission_plan is not None):
+            raise ValueError("hold.radar: not with emission_latch or emission_plan")
+        if "uav" in self.hold and self.target_plan:
+            raise ValueError("hold.uav: not with target_plan")
         prior = self.model.action_prior.get("radar")
         n = Lo.RADAR_ACTIONS if self.emission_plan is None else self.emission_plan.choices
         if prior is not None and len(prior) != n:
@@ -372,6 +390,7 @@ class Experiment(_Strict):
             "emission_latch": self.emission_latch,
             "emission_plan": None if plan is None else (plan.step_s, plan.choices),
             "target_plan": self.target_plan,
+            "hold": {r: list(k) for r, k in self.hold.items()},
         }
 
     @property

@@ -142,9 +142,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
     import torch
 
     from aerena.agents.onnx_export import export_policy
+    from aerena.training.evaluate import checkpoint_play_options
 
     torch.set_num_threads(1)
     modules, scenario, overrides = _load(args.checkpoint, args.scenario)
+    play = checkpoint_play_options(args.checkpoint)  # how the run played its modules
     res = export_policy(
         modules,
         args.policy,
@@ -157,6 +159,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         parity_count=args.parity_obs,
         seed=args.seed,
         dynamo=args.dynamo,
+        play=play,
     )
     if args.json:
         out = {

@@ -296,6 +296,12 @@ def imitate(exp: Any, modules: dict[str, Any], run_dir: Path | None, log: Any = 
         with_state=exp.critic == "global",
     )  # fmt: skip
     t_collect = time.perf_counter() - t0
+    for r, d in data.items():  # a `hold` role: the teacher's action, held one step
+        ks = list(exp.hold.get(r, ()))
+        if ks:
+            n = d["action_mask"].shape[1]
+            d["action"] = d["action"] + (ks.index(1) if 1 in ks else 0) * n
+            d["action_mask"] = np.tile(d["action_mask"], (1, len(ks)))
     if log is not None:
         sizes = ", ".join(f"{r} {len(d['action'])}" for r, d in data.items())
         log(f"imitation: {init.episodes} episodes of the {init.imitate} {side} "

@@ -250,7 +250,7 @@ class BatchedSampler:
 
     `config`: the SideEnv config keys (`scenario`, `overrides`, `learn`, `opponent`,
     `opponent_checkpoint`, `league_file`, `seed`, `action_repeat`, `emission_latch`,
-    `emission_plan`, `target_plan`, `global_state`), plus `skip_forced` (default True).
+    `emission_plan`, `target_plan`, `hold`, `global_state`), plus `skip_forced` (default True).
     `worker_index` combines with the seed as in RLlib's EnvContext (world b is vector
     index b).
     """
@@ -281,6 +281,7 @@ class BatchedSampler:
             emission_latch=bool(cfg.get("emission_latch", False)),
             emission_plan=cfg.get("emission_plan"),
             target_plan=bool(cfg.get("target_plan", False)),
+            hold=cfg.get("hold") or {},
             pilot_seed=None if base is None else base + 2,
             skip_forced=bool(cfg.get("skip_forced", True)),
         )

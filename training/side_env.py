@@ -44,6 +44,12 @@ held back until then), its reward the team's rewards summed from its launch to t
 of the episode: a cooperative contextual bandit over target allocations, scored by the
 whole raid's outcome.
 
+Options with a learned duration: with `hold: {role: (k_1, ..., k_H)}` the role's RLlib
+action space is `Discrete(n * H)` (n world actions): choice `c` is world action `c % n`
+kept for `k_{c // n}` steps, or until it stops being legal; the agent is in RLlib's dicts
+when it decides again (or leaves), with the held steps' rewards summed (the rules of
+:class:`~aerena.agents.play.SidePlay`, which the batched path and `LearnedPlayer` run).
+
 Centralised critic: with `global_state: true` every observation also holds `state`, the
 World's true global state (`World.global_state`: every entity's position and status, what
 the attacker knows, stocks, the clock). Only the value head reads it
@@ -200,11 +206,34 @@ class SideEnv(MultiAgentEnv):
             uav_cols = side_columns(world, "attacker")
             self._uav_slot = {names[c]: j for j, c in enumerate(uav_cols)}
             self._plan_spaces(self._uavs, 1 + len(self.pilot.target_names))
+        from aerena.agents.play import check_hold
+
+        hold = check_hold(cfg.get("hold"))
+        self._ks: dict[str, tuple[int, ...]] = {}  # hold agent -> its durations
+        self._n_world: dict[str, int] = {}
+        for a in self.possible_agents:
+            role = role_of_agent(a)
+            if role not in hold:
+                continue
+            if a in self._repeat or a in self._choices:
+                raise ValueError(f"hold.{role}: not with action_repeat or a plan of the role")
+            self._ks[a] = hold[role]
+            self._n_world[a] = n = int(self.action_spaces[a].n)
+            self._repeat[a] = 1  # held between decisions; its duration is chosen
+            self._choices[a] = n * len(hold[role])
+            sp = self.observation_spaces[a].spaces
+            self.observation_spaces[a] = gym.spaces.Dict(
+                {**sp, "action_mask": gym.spaces.Box(0, 1, (self._choices[a],), np.int8)}
+            )
+            self.action_spaces[a] = gym.spaces.Discrete(self._choices[a])
+        self.observation_space = gym.spaces.Dict(self.observation_spaces)
+        self.action_space = gym.spaces.Dict(self.action_spaces)
         self._play = {  # how LearnedPlayer plays this experiment's snapshots (self-play)
             "action_repeat": repeat,
             "emission_latch": self.emission_latch,
             "emission_plan": self.plan,
             "target_plan": self.target_plan,
+            "hold": {r: list(k) for r, k in hold.items()},
         }
 
     def _plan_spaces(self, agents: set[str], n: int) -> None:
@@ -330,6 +359,9 @@ class SideEnv(MultiAgentEnv):
             if a not in action_dict and a in self._held and a in self.par.agents:
                 actions[a] = self._held[a]
         actions.update(action_dict)
+        for a in self._ks:
+            if a in action_dict:
+                actions[a] = self._choice(a, action_dict, "choice") % self._n_world[a]
         if self.emission_latch:
             self._latched.update(a for a in self._radars if int(actions.get(a, 1)) == 0)
         if self.plan is not None:
@@ -410,7 +442,10 @@ class SideEnv(MultiAgentEnv):
         """Plans: a planning agent's action mask covers its choices (all legal while it
         lives)."""
         for a, n in self._choices.items():
-            if a in obs:
+            if a in obs and a in self._ks:  # every duration of a legal action
+                mask = np.asarray(obs[a]["action_mask"], np.int8)
+                obs[a] = {**obs[a], "action_mask": np.tile(mask, len(self._ks[a]))}
+            elif a in obs:
                 live = bool(np.asarray(obs[a]["action_mask"]).any())
                 obs[a] = {**obs[a], "action_mask": np.full(n, live, np.int8)}
 
@@ -435,7 +470,12 @@ class SideEnv(MultiAgentEnv):
         """Decision intervals: keep in the dicts only the agents due to decide (or leaving);
         the others' rewards wait for their next observation."""
         for a, k in self._repeat.items():
-            if a in acted:
+            ks = self._ks.get(a)
+            if a in acted and ks is not None:  # an option: its action for its duration
+                n = self._n_world[a]
+                self._held[a] = int(acted[a]) % n
+                self._left[a] = ks[int(acted[a]) // n] - 1
+            elif a in acted:
                 self._held[a] = acted[a]
                 self._left[a] = k - 1
             elif a in self._left:
@@ -443,7 +483,8 @@ class SideEnv(MultiAgentEnv):
             if a not in obs:
                 continue
             r = self._acc.pop(a, 0.0) + float(rew.get(a, 0.0))
-            if over or term.get(a) or trunc.get(a) or self._left.get(a, 0) <= 0:
+            ended = ks is not None and not obs[a]["action_mask"][int(self._held.get(a, 0))]
+            if over or term.get(a) or trunc.get(a) or self._left.get(a, 0) <= 0 or ended:
                 rew[a] = r
             else:
                 self._acc[a] = r
