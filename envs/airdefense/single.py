@@ -21,7 +21,11 @@ Observation: the side's n agents stacked (same features as the PettingZoo env ca
 
 Rows of agents that are not alive (not launched yet, or lost) are zero, with an empty
 action mask. Action: `MultiDiscrete([action count of each agent])` -- attacker: 54 per
-UAV; defender: 1 + K per launcher, then 2 per radar. Actions of agents that are not alive
+UAV; defender: 1 + K per launcher, then 2 per radar. `env.action_masks()` is the mask in
+sb3-contrib's form (`MaskablePPO` uses it as is): bool [sum(nvec)], each agent's row of
+`action_mask` cut to its action count and concatenated; an agent that is not alive allows
+only its no-op. The per-agent factorisation is exact (one dimension is one agent's whole
+action; see :mod:`aerena.envs.airdefense.masks`). Actions of agents that are not alive
 are ignored; masked actions are carried out as the agent's no-op and counted in
 `info["invalid_actions"]`. Reward: the side's team reward (see the env card). The episode
 terminates when every asset is destroyed or the attacker has nothing left to fly, and is
@@ -43,6 +47,7 @@ import numpy as np
 from gymnasium import spaces as gspaces
 
 from aerena.envs.airdefense import spaces as Sp
+from aerena.envs.airdefense.masks import multidiscrete_mask
 from aerena.envs.airdefense.parallel import (
     PICTURE_MODES,
     RENDER_MODES,
@@ -157,6 +162,15 @@ class AirDefenseSingleEnv(gym.Env):
         if self.render_mode == "human":
             self.render()
         return Sp.stacked_obs(self.world, 0, self.cols), reward, terminated, truncated, info
+
+    def action_masks(self) -> np.ndarray:
+        """The sb3-contrib mask of `action_space`: bool [sum(nvec)], each agent's allowed
+        actions concatenated in `agent_names` order; an agent that is not alive allows only
+        its no-op (exact, see :mod:`aerena.envs.airdefense.masks`)."""
+        if self.opponent is None:
+            raise RuntimeError("call reset() before action_masks()")
+        m = self.world.state.act_mask[0, self.cols]
+        return multidiscrete_mask(m, self.action_space.nvec, self._noop[self.cols])
 
     def _view_sync(self, new_episode: bool = False) -> None:
         """Record the latest step for the picture render modes (no-op otherwise)."""
