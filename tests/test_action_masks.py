@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from aerena import graphs
-from aerena.envs.airdefense.masks import multidiscrete_mask
+from aerena.envs.airdefense.forms import multidiscrete_mask
 
 graphs.register_envs()
 

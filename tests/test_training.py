@@ -299,3 +299,10 @@ def test_ppo_two_iterations_checkpoint_resume_evaluate(tmp_path: Path, ray_local
         assert 0.0 <= report[label]["summary"]["win_rate"]["mean"] <= 1.0
     seeds = [r["seed"] for r in report["learned"]["episodes"]]
     assert seeds == [r["seed"] for r in report["scripted"]["episodes"]]
+    # the seed convention: evaluate's scripted baseline plays the episodes of aerena rollout
+    from aerena.envs.airdefense.rollout import run_rollouts
+
+    ref = run_rollouts(
+        exp.scenario, episodes=3, seed=report["seed"], worlds=2, overrides=dict(exp.overrides)
+    )
+    assert report["scripted"]["episodes"] == ref["episodes"]

@@ -1,4 +1,10 @@
-"""Action masks in the shapes third-party clients expect (sb3-contrib, SuperSuit, TorchRL).
+"""Masks and infos in the forms third-party clients expect (sb3-contrib, SuperSuit, TorchRL,
+RLlib).
+
+Infos hold only scalar leaves (TorchRL stacks them into tensors): the episode outcome
+(`World.outcome`) is flattened by :func:`flat_outcome` into ``"outcome/<field>"`` keys,
+``"outcome/uavs_lost/<role>"`` for the per-role losses and ``"outcome/attacker_won"``
+(0 / 1) in place of the winner's name.
 
 The world's mask is per agent: ``act_mask [N, AMAX]`` bool, row n valid in its first
 ``action_sizes[n]`` columns. An agent that is not alive (not launched yet, lost) has an
@@ -14,6 +20,8 @@ one dimension, not four), and agents' masks do not depend on each other's choice
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -34,3 +42,18 @@ def multidiscrete_mask(mask: np.ndarray, sizes: np.ndarray, noop: np.ndarray) ->
     full = noop_filled(mask, noop)
     keep = np.arange(full.shape[1])[None, :] < sizes[:, None]
     return full[keep]
+
+
+def flat_outcome(outcome: dict[str, Any]) -> dict[str, int | float]:
+    """`World.outcome` as scalar info entries: ``outcome/<key>`` (nested dicts joined by
+    ``/``), the winner as ``outcome/attacker_won`` 0 / 1."""
+    out: dict[str, int | float] = {}
+    for key, v in outcome.items():
+        if key == "winner":
+            out["outcome/attacker_won"] = int(v == "attacker")
+        elif isinstance(v, dict):
+            for k2, v2 in v.items():
+                out[f"outcome/{key}/{k2}"] = v2
+        else:
+            out[f"outcome/{key}"] = v
+    return out
