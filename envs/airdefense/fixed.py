@@ -9,12 +9,12 @@ possible agent is in `agents` at every step of the episode, from `reset` to its 
 dies). An agent that is not active (a UAV not launched yet, or lost; a destroyed launcher or
 radar) gets the all-zero observation with an action mask that allows only its no-op, reward
 0, `terminations = truncations = False` until the episode ends, and
-``infos[a]["active"] = False``; its action is ignored. When the episode ends every agent
-gets `terminations` (or `truncations`) True with the outcome in its info (scalar
-``outcome/...`` entries, :func:`aerena.envs.airdefense.forms.flat_outcome`), and `agents`
-empties. Rewards of active agents, spaces, seeding (:mod:`aerena.seeding`), `state()`,
-`snapshot()` / `restore()` are those of the wrapped :class:`AirDefenseParallelEnv`
-(`env.unwrapped`).
+``infos[a]["active"] = False``; its action is ignored. Every info has the same keys at every
+step (those of the wrapped env -- scalar ``outcome/...`` tallies included,
+:func:`aerena.envs.airdefense.forms.flat_outcome` -- plus ``active``). When the episode
+ends every agent gets `terminations` (or `truncations`) True and `agents` empties.
+Rewards of active agents, spaces, seeding (:mod:`aerena.seeding`), `state()`, `snapshot()`
+/ `restore()` are those of the wrapped :class:`AirDefenseParallelEnv` (`env.unwrapped`).
 
 :class:`FlatParallelEnv` (``aerena.wrappers.flatten_parallel(env)``): one observation space
 and one action space for every agent (the roles' spaces padded to the largest), so SuperSuit
@@ -78,11 +78,15 @@ class FixedAgentsParallelEnv(ParallelEnv):
         w = self.env.world
         arrays = list(Sp.copy_world_obs(w, 0))
         active = w.state.agent_alive[0]
+        outcome = flat_outcome(w.outcome(0))
         arrays[3] = noop_filled(arrays[3], self._noop).astype(np.int8)
         obs, out = {}, {}
         for n, name in enumerate(self.possible_agents):
             obs[name] = Sp.agent_obs(arrays, n, self._sizes[n])
-            info = dict(infos.get(name) or {"invalid_action": False, "invalid_actions": 0})
+            info = infos.get(name)
+            if info is None:  # not active: no invalid action, this episode's tallies
+                count = int(w.state.invalid_count[0, n])
+                info = {"invalid_action": False, "invalid_actions": count, **outcome}
             info["active"] = bool(active[n])
             out[name] = info
         return obs, out
@@ -107,9 +111,6 @@ class FixedAgentsParallelEnv(ParallelEnv):
         terms = dict.fromkeys(names, terminated)
         truncs = dict.fromkeys(names, truncated and not terminated)
         if terminated or truncated:
-            outcome = flat_outcome(w.outcome(0))
-            for a in names:
-                infos[a].update(outcome)
             self.agents = []
         return obs, rewards, terms, truncs, infos
 

@@ -130,11 +130,12 @@ Termination and truncation
 The episode terminates (every agent present gets `terminations = True`) when every asset
 is destroyed or the attacker has no UAV left flying or waiting. It is truncated
 (`truncations = True`) after `episode.max_steps` steps. At the end all agents leave
-`agents`, and every returned agent's info holds the episode outcome (`World.outcome`:
-winner, values destroyed, losses, interceptors used) flattened into scalar
-`"outcome/<field>"` entries (:func:`aerena.envs.airdefense.forms.flat_outcome`; the winner
-as `"outcome/attacker_won"` 0 / 1), so every info leaf is a scalar; `env.world.outcome(0)`
-is the dict.
+`agents`. Every info (from `reset` on, the same keys at every step, as TorchRL needs)
+holds `invalid_action`, `invalid_actions` and the episode's tallies so far (`World.outcome`:
+winner, values destroyed, losses, interceptors used; final in the last step) flattened into
+scalar `"outcome/<field>"` entries (:func:`aerena.envs.airdefense.forms.flat_outcome`; the
+winner as `"outcome/attacker_won"` 0 / 1), so every info leaf is a scalar;
+`env.world.outcome(0)` is the dict.
 
 Seeding, rollback, rendering
 ----------------------------
@@ -405,7 +406,8 @@ class AirDefenseParallelEnv(ParallelEnv):
         # every possible agent (the PettingZoo API allows extra keys at reset; TorchRL needs
         # them): an agent not alive yet has the all-zero observation and is not in `agents`
         obs = {name: Sp.agent_obs(arrays, n, self._sizes[n]) for n, name in enumerate(names)}
-        infos = {name: {"invalid_action": False, "invalid_actions": 0} for name in names}
+        outcome = flat_outcome(self.world.outcome(0))
+        infos = {name: {"invalid_action": False, "invalid_actions": 0, **outcome} for name in names}
         if self.render_mode == "human":
             self.render()
         return obs, infos
@@ -446,7 +448,7 @@ class AirDefenseParallelEnv(ParallelEnv):
         # agents that acted, plus those launched in this step -- unless the episode ended:
         # a UAV launched in the last step never joins
         keys = np.flatnonzero(before if ended else before | after)
-        outcome = flat_outcome(w.outcome(0)) if ended else None
+        outcome = flat_outcome(w.outcome(0))
         obs, rewards, terms, truncs, infos = {}, {}, {}, {}, {}
         for n in keys:
             name = names[n]
@@ -456,8 +458,7 @@ class AirDefenseParallelEnv(ParallelEnv):
             terms[name] = died or terminated
             truncs[name] = truncated and not died
             info = {"invalid_action": bool(invalid[n]), "invalid_actions": int(invalid_count[n])}
-            if outcome is not None:
-                info.update(outcome)
+            info.update(outcome)
             infos[name] = info
         if ended:
             self._over = True

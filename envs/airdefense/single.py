@@ -32,8 +32,9 @@ action; see :mod:`aerena.envs.airdefense.forms`). Actions of agents that are not
 are ignored; masked actions are carried out as the agent's no-op and counted in
 `info["invalid_actions"]`. Reward: the side's team reward (see the env card). The episode
 terminates when every asset is destroyed or the attacker has nothing left to fly, and is
-truncated after `episode.max_steps`; the final info holds the outcome as scalar
-`"outcome/<field>"` entries (:func:`aerena.envs.airdefense.forms.flat_outcome`).
+truncated after `episode.max_steps`; every step's info holds the episode's tallies so far
+(final in the last step) as scalar `"outcome/<field>"` entries
+(:func:`aerena.envs.airdefense.forms.flat_outcome`).
 
 Rendering: `render_mode="ansi"` (text), `"rgb_array"` ([H, W, 3] uint8, `env.render_size`)
 or `"human"` (a pygame window, drawn after every step) -- the picture modes use the replay
@@ -169,8 +170,7 @@ class AirDefenseSingleEnv(gym.Env):
             "invalid_actions": int(s.invalid[0, self.cols].sum()),
             "opponent_reward": float(s.reward[0, 1 - self._side_idx]),
         }
-        if terminated or truncated:
-            info.update(flat_outcome(self.world.outcome(0)))
+        info.update(flat_outcome(self.world.outcome(0)))
         if self.render_mode == "human":
             self.render()
         return Sp.stacked_obs(self.world, 0, self.cols), reward, terminated, truncated, info
