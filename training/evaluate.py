@@ -295,8 +295,9 @@ def _cell(entry: dict[str, Any]) -> str:
     return f"{fmt(m)}  [{fmt(lo)}, {fmt(hi)}]"
 
 
-def print_report(report: dict[str, Any], file: Any = None) -> None:
-    """The result table: learned and scripted side by side (mean [95 % CI])."""
+def print_report(report: dict[str, Any], file: Any = None, paths: bool = True) -> None:
+    """The result table: learned and scripted side by side (mean [95 % CI]); its title on
+    its own line (never wrapped); `paths`: then the checkpoint's path."""
     import sys
 
     from rich.console import Console
@@ -309,7 +310,8 @@ def print_report(report: dict[str, Any], file: Any = None) -> None:
         f"{report['scenario']}: learned {report['side']} vs {report['opponent']} {other}, "
         f"{report['episodes']} episodes from seed {report['seed']}"
     )
-    table = Table(title=title)
+    console.print(title, soft_wrap=True)
+    table = Table()
     table.add_column("metric")
     table.add_column("learned: mean [95% CI]", justify="right")
     table.add_column("scripted: mean [95% CI]", justify="right")
@@ -320,4 +322,5 @@ def print_report(report: dict[str, Any], file: Any = None) -> None:
             _cell(report["scripted"]["summary"][key]),
         )
     console.print(table)
-    console.print(f"checkpoint: {report['checkpoint']}", soft_wrap=True)
+    if paths:
+        console.print(f"checkpoint: {report['checkpoint']}", soft_wrap=True)
