@@ -18,8 +18,9 @@ from aerena.training.console import check_address, host_port, ray_log
 
 def test_ray_log_catches_python_native_and_child_writes(tmp_path: Path, capfd) -> None:
     log = tmp_path / "run" / "ray.log"
-    with ray_log(log) as got:
+    with ray_log(log) as (got, console):
         assert got == log
+        print("console line", file=console)
         print("python line", file=sys.stderr)
         os.write(2, b"native line\n")
         subprocess.run([sys.executable, "-c", "import os; os.write(2, b'child line\\n')"])
@@ -28,11 +29,12 @@ def test_ray_log_catches_python_native_and_child_writes(tmp_path: Path, capfd) -
     assert "python line" in text and "native line" in text and "child line" in text
     err = capfd.readouterr().err
     assert "after" in err and "native line" not in err and "child line" not in err
+    assert "console line" in err and "console line" not in text
 
 
 def test_ray_log_verbose_leaves_stderr(tmp_path: Path, capfd) -> None:
-    with ray_log(tmp_path / "ray.log", verbose=True) as got:
-        assert got is None
+    with ray_log(tmp_path / "ray.log", verbose=True) as (got, console):
+        assert got is None and console is sys.stderr
         os.write(2, b"shown\n")
     assert "shown" in capfd.readouterr().err and not (tmp_path / "ray.log").exists()
 

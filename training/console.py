@@ -19,6 +19,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple, TextIO
 
 from aerena.errors import UserError
 
@@ -26,28 +27,42 @@ LOG_NAME = "ray.log"
 CONNECT_TIMEOUT_S = 5.0
 
 
+class Quiet(NamedTuple):
+    log: Path | None  # where Ray's messages go (None: on the console, `verbose`)
+    console: TextIO  # the console's standard error, for aerena's own lines meanwhile
+
+
 @contextmanager
-def ray_log(path: Path | None, verbose: bool = False) -> Iterator[Path | None]:
+def ray_log(path: Path | None, verbose: bool = False) -> Iterator[Quiet]:
     """While active, file descriptor 2 (and so `sys.stderr`, Python warnings, logging and
-    native libraries) appends to `path`; yields the log's path (None when `verbose`)."""
+    native libraries) appends to `path`; yields the log's path and the console stream."""
     if verbose or path is None:
-        yield None
+        yield Quiet(None, sys.stderr)
         return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sys.stderr.flush()
     saved, saved_obj = os.dup(2), sys.stderr
+    console = open(saved, "w", buffering=1, closefd=False, encoding="utf-8")  # noqa: SIM115
     with open(path, "ab") as log:
         os.dup2(log.fileno(), 2)
     # sys.stderr too, where it is not fd 2 (a test runner's capture, an IDE's console)
     sys.stderr = open(path, "a", buffering=1, encoding="utf-8", errors="replace")  # noqa: SIM115
     try:
-        yield path
+        yield Quiet(path, console if _on_fd2(saved_obj) else saved_obj)
     finally:
+        console.flush()
         sys.stderr.close()
         sys.stderr = saved_obj
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def _on_fd2(stream: TextIO) -> bool:
+    try:
+        return stream.fileno() == 2
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def host_port(address: str) -> tuple[str, int] | None:

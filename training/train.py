@@ -249,7 +249,6 @@ def build_algorithm_config(exp: Experiment) -> Any:
 
 def warm_start(algo: Any, config: Any, exp: Experiment, run_dir: Path, file: Any = None) -> None:
     """Behaviour-clone `exp.init.imitate` into the algorithm's modules (new runs only)."""
-    import sys
 
     from aerena.training.imitation import imitate, load_into_algorithm
 
@@ -398,7 +397,7 @@ def train(
 
     # ---- 2-3. env and algorithm ----
     quiet = ray_log(run_dir / LOG_NAME, verbose)
-    log = quiet.__enter__()
+    log, console_err = quiet.__enter__()  # aerena's own lines (imitation) stay on console_err
     try:
         started = init_ray(address, exp, log)
         config = build_algorithm_config(exp)
@@ -411,7 +410,7 @@ def train(
             trust.require_trusted(restore_from)
             algo.restore_from_path(str(restore_from.resolve()))
         elif exp.init.imitate is not None:
-            warm_start(algo, config, exp, run_dir, file)
+            warm_start(algo, config, exp, run_dir, file if file is not None else console_err)
 
         # ---- 4. loop ----
         title = (
@@ -452,7 +451,7 @@ def train(
                             checkpoint = save_checkpoint(algo, run_dir, rec, exp.checkpoint.keep)
                         except (Exception, KeyboardInterrupt) as exc:
                             print(f"interrupted: the last checkpoint stays ({type(exc).__name__} "
-                                  "while saving a new one)", file=file or sys.stdout)  # fmt: skip
+                                  "while saving a new one)", file=console_err)  # fmt: skip
                             checkpoint = latest_checkpoint(run_dir)
 
         # ---- 5. save ----
