@@ -3,11 +3,14 @@
 **Episode e of base seed S is the world seed** ``episode_seed(S, e) = S + e``.
 
 * ``aerena rollout --seed S`` and ``aerena evaluate --seed S`` play episodes 0 .. n-1 of S;
-* the PettingZoo env (``aerena.parallel_env``, and the RLlib env over it) and the Gymnasium
-  env (``aerena/AirDefense-v1``): ``reset(seed=S)`` starts episode 0 of S, each later
+* the PettingZoo env (``aerena.parallel_env``) and the Gymnasium env
+  (``aerena/AirDefense-v1``): ``reset(seed=S)`` starts episode 0 of S, each later
   ``reset()`` without a seed the next episode (1, 2, ...); the constructor's ``seed`` is S
   for the first reset when it gets none; with no seed at all, S is drawn once from OS
   entropy (``env.base_seed`` holds it);
+* the RLlib env over the PettingZoo env: the same, with base ``runner_seed(S, worker,
+  vector index)`` under an RLlib ``EnvContext`` so that parallel copies differ (S itself
+  without one); the training sampler plays the same episodes per world;
 * the vector env (``aerena.vector_env(..., num_envs=B)``): after ``reset(seed=S)`` world b
   plays episodes b, b + B, b + 2B, ... of S (``env.episode_number[b]`` is the one it plays).
 
@@ -46,3 +49,15 @@ def player_seed(seed: int, side: str) -> int:
 def entropy_seed() -> int:
     """A base seed drawn from OS entropy, in [0, 2**31) (what the CLI's --seed accepts)."""
     return int(np.random.SeedSequence().entropy) % 2**31
+
+
+def next_episode(
+    base_seed: int | None, episode: int, seed: int | None, init_seed: int | None
+) -> tuple[int, int]:
+    """(base seed, episode) of the episode a `reset(seed)` plays: `seed` given -> (seed, 0);
+    none -> the next episode of the current base; the first reset without one -> episode 0
+    of `init_seed` (the constructor's), or of a base drawn from OS entropy."""
+    if seed is not None or base_seed is None:
+        base = seed if seed is not None else init_seed
+        return (entropy_seed() if base is None else int(base)), 0
+    return int(base_seed), int(episode) + 1

@@ -83,3 +83,21 @@ def test_progress_title_never_wraps() -> None:
         lines = out.getvalue().splitlines()
         assert any(line.startswith("xxxxx") for line in lines)
         assert not any(line.lstrip().startswith("yyy") for line in lines), lines
+
+
+def test_ray_start_failure_is_one_user_error(monkeypatch, tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray")
+    from aerena.training.config import experiment_for_scenario
+    from aerena.training.train import init_ray
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("raylet failed to start\nsecond line of details")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", boom)
+    exp = experiment_for_scenario("tiny").config
+    with pytest.raises(UserError) as err:
+        init_ray(None, exp, tmp_path / "ray.log")
+    msg = str(err.value)
+    assert msg.startswith("could not start a local Ray: raylet failed to start")
+    assert "\n" not in msg and str(tmp_path / "ray.log") in msg

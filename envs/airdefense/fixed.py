@@ -45,7 +45,26 @@ from aerena.envs.airdefense.forms import flat_outcome, noop_filled
 from aerena.envs.airdefense.parallel import AirDefenseParallelEnv
 
 
-class FixedAgentsParallelEnv(ParallelEnv):
+class ParallelWrapper(ParallelEnv):
+    """Forwards `state`, `render`, `close` and `unwrapped` to the wrapped `env`."""
+
+    env: Any
+
+    @property
+    def unwrapped(self) -> AirDefenseParallelEnv:
+        return self.env.unwrapped
+
+    def state(self) -> np.ndarray:
+        return self.env.state()
+
+    def render(self) -> Any:
+        return self.env.render()
+
+    def close(self) -> None:
+        self.env.close()
+
+
+class FixedAgentsParallelEnv(ParallelWrapper):
     """Every possible agent present at every step (see the module docstring)."""
 
     def __init__(self, env: AirDefenseParallelEnv) -> None:
@@ -58,10 +77,6 @@ class FixedAgentsParallelEnv(ParallelEnv):
         w = env.world
         self._sizes = [int(x) for x in w.action_sizes]
         self._noop = Sp.noop_actions(w)
-
-    @property
-    def unwrapped(self) -> AirDefenseParallelEnv:
-        return self.env
 
     @property
     def world(self) -> Any:
@@ -114,15 +129,6 @@ class FixedAgentsParallelEnv(ParallelEnv):
             self.agents = []
         return obs, rewards, terms, truncs, infos
 
-    def state(self) -> np.ndarray:
-        return self.env.state()
-
-    def render(self) -> Any:
-        return self.env.render()
-
-    def close(self) -> None:
-        self.env.close()
-
     def snapshot(self) -> Any:
         return (self.env.snapshot(), list(self.agents))
 
@@ -131,7 +137,7 @@ class FixedAgentsParallelEnv(ParallelEnv):
         self.agents = list(snap[1])
 
 
-class FlatParallelEnv(ParallelEnv):
+class FlatParallelEnv(ParallelWrapper):
     """One flat observation and action space for all agents (see the module docstring)."""
 
     def __init__(self, env: ParallelEnv, dict_obs: bool = False) -> None:
@@ -186,10 +192,6 @@ class FlatParallelEnv(ParallelEnv):
         )
 
     @property
-    def unwrapped(self) -> AirDefenseParallelEnv:
-        return self.env.unwrapped
-
-    @property
     def agents(self) -> list[str]:  # type: ignore[override]
         return self.env.agents
 
@@ -228,12 +230,3 @@ class FlatParallelEnv(ParallelEnv):
             if a in infos and a in self._sizes and int(np.asarray(v).reshape(())) >= self._sizes[a]:
                 infos[a]["invalid_action"] = True
         return {a: self.flatten(a, o) for a, o in obs.items()}, rew, terms, truncs, infos
-
-    def state(self) -> np.ndarray:
-        return self.env.state()
-
-    def render(self) -> Any:
-        return self.env.render()
-
-    def close(self) -> None:
-        self.env.close()

@@ -174,7 +174,7 @@ from aerena.envs.airdefense import spaces as Sp
 from aerena.envs.airdefense.forms import flat_outcome
 from aerena.envs.airdefense.state import WorldState
 from aerena.envs.airdefense.world import World
-from aerena.seeding import entropy_seed, episode_seed
+from aerena.seeding import episode_seed, next_episode
 
 ENV_NAME = "aerena_airdefense_v1"
 RENDER_MODES = ("ansi", "rgb_array", "human")
@@ -385,12 +385,9 @@ class AirDefenseParallelEnv(ParallelEnv):
         self, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, Any]]]:
         del options  # accepted for API compatibility; no options yet
-        if seed is not None or self.base_seed is None:
-            base = seed if seed is not None else self._init_seed
-            self.base_seed = entropy_seed() if base is None else int(base)
-            self.episode = 0
-        else:
-            self.episode += 1
+        self.base_seed, self.episode = next_episode(
+            self.base_seed, self.episode, seed, self._init_seed
+        )
         self.episode_seed = episode_seed(self.base_seed, self.episode)
         self.world.reset([self.episode_seed])
         self._over = False

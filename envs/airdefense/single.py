@@ -61,7 +61,7 @@ from aerena.envs.airdefense.parallel import (
     render_ansi,
 )
 from aerena.envs.airdefense.world import World
-from aerena.seeding import entropy_seed, episode_seed, player_seed
+from aerena.seeding import episode_seed, next_episode, player_seed
 
 SIDES = ("attacker", "defender")
 OPPONENTS = ("scripted", "random")
@@ -119,12 +119,9 @@ class AirDefenseSingleEnv(gym.Env):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        if seed is not None or self.base_seed is None:
-            base = seed if seed is not None else self._init_seed
-            self.base_seed = entropy_seed() if base is None else int(base)
-            self.episode = 0
-        else:
-            self.episode += 1
+        self.base_seed, self.episode = next_episode(
+            self.base_seed, self.episode, seed, self._init_seed
+        )
         super().reset(seed=self.base_seed if self.episode == 0 else None)
         self.episode_seed = world_seed = episode_seed(self.base_seed, self.episode)
         self.world.reset([world_seed])
