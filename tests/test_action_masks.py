@@ -8,6 +8,7 @@ import pytest
 
 from aerena import graphs
 from aerena.envs.airdefense.forms import multidiscrete_mask
+from aerena.envs.airdefense.spaces import noop_actions
 
 graphs.register_envs()
 
@@ -47,13 +48,14 @@ def test_graph_env_action_masks(env_id: str) -> None:
 def reference_mask(env) -> np.ndarray:
     """Slow reference: per agent, its first n actions of the padded mask; dead -> no-op."""
     w = env.world
+    noop = noop_actions(w)
     out = []
     for j, n in enumerate(env.cols):
         size = int(env.action_space.nvec[j])
         row = w.state.act_mask[0, n, :size].astype(bool)
         if not row.any():
             row = np.zeros(size, dtype=bool)
-            row[env._noop[n]] = True
+            row[noop[n]] = True
         out.append(row)
     return np.concatenate(out)
 

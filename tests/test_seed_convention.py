@@ -26,15 +26,15 @@ def test_episode_seed_rule_and_bad_input() -> None:
         aerena.episode_seed(-1, 0)
 
 
-def rows_of(outcome: dict, returns: np.ndarray, seed: int) -> dict:
+def row_of(outcome: dict, returns: np.ndarray, seed: int) -> dict:
     row = {"seed": seed, **outcome}
     row["return_attacker"], row["return_defender"] = float(returns[0]), float(returns[1])
     return row
 
 
 def comparable(row: dict) -> dict:
-    keep = {k: v for k, v in row.items() if k not in ("episode", "terminated", "truncated")}
-    return keep
+    """A rollout row without the fields other faces report elsewhere."""
+    return {k: v for k, v in row.items() if k not in ("episode", "terminated", "truncated")}
 
 
 def players_on(world, kinds, seed):
@@ -46,6 +46,7 @@ def players_on(world, kinds, seed):
 
 def parallel_face(kinds) -> list[dict]:
     env = aerena.parallel_env(SCEN, **OVR)
+    index = {a: n for n, a in enumerate(env.possible_agents)}
     out = []
     for e in range(EPISODES):
         obs, _ = env.reset(seed=S) if e == 0 else env.reset()
@@ -59,10 +60,10 @@ def parallel_face(kinds) -> list[dict]:
             act = np.zeros(w.sizes["N"], dtype=np.int64)
             for side, p in players.items():
                 act[cols[side]] = p.act()[0]
-            _, rew, *_ = env.step({a: int(act[env._index[a]]) for a in env.agents})
+            env.step({a: int(act[index[a]]) for a in env.agents})
             ret += w.state.reward[0]
         assert env.skipped_steps == 0
-        out.append(rows_of(w.outcome(0), ret, env.episode_seed))
+        out.append(row_of(w.outcome(0), ret, env.episode_seed))
     return out
 
 
@@ -82,10 +83,10 @@ def single_face(kinds, side: str) -> list[dict]:
         ret = np.zeros(2)
         done = False
         while not done:
-            _, r, term, trunc, _ = env.step(me.act()[0])
+            _, _, term, trunc, _ = env.step(me.act()[0])
             ret += w.state.reward[0]
             done = term or trunc
-        out.append(rows_of(w.outcome(0), ret, info["episode_seed"]))
+        out.append(row_of(w.outcome(0), ret, info["episode_seed"]))
     return out
 
 

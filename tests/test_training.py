@@ -302,7 +302,8 @@ def test_ppo_two_iterations_checkpoint_resume_evaluate(tmp_path: Path, ray_local
     # the seed convention: evaluate's scripted baseline plays the episodes of aerena rollout
     from aerena.envs.airdefense.rollout import run_rollouts
 
+    cfg = exp.config
     ref = run_rollouts(
-        exp.scenario, episodes=3, seed=report["seed"], worlds=2, overrides=dict(exp.overrides)
+        cfg.scenario, episodes=3, seed=report["seed"], worlds=2, overrides=dict(cfg.overrides)
     )
     assert report["scripted"]["episodes"] == ref["episodes"]
