@@ -50,6 +50,7 @@ def test_sb3_ppo_via_supersuit_on_the_world() -> None:
     assert out["agents"] == 5 and math.isfinite(out["mean_return"])
 
 
+@pytest.mark.filterwarnings("ignore:PettingZoo in TorchRL:UserWarning")
 def test_torchrl_pettingzoo_wrapper_rollout() -> None:
     need("torchrl")
     out = example("torchrl_rollout").main(steps=2000)
@@ -62,3 +63,21 @@ def test_rllib_default_module_with_masks(ray_local: None) -> None:
     out = example("rllib_default_model").main(steps=2000)
     assert out["env_steps"] >= 2000 and out["episodes_checked"] >= 1
     assert out["invalid_actions"] == 0  # the masks were respected
+
+
+@pytest.mark.filterwarnings("ignore:PettingZoo in TorchRL:UserWarning")
+def test_torchrl_on_the_fixed_agent_form() -> None:
+    need("torchrl")
+    from torchrl.envs import PettingZooWrapper
+
+    import aerena
+
+    env = PettingZooWrapper(
+        aerena.parallel_env("tiny", seed=0, fixed_agents=True, **{"episode.max_steps": 50}),
+        use_mask=False,
+        categorical_actions=True,
+        done_on_any=False,
+    )
+    td = env.rollout(300, break_when_any_done=False)
+    assert td.batch_size[0] == 300
+    assert bool(td["next", "uav", "info", "active"].any())  # scalar infos reach TorchRL
