@@ -132,3 +132,13 @@ def test_flat_action_past_own_count_is_noop_flagged() -> None:
     assert infos[radar]["invalid_action"]
     with pytest.raises(ValueError, match="outside"):
         env.step({**acts, radar: env.amax})
+
+
+def test_flat_bad_actions_are_named() -> None:
+    env = wrappers.flatten_parallel(aerena.parallel_env(SCEN, fixed_agents=True, **OVR))
+    env.reset(seed=0)
+    acts = dict.fromkeys(env.agents, 0)
+    with pytest.raises(ValueError, match="launcher_0"):
+        env.step({**acts, "launcher_0": 1.5})
+    with pytest.raises(ValueError, match="unknown agent"):
+        env.step({**acts, "nobody": 0})

@@ -72,6 +72,7 @@ class FixedAgentsParallelEnv(ParallelWrapper):
         self.metadata = {**env.metadata, "name": f"{env.metadata['name']}_fixed"}
         self.render_mode = env.render_mode
         self.possible_agents = list(env.possible_agents)
+        self._known = set(self.possible_agents)
         self.agents: list[str] = []
         self.state_space = env.state_space
         w = env.world
@@ -116,8 +117,10 @@ class FixedAgentsParallelEnv(ParallelWrapper):
             raise RuntimeError("the episode is over (or never started): call reset() first")
         if not isinstance(actions, Mapping):
             raise ValueError(f"actions must be a dict agent -> int, got {type(actions).__name__}")
-        live = self.env.agents
-        _, rew, _, _, infos = self.env.step({a: actions[a] for a in live if a in actions})
+        # live agents' actions, and unknown names (the wrapped env names them in its error)
+        live = set(self.env.agents)
+        acts = {a: v for a, v in actions.items() if a in live or a not in self._known}
+        _, rew, _, _, infos = self.env.step(acts)
         w = self.env.world
         terminated, truncated = bool(w.state.terminated[0]), bool(w.state.truncated[0])
         obs, infos = self._all(infos)
@@ -173,8 +176,8 @@ class FlatParallelEnv(ParallelWrapper):
     def _bounds(self, base: AirDefenseParallelEnv) -> tuple[np.ndarray, np.ndarray]:
         """Feature bounds: the union over the roles' observation spaces."""
         los, his = [], []
-        for a in self.possible_agents:
-            sp = base.observation_space(a)
+        roles = {id(sp): sp for sp in map(base.observation_space, self.possible_agents)}
+        for sp in roles.values():
             los.append(self._feature_vec({k: sp[k].low for k in ("self", "entities")}, 0))
             his.append(self._feature_vec({k: sp[k].high for k in ("self", "entities")}, 1))
         return np.min(los, axis=0), np.max(his, axis=0)
@@ -215,18 +218,20 @@ class FlatParallelEnv(ParallelWrapper):
         return {a: self.flatten(a, o) for a, o in obs.items()}, infos
 
     def step(self, actions: Mapping[str, Any]):
-        acts = {}
+        acts, past = {}, []
         for a, v in actions.items():
-            x = int(np.asarray(v).reshape(()))
-            size = self._sizes.get(a)
-            if size is None:
-                acts[a] = v  # the wrapped env names the unknown agent
-            elif not 0 <= x < self.amax:
+            x, size = np.asarray(v), self._sizes.get(a)
+            if size is None or x.size != 1 or not np.issubdtype(x.dtype, np.integer):
+                acts[a] = v  # the wrapped env names the unknown agent or the bad action
+                continue
+            x = int(x.reshape(()))
+            if not 0 <= x < self.amax:
                 raise ValueError(f"action {x} for agent {a!r} is outside Discrete({self.amax})")
-            else:
-                acts[a] = x if x < size else self._noop[a]
+            if x >= size:
+                past.append(a)
+            acts[a] = x if x < size else self._noop[a]
         obs, rew, terms, truncs, infos = self.env.step(acts)
-        for a, v in actions.items():
-            if a in infos and a in self._sizes and int(np.asarray(v).reshape(())) >= self._sizes[a]:
+        for a in past:
+            if a in infos:
                 infos[a]["invalid_action"] = True
         return {a: self.flatten(a, o) for a, o in obs.items()}, rew, terms, truncs, infos
