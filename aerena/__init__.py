@@ -3,9 +3,11 @@
 Public API::
 
     aerena.load_scenario(name_or_path)      # a validated Scenario
-    aerena.parallel_env(scenario, seed=...)  # PettingZoo ParallelEnv
+    aerena.parallel_env(scenario, seed=...)  # PettingZoo ParallelEnv (fixed_agents=True)
+    aerena.wrappers.flatten_parallel(env)    # flat Box observations, one space for all
     aerena.vector_env(scenario, num_envs)    # batched worlds, array in / array out
     gymnasium.make("aerena/AirDefense-v1", scenario=..., side=..., opponent=...)
+    aerena.episode_seed(S, e)                # the world seed of episode e of base seed S
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_scenario", "parallel_env", "vector_env"]
+from aerena.seeding import episode_seed
+
+__all__ = ["__version__", "episode_seed", "load_scenario", "parallel_env", "vector_env"]
 
 
 def load_scenario(name_or_path: Any, **overrides: Any) -> Any:
@@ -25,12 +29,23 @@ def load_scenario(name_or_path: Any, **overrides: Any) -> Any:
 
 
 def parallel_env(
-    scenario: Any, *, seed: int | None = None, render_mode: str | None = None, **overrides: Any
+    scenario: Any,
+    *,
+    seed: int | None = None,
+    render_mode: str | None = None,
+    fixed_agents: bool = False,
+    **overrides: Any,
 ) -> Any:
-    """The PettingZoo `ParallelEnv` of the air-defence world."""
+    """The PettingZoo `ParallelEnv` of the air-defence world; `fixed_agents=True`: every
+    possible agent present at every step (:mod:`aerena.envs.airdefense.fixed`)."""
     from aerena.envs.airdefense.parallel import AirDefenseParallelEnv
 
-    return AirDefenseParallelEnv(scenario, seed=seed, render_mode=render_mode, **overrides)
+    env = AirDefenseParallelEnv(scenario, seed=seed, render_mode=render_mode, **overrides)
+    if fixed_agents:
+        from aerena.envs.airdefense.fixed import FixedAgentsParallelEnv
+
+        return FixedAgentsParallelEnv(env)
+    return env
 
 
 def vector_env(scenario: Any, num_envs: int, *, seed: int | None = None, **overrides: Any) -> Any:

@@ -69,3 +69,12 @@ def test_aerena_run_half_a_minute(tmp_path: Path) -> None:
 
         assert load_replay(replay).frames > 1
     assert "learned: mean" in out.stdout
+    # a quiet console: Ray's and RLlib's notices are in the run folder's log, not on stderr;
+    # every path is printed once
+    log = (run_dir / "ray.log").read_text(errors="replace")
+    assert "Ray" in log  # e.g. its token-authentication notice
+    assert "imitation" not in log  # aerena's own progress lines stay on the console
+    for noise in ("WARNING", "DeprecationWarning", "core_worker", "Token", "INFO"):
+        assert noise not in out.stderr, out.stderr[-2000:]
+    for label in ("run folder:", "checkpoint:", "curves:", "evaluation:", "ray log:"):
+        assert out.stdout.count(label) == 1, (label, out.stdout)

@@ -299,3 +299,11 @@ def test_ppo_two_iterations_checkpoint_resume_evaluate(tmp_path: Path, ray_local
         assert 0.0 <= report[label]["summary"]["win_rate"]["mean"] <= 1.0
     seeds = [r["seed"] for r in report["learned"]["episodes"]]
     assert seeds == [r["seed"] for r in report["scripted"]["episodes"]]
+    # the seed convention: evaluate's scripted baseline plays the episodes of aerena rollout
+    from aerena.envs.airdefense.rollout import run_rollouts
+
+    cfg = exp.config
+    ref = run_rollouts(
+        cfg.scenario, episodes=3, seed=report["seed"], worlds=2, overrides=dict(cfg.overrides)
+    )
+    assert report["scripted"]["episodes"] == ref["episodes"]

@@ -15,6 +15,7 @@ from aerena import cliargs
 from aerena.errors import UserError
 from aerena.scenarios.loader import add_set_option
 from aerena.training import trust
+from aerena.training.console import LOG_NAME
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,6 +39,14 @@ def _require_training_deps() -> None:
             f"this command needs {', '.join(missing)}: pip install 'aerena[train]' "
             "(torch, ray[rllib], torch-geometric, matplotlib)"
         )
+
+
+def _verbose_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show Ray's and RLlib's messages (default: in the run folder's ray.log)",
+    )
 
 
 def _set_option(p: argparse.ArgumentParser) -> None:
@@ -75,6 +84,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--runs-dir", default="runs", metavar="DIR", help="parent of run folders")
     p.add_argument("--no-live", action="store_true", help="plain progress lines, no live view")
+    _verbose_option(p)
     _set_option(p)
     trust.add_trust_option(p)
     p.set_defaults(func=_cmd_train)
@@ -103,12 +113,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
         overrides=overrides if args.resume else None,
         address=args.address,
         live=False if args.no_live else None,
+        verbose=args.verbose,
     )
     print(
         f"done ({result.stop_reason}): {result.iterations} iterations, "
         f"{result.env_steps:,} env steps, {result.time_s:.0f} s\n"
         f"run folder: {result.run_dir}\ncheckpoint: {result.checkpoint}"
     )
+    if (log := result.run_dir / LOG_NAME).is_file():
+        print(f"ray log:    {log}")
     return 0
 
 
@@ -217,6 +230,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="runs", metavar="DIR", help="parent of the run folder")
     p.add_argument("--address", metavar="ADDR", help="Ray cluster to join (default: local)")
     p.add_argument("--no-live", action="store_true", help="plain progress lines, no live view")
+    _verbose_option(p)
     p.set_defaults(func=_cmd_run)
 
 
@@ -232,6 +246,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         out=args.out,
         address=args.address,
         live=False if args.no_live else None,
+        verbose=args.verbose,
     )
     print_run(res)
     return 0

@@ -11,7 +11,8 @@ no Ray cluster is started -- and play through
 draws from the masked policy instead).
 
 Two evaluations run on the same episode seeds (episode e: world seed S + e, as in
-`aerena rollout`) against the same opponent (`scripted` | `random`, seeded S + 1):
+`aerena rollout`; :mod:`aerena.seeding`) against the same opponent (`scripted` | `random`;
+players seeded S for the attacker, S + 1 for the defender, as in `aerena rollout`):
 the learned side, then the scripted player of that side in its place. For each, the
 report gives the mean and a 95 % confidence interval of
 
@@ -32,6 +33,7 @@ import numpy as np
 
 from aerena.envs.airdefense.rollout import play_episodes
 from aerena.errors import UserError
+from aerena.seeding import player_seed
 from aerena.training import trust
 
 METRICS = (
@@ -255,16 +257,17 @@ def evaluate(
     torch.set_num_threads(1)
 
     results = {}
+    my_seed = player_seed(seed, side)
     for label in ("learned", "scripted"):
         world = World(scenario, min(max(1, worlds), episodes), **(overrides or {}))
         if label == "learned":
             try:
-                me = LearnedPlayer(world, side, modules, seed=seed, sample=sample, **play)
+                me = LearnedPlayer(world, side, modules, seed=my_seed, sample=sample, **play)
             except ValueError as exc:  # the modules do not fit this side or scenario
                 raise UserError(f"{checkpoint}: cannot play the {side} here: {exc}") from None
         else:
-            me = make_player(side, "scripted", world, seed=seed)
-        opp = make_player(other, opponent, world, seed=seed + 1)
+            me = make_player(side, "scripted", world, seed=my_seed)
+        opp = make_player(other, opponent, world, seed=player_seed(seed, other))
         rows = play_episodes(world, {side: me, other: opp}, episodes, seed)
         results[label] = {"summary": side_table(rows, side), "episodes": rows}
     return {
@@ -292,8 +295,9 @@ def _cell(entry: dict[str, Any]) -> str:
     return f"{fmt(m)}  [{fmt(lo)}, {fmt(hi)}]"
 
 
-def print_report(report: dict[str, Any], file: Any = None) -> None:
-    """The result table: learned and scripted side by side (mean [95 % CI])."""
+def print_report(report: dict[str, Any], file: Any = None, paths: bool = True) -> None:
+    """The result table: learned and scripted side by side (mean [95 % CI]); its title on
+    its own line (never wrapped); `paths`: then the checkpoint's path."""
     import sys
 
     from rich.console import Console
@@ -306,7 +310,8 @@ def print_report(report: dict[str, Any], file: Any = None) -> None:
         f"{report['scenario']}: learned {report['side']} vs {report['opponent']} {other}, "
         f"{report['episodes']} episodes from seed {report['seed']}"
     )
-    table = Table(title=title)
+    console.print(title, soft_wrap=True)
+    table = Table()
     table.add_column("metric")
     table.add_column("learned: mean [95% CI]", justify="right")
     table.add_column("scripted: mean [95% CI]", justify="right")
@@ -317,4 +322,5 @@ def print_report(report: dict[str, Any], file: Any = None) -> None:
             _cell(report["scripted"]["summary"][key]),
         )
     console.print(table)
-    console.print(f"checkpoint: {report['checkpoint']}", soft_wrap=True)
+    if paths:
+        console.print(f"checkpoint: {report['checkpoint']}", soft_wrap=True)

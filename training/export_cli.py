@@ -17,7 +17,8 @@ them atomically; a failed check is one error line, exit status 2, no file writte
 
 `play-onnx` plays episodes with the exported models through the torch-free runtime
 :mod:`aerena.deploy` (numpy + onnxruntime) against a scripted or random opponent, on the
-seeds of `aerena evaluate` (episode e: world seed S + e, opponent seeded S + 1), and prints
+seeds of `aerena evaluate` (episode e: world seed S + e, players seeded per side;
+:mod:`aerena.seeding`), and prints
 the evaluated side's summary (or one JSON object). The scenario and its overrides default
 to those stored in the model's metadata.
 
@@ -34,6 +35,7 @@ from typing import Any
 
 from aerena import cliargs
 from aerena.errors import UserError
+from aerena.seeding import player_seed
 from aerena.training import trust
 
 
@@ -317,7 +319,7 @@ def play_onnx(
         me = policy.player(world, side)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    opp = make_player(other, opponent, world, seed=seed + 1)
+    opp = make_player(other, opponent, world, seed=player_seed(seed, other))
     rows = play_episodes(world, {side: me, other: opp}, episodes, seed)
     return {
         "models": {r: str(m.path) for r, m in policy.models.items()},

@@ -374,6 +374,7 @@ def train_league(
     import sys
 
     from aerena.training.config import LoadedExperiment
+    from aerena.training.console import LOG_NAME, ray_log
     from aerena.training.progress import write_record
     from aerena.training.train import (
         _threads,
@@ -395,58 +396,63 @@ def train_league(
         league.add_scripted()
     league.save(league_file)
     _threads(exp.resources.torch_threads)
-    init_ray(None, exp)
+    with ray_log(run_dir / LOG_NAME):  # Ray's and RLlib's notices: the run's log
+        init_ray(None, exp)
 
-    algos: dict[str, Any] = {}
-    side_exps: dict[str, Any] = {}
-    for side in SIDES:
-        e = exp.model_copy(update={"learn": side, "opponent": "self_play"})
-        cfg = build_algorithm_config(e)
-        cfg = cfg.environment(env_config={**env_config(e), "league_file": str(league_file)})
-        algos[side], side_exps[side] = cfg.build_algo(), e
-    if not league.snapshots("attacker") or not league.snapshots("defender"):
-        # no scripted players: each side starts against a snapshot of the other's init
+        algos: dict[str, Any] = {}
+        side_exps: dict[str, Any] = {}
         for side in SIDES:
-            mods = {r: algos[side].get_module(r) for r in side_exps[side].roles}
-            path = save_snapshot_modules(mods, run_dir / "league" / f"{side}_init")
-            league.admit(side, str(path), 0)
-        league.save(league_file)
-
-    rng = np.random.default_rng(exp.seed)
-    start = time.perf_counter()
-    steps = dict.fromkeys(SIDES, 0)
-    try:
-        for rnd in range(1, spec.rounds + 1):
-            league.round = rnd
+            e = exp.model_copy(update={"learn": side, "opponent": "self_play"})
+            cfg = build_algorithm_config(e)
+            cfg = cfg.environment(env_config={**env_config(e), "league_file": str(league_file)})
+            algos[side], side_exps[side] = cfg.build_algo(), e
+        if not league.snapshots("attacker") or not league.snapshots("defender"):
+            # no scripted players: each side starts against a snapshot of the other's init
             for side in SIDES:
-                algo, e = algos[side], side_exps[side]
-                for _ in range(spec.phase_iterations):
-                    t0 = time.perf_counter()
-                    result = algo.train()
-                    dt = time.perf_counter() - t0
-                    rec = iteration_record(result, e, time.perf_counter() - start, dt, steps[side])
-                    steps[side] = rec["env_steps"]
-                    rec.update(side=side, round=rnd)
-                    write_record(run_dir / "progress.jsonl", rec)
-                modules = {r: algo.get_module(r) for r in e.roles}
-                games = play_matches(league, side, modules, exp.scenario, dict(exp.overrides),
-                                     spec.eval_episodes, rng, exp.seed + 7919 * rnd,
-                                     exp.play_options())  # fmt: skip
-                wr = league.recent_win_rate(side)
-                msg = (f"round {rnd} {side}: {steps[side]:,} env steps, {len(games)} games, "
-                       f"recent win rate {wr:.2f}")  # fmt: skip
-                if league.ready(side, spec.eval_episodes):
-                    n = sum(1 for s in league.snapshots(side) if s.kind == "snapshot")
-                    path = save_snapshot_modules(modules, run_dir / "league" / f"{side}_{n:03d}")
-                    entry = league.admit(side, str(path), rnd)
-                    msg += f" -> snapshot {entry.id} joins (Elo {entry.elo:.0f})"
-                print(msg, file=out, flush=True)
-                league.save(league_file)
-    finally:
-        for side, algo in algos.items():
-            try:
-                algo.save_to_path(str((run_dir / "checkpoints" / side).resolve()))
-                trust.sign(run_dir / "checkpoints" / side)
-            finally:
-                algo.stop()
+                mods = {r: algos[side].get_module(r) for r in side_exps[side].roles}
+                path = save_snapshot_modules(mods, run_dir / "league" / f"{side}_init")
+                league.admit(side, str(path), 0)
+            league.save(league_file)
+
+        rng = np.random.default_rng(exp.seed)
+        start = time.perf_counter()
+        steps = dict.fromkeys(SIDES, 0)
+        try:
+            for rnd in range(1, spec.rounds + 1):
+                league.round = rnd
+                for side in SIDES:
+                    algo, e = algos[side], side_exps[side]
+                    for _ in range(spec.phase_iterations):
+                        t0 = time.perf_counter()
+                        result = algo.train()
+                        dt = time.perf_counter() - t0
+                        rec = iteration_record(
+                            result, e, time.perf_counter() - start, dt, steps[side]
+                        )
+                        steps[side] = rec["env_steps"]
+                        rec.update(side=side, round=rnd)
+                        write_record(run_dir / "progress.jsonl", rec)
+                    modules = {r: algo.get_module(r) for r in e.roles}
+                    games = play_matches(league, side, modules, exp.scenario, dict(exp.overrides),
+                                         spec.eval_episodes, rng, exp.seed + 7919 * rnd,
+                                         exp.play_options())  # fmt: skip
+                    wr = league.recent_win_rate(side)
+                    msg = (f"round {rnd} {side}: {steps[side]:,} env steps, {len(games)} games, "
+                           f"recent win rate {wr:.2f}")  # fmt: skip
+                    if league.ready(side, spec.eval_episodes):
+                        n = sum(1 for s in league.snapshots(side) if s.kind == "snapshot")
+                        path = save_snapshot_modules(
+                            modules, run_dir / "league" / f"{side}_{n:03d}"
+                        )
+                        entry = league.admit(side, str(path), rnd)
+                        msg += f" -> snapshot {entry.id} joins (Elo {entry.elo:.0f})"
+                    print(msg, file=out, flush=True)
+                    league.save(league_file)
+        finally:
+            for side, algo in algos.items():
+                try:
+                    algo.save_to_path(str((run_dir / "checkpoints" / side).resolve()))
+                    trust.sign(run_dir / "checkpoints" / side)
+                finally:
+                    algo.stop()
     return run_dir

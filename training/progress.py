@@ -23,9 +23,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from aerena.errors import UserError
 
@@ -123,6 +124,8 @@ class ProgressView:
         if self.live_mode:
             self._live = Live(self._render(), console=self.console, refresh_per_second=4)
             self._live.__enter__()
+        else:
+            self.console.print(self.title, soft_wrap=True)
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -145,8 +148,12 @@ class ProgressView:
                 soft_wrap=True,
             )
 
-    def _render(self) -> Table:
-        table = Table(title=self.title, show_header=False, min_width=50)
+    def _render(self) -> Group:
+        """The title on its own line (cut to the terminal, never wrapped), then the table."""
+        return Group(Text(self.title, no_wrap=True, overflow="ellipsis"), self._table())
+
+    def _table(self) -> Table:
+        table = Table(show_header=False, min_width=50)
         table.add_column("what", style="bold")
         table.add_column("value", justify="right")
         r = self.last

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from aerena.errors import UserError
+from aerena.training.console import LOG_NAME
 
 DEFAULT_SCENARIO = "strike_small"
 
@@ -138,8 +139,10 @@ def run(
     address: str | None = None,
     live: bool | None = None,
     file: Any = None,
+    verbose: bool = False,
 ) -> RunResult:
-    """Train, evaluate and record (see the module docstring)."""
+    """Train, evaluate and record (see the module docstring); `verbose`: Ray's messages on
+    the console instead of the run folder's ``ray.log``."""
     from aerena.training.evaluate import evaluate
     from aerena.training.train import train
 
@@ -147,7 +150,7 @@ def run(
         raise UserError(f"--episodes must be at least 1, got {episodes}")
     loaded = run_experiment(scenario, minutes, seed)
     exp = loaded.config
-    result = train(loaded, runs_dir=out, address=address, live=live, file=file)
+    result = train(loaded, runs_dir=out, address=address, live=live, file=file, verbose=verbose)
     run_dir = result.run_dir
     if result.checkpoint is None:
         raise UserError(f"{run_dir}: training ended without a checkpoint ({result.stop_reason})")
@@ -195,12 +198,13 @@ def print_run(res: RunResult, file: Any = None) -> None:
         f"{s['env_steps']:,} env steps, {s['time_s']:.0f} s",
         file=out,
     )
-    print_report(res.report, file=out)
+    print_report(res.report, file=out, paths=False)
     lines = [
         ("run folder", res.run_dir),
         ("checkpoint", res.checkpoint),
         ("curves", res.curves),
         ("evaluation", res.evaluation),
+        *((("ray log", log),) if (log := res.run_dir / LOG_NAME).is_file() else ()),
         *(("replay", p) for p in res.replays),
     ]
     for label, path in lines:

@@ -46,6 +46,7 @@ from aerena.envs.airdefense.parallel import agent_sides
 from aerena.envs.airdefense.rllib_env import runner_seed
 from aerena.envs.airdefense.spaces import noop_actions
 from aerena.envs.airdefense.world import World
+from aerena.seeding import entropy_seed, episode_seed
 
 Policy = Callable[[str, dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
@@ -271,7 +272,8 @@ class BatchedSampler:
             [None] if B == 1 and worker_index is None else [_Ctx(worker_index, b) for b in range(B)]
         )
         self.seeds = [runner_seed(seed, x) for x in ctx]
-        self._rngs = [np.random.default_rng(x) for x in self.seeds]  # as the parallel env
+        # as the parallel env: episode e of base seed S plays S + e (aerena.seeding)
+        self._bases = [entropy_seed() if x is None else int(x) for x in self.seeds]
         base = self.seeds[0]
         opp_seed = None if base is None else (base + 1) % 2**63
         self.play = SidePlay(
@@ -345,7 +347,7 @@ class BatchedSampler:
     # ------------------------------------------------------------------ episodes
     def _start(self, worlds: np.ndarray) -> None:
         """New episodes in `worlds` (their next seeds), opponents drawn and reset."""
-        seeds = [int(self._rngs[int(b)].integers(0, 2**63 - 1)) for b in worlds]
+        seeds = [episode_seed(self._bases[int(b)], int(self.episode[b])) for b in worlds]
         self.world.reset(seeds, worlds=worlds)
         for b in worlds:
             b = int(b)

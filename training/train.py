@@ -49,6 +49,7 @@ from aerena.errors import UserError
 from aerena.files import atomic_write_text
 from aerena.training import trust
 from aerena.training.config import Experiment, LoadedExperiment, load_experiment
+from aerena.training.console import LOG_NAME, check_address, ray_log, start_failure
 from aerena.training.progress import (
     ProgressView,
     plot_curves,
@@ -126,26 +127,34 @@ def _threads(n: int) -> None:
     torch.set_num_threads(n)
 
 
-def init_ray(address: str | None, exp: Experiment) -> None:
+def init_ray(address: str | None, exp: Experiment, log: Path | None = None) -> bool:
+    """Start (or join, with `address`) Ray; True if this call started it. A failure is one
+    UserError (:func:`aerena.training.console.start_failure`; `log`: where Ray's messages
+    went)."""
     import ray
 
     if ray.is_initialized():
-        return
+        return False
+    check_address(address)
     threads = str(exp.resources.torch_threads)
     runtime_env = {"env_vars": {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}}
-    if address:
-        ray.init(address=address, runtime_env=runtime_env, log_to_driver=False)
-    else:
-        # "local": always a new embedded instance, never an unrelated cluster that happens
-        # to run on this machine (ray.init() without an address would join it)
-        ray.init(
-            address="local",
-            num_cpus=exp.resources.num_cpus,
-            include_dashboard=False,
-            runtime_env=runtime_env,
-            log_to_driver=False,
-            configure_logging=False,
-        )
+    try:
+        if address:
+            ray.init(address=address, runtime_env=runtime_env, log_to_driver=False)
+        else:
+            # "local": always a new embedded instance, never an unrelated cluster that
+            # happens to run on this machine (ray.init() without an address would join it)
+            ray.init(
+                address="local",
+                num_cpus=exp.resources.num_cpus,
+                include_dashboard=False,
+                runtime_env=runtime_env,
+                log_to_driver=False,
+                configure_logging=False,
+            )
+    except (ConnectionError, RuntimeError, ValueError, OSError, TimeoutError) as exc:
+        raise start_failure(address, exc, log) from None
+    return True
 
 
 # ======================================================================================
@@ -240,7 +249,6 @@ def build_algorithm_config(exp: Experiment) -> Any:
 
 def warm_start(algo: Any, config: Any, exp: Experiment, run_dir: Path, file: Any = None) -> None:
     """Behaviour-clone `exp.init.imitate` into the algorithm's modules (new runs only)."""
-    import sys
 
     from aerena.training.imitation import imitate, load_into_algorithm
 
@@ -351,9 +359,12 @@ def train(
     address: str | None = None,
     live: bool | None = None,
     file: Any = None,
+    verbose: bool = False,
 ) -> TrainResult:
-    """Run (or `resume`) an experiment; see the module docstring."""
+    """Run (or `resume`) an experiment; see the module docstring. Ray's and RLlib's
+    messages go to the run folder's ``ray.log`` unless `verbose` (:mod:`.console`)."""
     # ---- 1. config and run folder ----
+    check_address(address)  # before a run folder is made
     restore_from: Path | None = None
     prior_time = 0.0
     if resume is not None:
@@ -385,62 +396,72 @@ def train(
     _threads(exp.resources.torch_threads)
 
     # ---- 2-3. env and algorithm ----
-    init_ray(address, exp)
-    config = build_algorithm_config(exp)
-    from aerena.envs.airdefense.world import World
+    quiet = ray_log(run_dir / LOG_NAME, verbose)
+    log, console_err = quiet.__enter__()  # aerena's own lines (imitation) stay on console_err
+    try:
+        started = init_ray(address, exp, log)
+        config = build_algorithm_config(exp)
+        from aerena.envs.airdefense.world import World
 
-    world = World(exp.scenario, 1, **exp.overrides)
-    atomic_write_text(run_dir / "scenario.yaml", world.scenario_text)
-    algo = config.build_algo()
-    if restore_from is not None:
-        trust.require_trusted(restore_from)
-        algo.restore_from_path(str(restore_from.resolve()))
-    elif exp.init.imitate is not None:
-        warm_start(algo, config, exp, run_dir, file)
+        world = World(exp.scenario, 1, **exp.overrides)
+        atomic_write_text(run_dir / "scenario.yaml", world.scenario_text)
+        algo = config.build_algo()
+        if restore_from is not None:
+            trust.require_trusted(restore_from)
+            algo.restore_from_path(str(restore_from.resolve()))
+        elif exp.init.imitate is not None:
+            warm_start(algo, config, exp, run_dir, file if file is not None else console_err)
 
-    # ---- 4. loop ----
-    title = (
-        f"{exp.name}: {exp.algorithm.name}, learn {exp.learn} vs {exp.opponent} on {exp.scenario}"
-    )
-    records = read_records(run_dir / "progress.jsonl")
-    rec: dict[str, Any] | None = records[-1] if records else None
-    prev_steps = int(rec["env_steps"]) if rec else 0
-    start = time.perf_counter()
-    checkpoint: Path | None = restore_from
-    reason = "not started"
-    if records and (r0 := stop_reason(records, exp)):
-        reason = r0
-    else:
-        with ProgressView(title, exp.stop, live=live, file=file) as view:
-            try:
-                while True:
-                    t0 = time.perf_counter()
-                    result = algo.train()
-                    dt = time.perf_counter() - t0
-                    elapsed = prior_time + time.perf_counter() - start
-                    rec = iteration_record(result, exp, elapsed, dt, prev_steps)
-                    prev_steps = rec["env_steps"]
-                    write_record(run_dir / "progress.jsonl", rec)
-                    records.append(rec)
-                    view.update(rec)
-                    reason = stop_reason(records, exp) or ""
-                    every = exp.checkpoint.every
-                    if reason or (every and rec["iteration"] % every == 0):
-                        checkpoint = save_checkpoint(algo, run_dir, rec, exp.checkpoint.keep)
-                    if reason:
-                        break
-            except KeyboardInterrupt:
-                reason = "interrupted"
-                if rec is not None:
-                    try:  # Ctrl-C reaches the Ray workers too: saving may fail
-                        checkpoint = save_checkpoint(algo, run_dir, rec, exp.checkpoint.keep)
-                    except (Exception, KeyboardInterrupt) as exc:
-                        print(f"interrupted: the last checkpoint stays ({type(exc).__name__} "
-                              "while saving a new one)", file=sys.stderr)  # fmt: skip
-                        checkpoint = latest_checkpoint(run_dir)
+        # ---- 4. loop ----
+        title = (
+            f"{exp.name}: {exp.algorithm.name}, learn {exp.learn} vs {exp.opponent} "
+            f"on {exp.scenario}"
+        )
+        records = read_records(run_dir / "progress.jsonl")
+        rec: dict[str, Any] | None = records[-1] if records else None
+        prev_steps = int(rec["env_steps"]) if rec else 0
+        start = time.perf_counter()
+        checkpoint: Path | None = restore_from
+        reason = "not started"
+        if records and (r0 := stop_reason(records, exp)):
+            reason = r0
+        else:
+            with ProgressView(title, exp.stop, live=live, file=file) as view:
+                try:
+                    while True:
+                        t0 = time.perf_counter()
+                        result = algo.train()
+                        dt = time.perf_counter() - t0
+                        elapsed = prior_time + time.perf_counter() - start
+                        rec = iteration_record(result, exp, elapsed, dt, prev_steps)
+                        prev_steps = rec["env_steps"]
+                        write_record(run_dir / "progress.jsonl", rec)
+                        records.append(rec)
+                        view.update(rec)
+                        reason = stop_reason(records, exp) or ""
+                        every = exp.checkpoint.every
+                        if reason or (every and rec["iteration"] % every == 0):
+                            checkpoint = save_checkpoint(algo, run_dir, rec, exp.checkpoint.keep)
+                        if reason:
+                            break
+                except KeyboardInterrupt:
+                    reason = "interrupted"
+                    if rec is not None:
+                        try:  # Ctrl-C reaches the Ray workers too: saving may fail
+                            checkpoint = save_checkpoint(algo, run_dir, rec, exp.checkpoint.keep)
+                        except (Exception, KeyboardInterrupt) as exc:
+                            print(f"interrupted: the last checkpoint stays ({type(exc).__name__} "
+                                  "while saving a new one)", file=console_err)  # fmt: skip
+                            checkpoint = latest_checkpoint(run_dir)
 
-    # ---- 5. save ----
-    algo.stop()
+        # ---- 5. save ----
+        algo.stop()
+        if started:
+            import ray
+
+            ray.shutdown()
+    finally:
+        quiet.__exit__(None, None, None)
     plot_curves(records, run_dir / "curves.png", title)
     final = rec or {"iteration": 0, "env_steps": 0, "time_s": 0.0}
     summary = TrainResult(

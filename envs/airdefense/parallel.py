@@ -21,7 +21,9 @@ UAVs `uav_0 .. uav_{U-1}` (in launch-schedule order), then the defender's launch
   delivers its warhead (a UAV whose carrier is lost before its launch never joins);
 * a launcher or radar leaves when it is destroyed.
 
-An agent that leaves gets its final observation (all zeros: an empty entity and action
+`reset` returns observations and infos for every possible agent (one not alive yet has
+the all-zero observation, with an empty action mask; only `agents` act). An agent that
+leaves gets its final observation (all zeros: an empty entity and action
 mask mark it lost), its reward and `terminations[a] = True` in the step it leaves and is
 never seen again. Should no agent be alive while the episode goes on (every launched UAV
 and every defence unit lost, more UAVs still waiting), the env advances the world with
@@ -128,14 +130,20 @@ Termination and truncation
 The episode terminates (every agent present gets `terminations = True`) when every asset
 is destroyed or the attacker has no UAV left flying or waiting. It is truncated
 (`truncations = True`) after `episode.max_steps` steps. At the end all agents leave
-`agents`, and every returned agent's info holds `"outcome"` (`World.outcome`: winner,
-values destroyed, losses, interceptors used).
+`agents`. Every info (from `reset` on, the same keys at every step, as TorchRL needs)
+holds `invalid_action`, `invalid_actions` and the episode's tallies so far (`World.outcome`:
+winner, values destroyed, losses, interceptors used; final in the last step) flattened into
+scalar `"outcome/<field>"` entries (:func:`aerena.envs.airdefense.forms.flat_outcome`; the
+winner as `"outcome/attacker_won"` 0 / 1), so every info leaf is a scalar;
+`env.world.outcome(0)` is the dict.
 
 Seeding, rollback, rendering
 ----------------------------
-`reset(seed=s)` seeds a generator from which each episode's world seed is drawn, so
-`reset()` without a seed continues a reproducible sequence (the constructor's `seed` is
-used for the first reset when it gets none). Two envs with one seed and the same actions
+`reset(seed=S)` plays episode 0 of base seed S, each `reset()` without a seed the next
+episode: episode e has world seed `aerena.episode_seed(S, e) = S + e`, the same episode as
+`aerena rollout --seed S` plays (:mod:`aerena.seeding`; `env.base_seed`, `env.episode`,
+`env.episode_seed`). The constructor's `seed` is S for the first reset when it gets none;
+without any seed S is drawn from OS entropy. Two envs with one seed and the same actions
 give identical trajectories, bit for bit. `snapshot()` returns a picklable
 :class:`ParallelSnapshot` (world arrays, agents, seed generator); `restore(snap)` puts it
 back exactly. Rendering: `render_mode="ansi"` makes `render()` return a text summary;
@@ -153,7 +161,6 @@ entity features and trained modules of v0 do not load on v1 observations.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -164,8 +171,10 @@ from pettingzoo import ParallelEnv
 
 from aerena.envs.airdefense import layout as Lo
 from aerena.envs.airdefense import spaces as Sp
+from aerena.envs.airdefense.forms import flat_outcome
 from aerena.envs.airdefense.state import WorldState
 from aerena.envs.airdefense.world import World
+from aerena.seeding import episode_seed, next_episode
 
 ENV_NAME = "aerena_airdefense_v1"
 RENDER_MODES = ("ansi", "rgb_array", "human")
@@ -280,7 +289,8 @@ class ParallelSnapshot:
     world: WorldState
     agents: tuple[str, ...]
     live: np.ndarray  # [N] bool, agents present
-    rng_state: dict | None
+    base_seed: int | None
+    episode: int
     episode_seed: int | None
     over: bool
     skipped_steps: int
@@ -318,7 +328,8 @@ class AirDefenseParallelEnv(ParallelEnv):
         self._act_spaces: dict[str, gspaces.Discrete] = {}
         self.state_space = Sp.state_space(self._bounds)
         self._init_seed = seed
-        self._np_random: np.random.Generator | None = None
+        self.base_seed: int | None = None  # S of aerena.seeding: episode e plays S + e
+        self.episode = -1
         self.episode_seed: int | None = None
         self.skipped_steps = 0
         N = w.sizes["N"]
@@ -374,11 +385,10 @@ class AirDefenseParallelEnv(ParallelEnv):
         self, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, Any]]]:
         del options  # accepted for API compatibility; no options yet
-        if seed is not None:
-            self._np_random = np.random.default_rng(seed)
-        elif self._np_random is None:
-            self._np_random = np.random.default_rng(self._init_seed)
-        self.episode_seed = int(self._np_random.integers(0, 2**63 - 1))
+        self.base_seed, self.episode = next_episode(
+            self.base_seed, self.episode, seed, self._init_seed
+        )
+        self.episode_seed = episode_seed(self.base_seed, self.episode)
         self.world.reset([self.episode_seed])
         self._over = False
         self.skipped_steps = 0
@@ -390,8 +400,11 @@ class AirDefenseParallelEnv(ParallelEnv):
         names = self.possible_agents
         idx = np.flatnonzero(self._live)
         self.agents = [names[n] for n in idx]
-        obs = {names[n]: Sp.agent_obs(arrays, n, self._sizes[n]) for n in idx}
-        infos = {names[n]: {"invalid_action": False, "invalid_actions": 0} for n in idx}
+        # every possible agent (the PettingZoo API allows extra keys at reset; TorchRL needs
+        # them): an agent not alive yet has the all-zero observation and is not in `agents`
+        obs = {name: Sp.agent_obs(arrays, n, self._sizes[n]) for n, name in enumerate(names)}
+        outcome = flat_outcome(self.world.outcome(0))
+        infos = {name: {"invalid_action": False, "invalid_actions": 0, **outcome} for name in names}
         if self.render_mode == "human":
             self.render()
         return obs, infos
@@ -432,7 +445,7 @@ class AirDefenseParallelEnv(ParallelEnv):
         # agents that acted, plus those launched in this step -- unless the episode ended:
         # a UAV launched in the last step never joins
         keys = np.flatnonzero(before if ended else before | after)
-        outcome = w.outcome(0) if ended else None
+        outcome = flat_outcome(w.outcome(0))
         obs, rewards, terms, truncs, infos = {}, {}, {}, {}, {}
         for n in keys:
             name = names[n]
@@ -442,8 +455,7 @@ class AirDefenseParallelEnv(ParallelEnv):
             terms[name] = died or terminated
             truncs[name] = truncated and not died
             info = {"invalid_action": bool(invalid[n]), "invalid_actions": int(invalid_count[n])}
-            if outcome is not None:
-                info["outcome"] = copy.deepcopy(outcome)
+            info.update(outcome)
             infos[name] = info
         if ended:
             self._over = True
@@ -505,14 +517,12 @@ class AirDefenseParallelEnv(ParallelEnv):
 
     def snapshot(self) -> ParallelSnapshot:
         """A picklable copy of everything the env's future depends on."""
-        rng = (
-            None if self._np_random is None else copy.deepcopy(self._np_random.bit_generator.state)
-        )
         return ParallelSnapshot(
             world=self.world.snapshot(),
             agents=tuple(self.agents),
             live=self._live.copy(),
-            rng_state=rng,
+            base_seed=self.base_seed,
+            episode=self.episode,
             episode_seed=self.episode_seed,
             over=self._over,
             skipped_steps=self.skipped_steps,
@@ -523,12 +533,8 @@ class AirDefenseParallelEnv(ParallelEnv):
         self.world.restore(snap.world)
         self.agents = list(snap.agents)
         self._live[:] = snap.live
-        if snap.rng_state is None:
-            self._np_random = None
-        else:
-            rng = np.random.default_rng()
-            rng.bit_generator.state = copy.deepcopy(snap.rng_state)
-            self._np_random = rng
+        self.base_seed = snap.base_seed
+        self.episode = snap.episode
         self.episode_seed = snap.episode_seed
         self._over = snap.over
         self.skipped_steps = snap.skipped_steps

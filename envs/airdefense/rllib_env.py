@@ -81,7 +81,8 @@ class AirDefenseMultiAgentEnv(MultiAgentEnv):
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         obs, infos = self.par_env.reset(seed=seed, options=options)
         self.agents = list(self.par_env.agents)
-        return obs, infos
+        # RLlib: an observation means "acts next", so only the agents alive now
+        return {a: obs[a] for a in self.agents}, {a: infos[a] for a in self.agents}
 
     def step(
         self, action_dict: dict[str, Any]

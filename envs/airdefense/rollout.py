@@ -8,7 +8,8 @@ Usage::
 
 Episodes run batched: one :class:`~aerena.envs.airdefense.world.World` of
 ``min(episodes, B)`` worlds; a world that finishes is reset for the next episode. Episode
-``e`` resets its world from seed ``S + e`` (terrain draws, unit placement and the kernel's
+``e`` resets its world from seed ``S + e`` (``aerena.episode_seed``, the convention of every
+face: :mod:`aerena.seeding`; terrain draws, unit placement and the kernel's
 randomness). The players (``agents.scripted.make_player``) act for all worlds at once and
 are seeded from ``S`` (attacker) and ``S + 1`` (defender); a random player draws for each
 world from its own generator (its seed and the episode's), so episode ``e`` plays the same
@@ -43,6 +44,7 @@ from aerena import cliargs
 from aerena.envs.airdefense import layout as Lo
 from aerena.errors import UserError
 from aerena.scenarios.loader import add_set_option
+from aerena.seeding import episode_seed, player_seed
 
 PLAYER_KINDS = {
     "attacker": ("scripted", "random"),
@@ -93,8 +95,8 @@ def run_rollouts(
     overrides = dict(overrides or {})
     world = World(scenario, num_worlds=B, **overrides)
     players = {
-        "attacker": side_player("attacker", attacker, world, seed),
-        "defender": side_player("defender", defender, world, seed + 1),
+        "attacker": side_player("attacker", attacker, world, player_seed(seed, "attacker")),
+        "defender": side_player("defender", defender, world, player_seed(seed, "defender")),
     }
     info = {"attacker": attacker, "defender": defender}
     rows = play_episodes(world, players, episodes, seed, record=record, info=info)
@@ -131,7 +133,7 @@ def play_episodes(
     first = min(B, episodes)
     slot_ep = np.full(B, -1, dtype=np.int64)  # episode played by each world (-1: idle)
     slot_ep[:first] = np.arange(first)
-    world.reset([seed + e for e in range(first)], worlds=list(range(first)))
+    world.reset([episode_seed(seed, e) for e in range(first)], worlds=list(range(first)))
     for p in players.values():
         p.reset()
     recorders: list[Any] = []
@@ -220,7 +222,7 @@ def recycle_worlds(
         for b in over:
             finish(int(b))
             if next_ep < episodes:
-                world.reset([seed + next_ep], worlds=[int(b)])
+                world.reset([episode_seed(seed, next_ep)], worlds=[int(b)])
                 for p in players:
                     p.reset(np.array([b], dtype=np.int64))
                 if start is not None:

@@ -6,7 +6,10 @@
     obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
 
 The other side is played by `make_player(other_side, opponent, world)` (`"scripted"` or
-`"random"`), reseeded from the episode seed at every reset.
+`"random"`). Seeds follow :mod:`aerena.seeding`: `reset(seed=S)` plays episode 0 of S, each
+`reset()` without a seed the next one (world seed `aerena.episode_seed(S, e) = S + e`, the
+opponent seeded `player_seed(S, its side)`), so episode e is the one `aerena rollout --seed
+S` plays with the same players; `info["episode_seed"]` and `info["episode"]` say which.
 
 Observation: the side's n agents stacked (same features as the PettingZoo env card in
 :mod:`aerena.envs.airdefense.parallel`)::
@@ -21,11 +24,17 @@ Observation: the side's n agents stacked (same features as the PettingZoo env ca
 
 Rows of agents that are not alive (not launched yet, or lost) are zero, with an empty
 action mask. Action: `MultiDiscrete([action count of each agent])` -- attacker: 54 per
-UAV; defender: 1 + K per launcher, then 2 per radar. Actions of agents that are not alive
+UAV; defender: 1 + K per launcher, then 2 per radar. `env.action_masks()` is the mask in
+sb3-contrib's form (`MaskablePPO` uses it as is): bool [sum(nvec)], each agent's row of
+`action_mask` cut to its action count and concatenated; an agent that is not alive allows
+only its no-op. The per-agent factorisation is exact (one dimension is one agent's whole
+action; see :mod:`aerena.envs.airdefense.forms`). Actions of agents that are not alive
 are ignored; masked actions are carried out as the agent's no-op and counted in
 `info["invalid_actions"]`. Reward: the side's team reward (see the env card). The episode
 terminates when every asset is destroyed or the attacker has nothing left to fly, and is
-truncated after `episode.max_steps`; the final info holds `"outcome"`.
+truncated after `episode.max_steps`; every step's info holds the episode's tallies so far
+(final in the last step) as scalar `"outcome/<field>"` entries
+(:func:`aerena.envs.airdefense.forms.flat_outcome`).
 
 Rendering: `render_mode="ansi"` (text), `"rgb_array"` ([H, W, 3] uint8, `env.render_size`)
 or `"human"` (a pygame window, drawn after every step) -- the picture modes use the replay
@@ -43,6 +52,7 @@ import numpy as np
 from gymnasium import spaces as gspaces
 
 from aerena.envs.airdefense import spaces as Sp
+from aerena.envs.airdefense.forms import flat_outcome, multidiscrete_mask
 from aerena.envs.airdefense.parallel import (
     PICTURE_MODES,
     RENDER_MODES,
@@ -51,6 +61,7 @@ from aerena.envs.airdefense.parallel import (
     render_ansi,
 )
 from aerena.envs.airdefense.world import World
+from aerena.seeding import episode_seed, next_episode, player_seed
 
 SIDES = ("attacker", "defender")
 OPPONENTS = ("scripted", "random")
@@ -99,6 +110,8 @@ class AirDefenseSingleEnv(gym.Env):
         self._act = np.zeros((1, w.sizes["N"]), dtype=np.int64)
         self._noop = Sp.noop_actions(w)
         self.opponent: Any = None
+        self.base_seed: int | None = None  # S of aerena.seeding: episode e plays S + e
+        self.episode = -1
         self.episode_seed: int | None = None
         self.render_size = (1024, 640)
         self._view: Any = None  # aerena.viz.live.LiveView for the picture modes
@@ -106,20 +119,22 @@ class AirDefenseSingleEnv(gym.Env):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        if seed is None and self._np_random is None:
-            seed = self._init_seed
-        super().reset(seed=seed)
-        episode_seed, opponent_seed = (int(x) for x in self.np_random.integers(0, 2**63 - 1, 2))
-        self.episode_seed = episode_seed
-        self.world.reset([episode_seed])
+        self.base_seed, self.episode = next_episode(
+            self.base_seed, self.episode, seed, self._init_seed
+        )
+        super().reset(seed=self.base_seed if self.episode == 0 else None)
+        self.episode_seed = world_seed = episode_seed(self.base_seed, self.episode)
+        self.world.reset([world_seed])
         from aerena.agents.scripted import make_player
 
+        opponent_seed = player_seed(self.base_seed, self.other)
         self.opponent = make_player(self.other, self.opponent_kind, self.world, seed=opponent_seed)
         self.opponent.reset()
         self._view_sync(new_episode=True)
         if self.render_mode == "human":
             self.render()
-        return Sp.stacked_obs(self.world, 0, self.cols), {"episode_seed": episode_seed}
+        info = {"episode_seed": world_seed, "episode": self.episode}
+        return Sp.stacked_obs(self.world, 0, self.cols), info
 
     def step(self, action: Any) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         if self.opponent is None:
@@ -152,11 +167,19 @@ class AirDefenseSingleEnv(gym.Env):
             "invalid_actions": int(s.invalid[0, self.cols].sum()),
             "opponent_reward": float(s.reward[0, 1 - self._side_idx]),
         }
-        if terminated or truncated:
-            info["outcome"] = self.world.outcome(0)
+        info.update(flat_outcome(self.world.outcome(0)))
         if self.render_mode == "human":
             self.render()
         return Sp.stacked_obs(self.world, 0, self.cols), reward, terminated, truncated, info
+
+    def action_masks(self) -> np.ndarray:
+        """The sb3-contrib mask of `action_space`: bool [sum(nvec)], each agent's allowed
+        actions concatenated in `agent_names` order; an agent that is not alive allows only
+        its no-op (exact, see :mod:`aerena.envs.airdefense.forms`)."""
+        if self.opponent is None:
+            raise RuntimeError("call reset() before action_masks()")
+        m = self.world.state.act_mask[0, self.cols]
+        return multidiscrete_mask(m, self.action_space.nvec, self._noop[self.cols])
 
     def _view_sync(self, new_episode: bool = False) -> None:
         """Record the latest step for the picture render modes (no-op otherwise)."""

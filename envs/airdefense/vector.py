@@ -36,9 +36,11 @@ restricted to those worlds: arrays [n_finished, ...]) and `"final_info"` (a list
 `World.outcome` dicts). `episode_index[b]` counts the episodes world b has started (from
 0), `episodes_done[b]` those it finished.
 
-Seeding: world b's episode e is seeded from `SeedSequence([seed, b, e])`. `reset(seed=s)`
-restarts the count (e = 0 for every world); `reset()` without a seed moves every world to
-its next episode. Without any seed, one is drawn from OS entropy at the first reset.
+Seeding (:mod:`aerena.seeding`): world b's k-th episode (`episode_index[b]` = k) is episode
+`episode_number[b] = b + k * B` of the base seed S, world seed `aerena.episode_seed(S, b + k
+* B)` -- the episode `aerena rollout --seed S` plays with that number. `reset(seed=S)`
+restarts the count (k = 0 for every world); `reset()` without a seed moves every world to
+its next episode. Without any seed, S is drawn from OS entropy at the first reset.
 """
 
 from __future__ import annotations
@@ -52,16 +54,9 @@ from gymnasium.vector.utils import batch_space
 from aerena.envs.airdefense import spaces as Sp
 from aerena.envs.airdefense.parallel import agent_sides, render_ansi
 from aerena.envs.airdefense.world import World
+from aerena.seeding import entropy_seed, episode_seed
 
 OBS_KEYS = ("self", "entities", "entity_mask", "action_mask", "agent_alive")
-
-
-def episode_seed(seed: int, world: int, episode: int) -> int:
-    """The world seed of episode `episode` of world `world` under the base `seed`."""
-    state = np.random.SeedSequence([int(seed), int(world), int(episode)]).generate_state(
-        2, np.uint32
-    )
-    return int((int(state[0]) << 31) ^ int(state[1])) & (2**63 - 1)
 
 
 class AirDefenseVectorEnv:
@@ -112,14 +107,14 @@ class AirDefenseVectorEnv:
             self._seed = int(seed)
             self.episode_index[:] = 0
         elif self._seed is None:
-            self._seed = int(np.random.SeedSequence().entropy) & (2**63 - 1)
+            self._seed = entropy_seed()
             self.episode_index[:] = 0
         elif self._started:
             self.episode_index += 1
         self._started = True
-        seeds = [episode_seed(self._seed, b, e) for b, e in enumerate(self.episode_index)]
-        self.world.reset(seeds)
-        return self._obs(), {"episode_index": self.episode_index.copy()}
+        self.world.reset([episode_seed(self._seed, int(e)) for e in self.episode_number])
+        info = {"episode_index": self.episode_index.copy(), "episode_number": self.episode_number}
+        return self._obs(), info
 
     def step(
         self, actions: np.ndarray
@@ -146,9 +141,18 @@ class AirDefenseVectorEnv:
             info["final_info"] = [w.outcome(int(b)) for b in idx]
             self.episodes_done[idx] += 1
             self.episode_index[idx] += 1
-            seeds = [episode_seed(self._seed, int(b), int(self.episode_index[b])) for b in idx]
+            seeds = [episode_seed(self._seed, int(self.episode_number[b])) for b in idx]
             w.reset(seeds, worlds=idx)
         return self._obs(), rewards.copy(), terminated, truncated, info
+
+    @property
+    def episode_number(self) -> np.ndarray:
+        """[B] the episode of the base seed each world plays: b + episode_index[b] * B."""
+        return np.arange(self.num_envs) + self.episode_index * self.num_envs
+
+    @property
+    def base_seed(self) -> int | None:
+        return self._seed
 
     def _views(self) -> dict[str, np.ndarray]:
         s = self.world.state

@@ -7,7 +7,9 @@ returns the reward and whether the solution is complete), and renders observatio
 torch-geometric graph): instances from the named generator seeded by
 ``reset(seed)`` or from ``options={"instance": ...}``, the action mask in both the
 observation and ``info["action_mask"]``, masked actions, and the final
-``info["objective"]`` / ``info["solution"]``.
+``info["objective"]`` / ``info["solution"]``. ``action_masks()`` returns the same mask as
+bool [n_actions] (the `Discrete` action space's mask in sb3-contrib's form: `MaskablePPO`
+works on every graph env without a wrapper).
 
 Masked actions: with ``invalid_action="repair"`` (default) a masked action is replaced
 by the lowest valid one and ``info["invalid_action"]`` is True; with ``"raise"`` it is a
@@ -119,6 +121,12 @@ class ConstructiveEnv(gym.Env):
             info["objective"] = self.objective_value()
             info["solution"] = self.solution()
         return self._obs(), float(reward), bool(terminated), False, info
+
+    def action_masks(self) -> np.ndarray:
+        """bool [action_space.n]: the actions allowed now (sb3-contrib's `MaskablePPO`)."""
+        if self.instance is None:
+            raise RuntimeError(f"{type(self).__name__}: call reset() before action_masks()")
+        return self._mask().astype(np.bool_)
 
     def to_pyg(self, obs: dict[str, np.ndarray] | None = None) -> Any:
         """The current observation (or `obs`) as a torch-geometric graph, padding removed
