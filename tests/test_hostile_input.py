@@ -157,6 +157,9 @@ CASES = [
     ("episodes-0", ["rollout", "tiny", "--episodes", "0"], "--episodes"),
     ("worlds-negative", ["play-onnx", "m.onnx", "--worlds", "-3"], "--worlds"),
     ("time-limit-nan", ["solve", "tsp", "berlin52", "--time-limit", "nan"], "--time-limit"),
+    ("optimum-nan", ["solve", "tsp", "berlin52", "--optimum", "nan"], "--optimum"),
+    ("optimum-inf", ["solve", "tsp", "berlin52", "--optimum", "inf"], "--optimum"),
+    ("optimum-negative", ["solve", "tsp", "berlin52", "--optimum", "-3"], "--optimum"),
     ("nodes-0", ["train-solver", "tsp", "--nodes", "0", "--out", "x.pt"], "--nodes"),
     (
         "device-bogus",
