@@ -375,3 +375,23 @@ def test_crafted_checkpoints_run_no_code(bad: Path) -> None:
     with pytest.raises(UserError, match="another aerena"):
         load_snapshot_modules(forged)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("command", ["train", "rollout"])
+def test_one_problem_in_a_yaml_file_is_one_located_line(
+    tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Experiment and scenario files report one problem the same way: one line,
+    ``error: FILE:LINE:COL: field.path: message``."""
+    if command == "train":
+        path = tmp_path / "exp.yaml"
+        path.write_text("name: x\nscenario: tiny\nalgorithm:\n  train_batch_size: -5\n")
+        where = f"{path}:4:3: algorithm.train_batch_size: "
+    else:
+        path = tmp_path / "scen.yaml"
+        path.write_text("extends: tiny\nepisode:\n  max_steps: -5\n")
+        where = f"{path}:3:3: episode.max_steps: "
+    rc = main([command, str(path)])
+    err = capsys.readouterr().err
+    _check(rc, err, where)
+    assert len(err.strip().splitlines()) == 1 and err.startswith(f"error: {where}"), err
