@@ -116,3 +116,38 @@ def test_foreign_run_opens_without_running_its_pickles(tmp_path: Path, ray_local
     with pytest.raises(UserError, match="not plain module weights"):
         load_modules(ck)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("driver_trusts", [False, True])
+def test_runners_take_the_drivers_trust_decision(
+    tmp_path: Path, key: Path, monkeypatch: pytest.MonkeyPatch, driver_trusts: bool
+) -> None:
+    """An env runner (here SideEnv on the local path; the same call runs in the batched
+    runner and on a remote cluster) decides on a checkpoint opponent as the driver did
+    (its --trust-checkpoint, passed in the runner config), not as its machine's
+    environment says. Untrusted: the unsigned snapshot is refused before any pickle is
+    read; trusted: it is opened (and found empty of modules)."""
+    from aerena.training.side_env import SideEnv
+    from aerena.training.train import env_config
+
+    snapshot = tmp_path / "snapshot"
+    (snapshot / "launcher").mkdir(parents=True)
+    (snapshot / "launcher" / "module_state.pkl").write_bytes(b"would be unpickled")
+    if driver_trusts:
+        monkeypatch.setenv(trust.TRUST_ENV, "1")
+    from aerena.training.config import experiment_for_scenario
+
+    exp = experiment_for_scenario(
+        "tiny",
+        {"opponent": "checkpoint", "opponent_checkpoint": str(snapshot), "learn": "attacker"},
+    )
+    cfg = env_config(exp.config)
+    assert cfg[trust.RUNNER_KEY] is driver_trusts
+    # the runner's machine says the opposite of the driver
+    if driver_trusts:
+        monkeypatch.delenv(trust.TRUST_ENV)
+    else:
+        monkeypatch.setenv(trust.TRUST_ENV, "1")
+    match = "no modules" if driver_trusts else "no signature.*--trust-checkpoint"
+    with pytest.raises(UserError, match=match):
+        SideEnv(cfg)
