@@ -225,6 +225,8 @@ CASES = [
     ("onnx-garbage", ["play-onnx", "{d}/garbage.onnx", "--scenario", "tiny"], "not a loadable"),
     ("onnx-text", ["play-onnx", "{d}/secret.txt", "--scenario", "tiny"], "not a loadable"),
     ("checkpoint-empty", ["evaluate", "{d}/empty_ckpt"], "neither an RLlib checkpoint"),
+    ("export-weights-empty", ["export", "{d}/empty_ckpt", "--weights", "{d}/w"], "neither"),
+    ("export-no-out", ["export", "{d}/empty_ckpt", "--policy", "defender"], "give --out"),
     ("resume-not-a-run", ["train", "--resume", "{d}/empty_ckpt"], "not a run folder"),
     ("league-damaged", ["league", "{d}/league_run"], "not a league file"),
     # replays
@@ -363,6 +365,7 @@ def test_crafted_checkpoints_run_no_code(bad: Path) -> None:
         (["evaluate", str(evil), "--episodes", "1"], "no signature"),
         (["export", str(evil), "--policy", "defender", "--scenario", "tiny", "--out", "m.onnx"],
          "no signature"),
+        (["export", str(evil), "--weights", "w"], "no signature"),
     ]  # fmt: skip
     for argv, needle in runs:
         rc, err, _ = _cli(argv, cwd=bad, limit=None)

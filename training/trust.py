@@ -10,7 +10,8 @@ else ``~/.local/share/aerena/checkpoint.key``; 32 random bytes made on first use
 signature and that no file was added, removed or changed since aerena wrote it.
 
 A checkpoint written by someone else (another user, another machine, a download) does not
-verify. Inside a run folder it is still opened without running code from it
+verify. It is read from its ``weights/`` folder when it has one; else, inside a run
+folder, it is still opened without running code from it
 (:func:`aerena.training.evaluate.load_modules`): each module is built from the run's
 ``config.yaml`` and given the weights of its ``module_state.pkl``, read by
 :func:`load_module_state`, an unpickler that builds only dicts and numpy arrays. Anything
@@ -18,8 +19,9 @@ else -- a bare checkpoint or league snapshot, ``--resume``, a Tune restore -- is
 unless you pass ``--trust-checkpoint`` (it sets ``AERENA_TRUST_CHECKPOINTS=1`` for this
 process and, through every env runner's config, its Ray workers, remote ones included):
 do so only if you trust its author as you would trust their code. For sharing and
-deployment use the formats that hold no code: a run folder (config YAML + module
-weights), ONNX models (``aerena export``) and graph-policy ``.pt`` files (read with
+deployment use the formats that hold no code: a weights folder
+(:mod:`aerena.training.weights`, also ``weights/`` inside every checkpoint), ONNX models
+(``aerena export``) and graph-policy ``.pt`` files (read with
 ``torch.load(weights_only=True)``).
 """
 
