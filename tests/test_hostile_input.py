@@ -157,6 +157,7 @@ CASES = [
     ("episodes-0", ["rollout", "tiny", "--episodes", "0"], "--episodes"),
     ("worlds-negative", ["play-onnx", "m.onnx", "--worlds", "-3"], "--worlds"),
     ("time-limit-nan", ["solve", "tsp", "berlin52", "--time-limit", "nan"], "--time-limit"),
+    ("run-minutes-huge", ["run", "--minutes", "1e12"], "--minutes"),
     ("optimum-nan", ["solve", "tsp", "berlin52", "--optimum", "nan"], "--optimum"),
     ("optimum-inf", ["solve", "tsp", "berlin52", "--optimum", "inf"], "--optimum"),
     ("optimum-negative", ["solve", "tsp", "berlin52", "--optimum", "-3"], "--optimum"),
@@ -255,6 +256,29 @@ def test_damaged_replays_are_refused(
 ) -> None:
     rc = main(["replay", str(replays[kind]), "--export", str(replays[kind].with_suffix(".gif"))])
     _check(rc, capsys.readouterr().err, needle)
+
+
+REPLAY_CASES = [
+    ("whatif-seed-negative", ["whatif", "{r}", "--at", "3", "--seed", "-1"], "--seed"),
+    ("whatif-episodes-huge", ["whatif", "{r}", "--at", "3", "--episodes", "100000000"],
+     "--episodes"),
+    ("whatif-record-is-file", ["whatif", "{r}", "--at", "3", "--record", "{d}/afile"], "afile"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "argv, needle", [c[1:] for c in REPLAY_CASES], ids=[c[0] for c in REPLAY_CASES]
+)
+def test_bad_options_on_a_good_replay(
+    bad: Path,
+    replays: dict[str, Path],
+    argv: list[str],
+    needle: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (good,) = sorted((bad / "rec").glob("*.npz"))
+    rc = main([a.format(d=bad, r=good) for a in argv])
+    _check(rc, capsys.readouterr().err, needle.format(d=bad))
 
 
 def test_debug_flag_shows_the_traceback(bad: Path) -> None:
