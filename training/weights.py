@@ -149,7 +149,6 @@ def load_weights(folder: str | Path) -> dict[str, Any]:
     """role -> RLModule (eval mode) of a weights folder; no pickle is read, only the
     registered module classes are built, and a file that does not fit is refused."""
     import torch
-    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
     folder = Path(folder)
     spec_path, tensor_path = folder / SPEC_FILE, folder / TENSOR_FILE
@@ -191,13 +190,12 @@ def load_weights(folder: str | Path) -> dict[str, Any]:
                 raise UserError(f"{where}: model_config.{key} = {v!r} is not a net size "
                                 f"in [1, {MAX_WIDTH}]")  # fmt: skip
         try:
-            module = RLModuleSpec(
-                module_class=classes[spec["module_class"]],
+            module = classes[spec["module_class"]](
                 observation_space=space_from_json(spec["observation_space"]),
                 action_space=space_from_json(spec["action_space"]),
                 model_config=dict(config),
                 inference_only=bool(spec.get("inference_only", False)),
-            ).build()
+            )
             module.load_state_dict(tensors[role], strict=True)
         except UserError:
             raise
