@@ -201,6 +201,7 @@ CASES = [
     ),
     ("record-is-file", ["rollout", "tiny", "--record", "{d}/afile"], "afile"),
     ("picture-is-folder", ["scenario", "show", "tiny", "--out", "{d}"], "is a folder"),
+    ("picture-type", ["scenario", "show", "tiny", "--out", "{d}/x.txt"], "unknown picture type"),
     # models, checkpoints, ONNX files
     (
         "model-empty",
