@@ -250,3 +250,20 @@ def test_damaged_weights_folders_are_refused(
     with pytest.raises(UserError, match="not a weights folder"):
         weights.save_weights({}, other, None)
     assert (other / "keep.txt").read_text() == "mine"
+
+
+def test_a_truncated_weights_folder_is_one_error_line(
+    weights_folder: tuple[Path, dict], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aerena.cli import main
+
+    folder, _ = weights_folder
+    cut = _copy(folder, tmp_path / "cut")
+    (cut / "weights.pt").write_bytes((folder / "weights.pt").read_bytes()[:100])
+    for argv in (["evaluate", str(cut), "--episodes", "1"], ["export", str(cut), "--weights",
+                                                             str(tmp_path / "out")]):  # fmt: skip
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+        assert "not readable module weights" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()

@@ -170,7 +170,8 @@ def load_weights(folder: str | Path) -> dict[str, Any]:
         if not isinstance(tensors, dict):
             raise ValueError(f"a {type(tensors).__name__}, not role -> tensors")
     except Exception as exc:  # torch raises many kinds for a damaged or foreign file
-        raise UserError(f"{tensor_path}: not readable module weights ({exc})") from None
+        why = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"{tensor_path}: not readable module weights ({why})") from None
     classes = module_classes()
     out = {}
     for role, spec in roles.items():
