@@ -374,6 +374,7 @@ def train_league(
         init_ray,
         iteration_record,
         make_run_dir,
+        save_checkpoint_weights,
     )
 
     out = file if file is not None else sys.stdout
@@ -437,8 +438,10 @@ def train_league(
     finally:
         for side, algo in algos.items():
             try:
-                algo.save_to_path(str((run_dir / "checkpoints" / side).resolve()))
-                trust.sign(run_dir / "checkpoints" / side)
+                ck = run_dir / "checkpoints" / side
+                algo.save_to_path(str(ck.resolve()))
+                save_checkpoint_weights(algo, ck, side_exps[side].to_yaml())
+                trust.sign(ck)
             finally:
                 algo.stop()
     return run_dir

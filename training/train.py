@@ -324,7 +324,7 @@ def save_checkpoint(algo: Any, run_dir: Path, rec: dict[str, Any], keep: int) ->
     if tmp.exists():
         shutil.rmtree(tmp)
     algo.save_to_path(str(tmp.resolve()))
-    save_checkpoint_weights(algo, tmp)
+    save_checkpoint_weights(algo, tmp, (run_dir / "config.yaml").read_text(encoding="utf-8"))
     state = {k: rec[k] for k in ("iteration", "env_steps", "time_s")}
     (tmp / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
     trust.sign(tmp)  # what `load_modules` / --resume check before unpickling
@@ -341,7 +341,7 @@ def save_checkpoint(algo: Any, run_dir: Path, rec: dict[str, Any], keep: int) ->
     return final
 
 
-def save_checkpoint_weights(algo: Any, checkpoint: Path) -> Path:
+def save_checkpoint_weights(algo: Any, checkpoint: Path, experiment_yaml: str) -> Path:
     """The learner's modules of a checkpoint just written, as its ``weights/`` folder (the
     weights-only format: shared or played without the trust flag). Reads only the
     module states aerena itself just wrote, as plain arrays."""
@@ -352,8 +352,7 @@ def save_checkpoint_weights(algo: Any, checkpoint: Path) -> Path:
         module = spec.build()
         module.set_state(trust.load_module_state(base / role / "module_state.pkl"))
         modules[role] = module
-    exp_yaml = (checkpoint.parent.parent / "config.yaml").read_text(encoding="utf-8")
-    return weights.save_weights(modules, checkpoint / "weights", exp_yaml)
+    return weights.save_weights(modules, checkpoint / "weights", experiment_yaml)
 
 
 # ======================================================================================
