@@ -66,18 +66,32 @@ def count(lo: int = 1, hi: int = MAX_COUNT) -> Callable[[str], int]:
 
 def positive(hi: float = math.inf) -> Callable[[str], float]:
     """A finite number in (0, hi] (seconds, minutes, rates, fps)."""
+    return _finite(0.0, hi, open_low=True, name="positive")
 
+
+def nonnegative(hi: float = math.inf) -> Callable[[str], float]:
+    """A finite number in [0, hi] (a known objective value, a cost)."""
+    return _finite(0.0, hi, open_low=False, name="nonnegative")
+
+
+def _finite(lo: float, hi: float, *, open_low: bool, name: str) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not (math.isfinite(value) and 0 < value <= hi):
-            bound = f"(0, {hi:g}]" if math.isfinite(hi) else "> 0"
+        above = lo < value if open_low else lo <= value
+        if not (math.isfinite(value) and above and value <= hi):
+            left = "(" if open_low else "["
+            bound = (
+                f"{left}{lo:g}, {hi:g}]"
+                if math.isfinite(hi)
+                else (f"> {lo:g}" if open_low else f">= {lo:g}")
+            )
             raise argparse.ArgumentTypeError(f"expected a finite number {bound}, got {text}")
         return value
 
-    parse.__name__ = "positive"
+    parse.__name__ = name  # argparse names the type in its messages
     return parse
 
 

@@ -77,7 +77,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="seconds for iterative methods",
     )
     p.add_argument("--seed", type=cliargs.seed, default=0, help="seed of randomised methods")
-    p.add_argument("--optimum", type=float, default=None, help="known optimal objective")
+    p.add_argument(
+        "--optimum", type=cliargs.nonnegative(), default=None, help="known optimal objective"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--out", default=None, help="write the solution here")
     m = p.add_argument_group("method 'model' (learned policies)")

@@ -54,9 +54,10 @@ ways, :func:`resolve_terrain_path` resolves against a given source file.
 ``(scenario, text, path)``: ``text`` is the merged YAML (after ``extends`` and overrides, the
 exact data that was validated) for replay metadata; ``path`` is the top-level file or None.
 
-*Errors.* Everything wrong with a file is collected into one ``ScenarioError`` whose first
-line reads ``N errors in FILE`` followed by one ``FILE:LINE:COL: field.path: message`` line
-per problem, each pointing into the file where the offending key is written.
+*Errors.* Everything wrong with a file is collected into one ``ScenarioError``: one problem
+is one ``FILE:LINE:COL: field.path: message`` line; several read ``N errors in FILE``
+followed by one such line per problem, each pointing into the file where the offending
+key is written.
 
 *Expanded names.* ``count: n`` on an asset gives ``name_0 .. name_{n-1}``; on a battery it
 gives copies ``name_0 ..`` (just ``name`` when n = 1), and each copy ``c`` holds ``c_cp``,
@@ -424,18 +425,16 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, _Loc]:
     try:
         data, loc = loader.load_marked()
     except RecursionError:  # the composer recurses before `_build` can count the depth
-        raise ScenarioError(
-            f"1 error in {file}:\n{file}: YAML nested more than {MAX_YAML_DEPTH} levels deep"
-        ) from None
+        raise ScenarioError(f"{file}: YAML nested more than {MAX_YAML_DEPTH} levels deep") from None
     except yaml.MarkedYAMLError as exc:
         m = exc.problem_mark or exc.context_mark
         where = f"{file}:{m.line + 1}:{m.column + 1}" if m else file
         problem = exc.problem or exc.context or "syntax error"
         if exc.context and exc.problem and exc.context_mark is not None:
             problem += f" ({exc.context} at line {exc.context_mark.line + 1})"
-        raise ScenarioError(f"1 error in {file}:\n{where}: invalid YAML: {problem}") from None
+        raise ScenarioError(f"{where}: invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"1 error in {file}:\n{file}: invalid YAML: {exc}") from None
+        raise ScenarioError(f"{file}: invalid YAML: {exc}") from None
     finally:
         loader.dispose()
     if loader.errors:
@@ -529,8 +528,7 @@ def _load_file(path: Path, display: str, chain: tuple[Path, ...]) -> tuple[dict,
     if not isinstance(data, dict):
         found = _kind_of(data)
         raise ScenarioError(
-            f"1 error in {display}:\n{display}:1:1: a scenario file must be a mapping of "
-            f"keys, found {found}"
+            f"{display}:1:1: a scenario file must be a mapping of keys, found {found}"
         )
     chain = (*chain, path)
     if "extends" not in data:
@@ -808,7 +806,9 @@ def _summary(errors: list[tuple[Mark, str]], display: str) -> str:
     n = len(errors)
     ordered = sorted(errors, key=lambda e: (e[0].file != display, e[0].file, e[0].line, e[0].col))
     lines = [f"{mark}: {msg}" for mark, msg in ordered]
-    return f"{n} error{'s' if n != 1 else ''} in {display}:\n" + "\n".join(lines)
+    if n == 1:  # one problem: one line, `FILE:LINE:COL: field.path: message`
+        return lines[0]
+    return f"{n} errors in {display}:\n" + "\n".join(lines)
 
 
 def _pydantic_messages(

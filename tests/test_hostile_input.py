@@ -157,6 +157,10 @@ CASES = [
     ("episodes-0", ["rollout", "tiny", "--episodes", "0"], "--episodes"),
     ("worlds-negative", ["play-onnx", "m.onnx", "--worlds", "-3"], "--worlds"),
     ("time-limit-nan", ["solve", "tsp", "berlin52", "--time-limit", "nan"], "--time-limit"),
+    ("run-minutes-huge", ["run", "--minutes", "1e12"], "--minutes"),
+    ("optimum-nan", ["solve", "tsp", "berlin52", "--optimum", "nan"], "--optimum"),
+    ("optimum-inf", ["solve", "tsp", "berlin52", "--optimum", "inf"], "--optimum"),
+    ("optimum-negative", ["solve", "tsp", "berlin52", "--optimum", "-3"], "--optimum"),
     ("nodes-0", ["train-solver", "tsp", "--nodes", "0", "--out", "x.pt"], "--nodes"),
     (
         "device-bogus",
@@ -197,6 +201,7 @@ CASES = [
     ),
     ("record-is-file", ["rollout", "tiny", "--record", "{d}/afile"], "afile"),
     ("picture-is-folder", ["scenario", "show", "tiny", "--out", "{d}"], "is a folder"),
+    ("picture-type", ["scenario", "show", "tiny", "--out", "{d}/x.txt"], "unknown picture type"),
     # models, checkpoints, ONNX files
     (
         "model-empty",
@@ -222,6 +227,8 @@ CASES = [
     ("onnx-garbage", ["play-onnx", "{d}/garbage.onnx", "--scenario", "tiny"], "not a loadable"),
     ("onnx-text", ["play-onnx", "{d}/secret.txt", "--scenario", "tiny"], "not a loadable"),
     ("checkpoint-empty", ["evaluate", "{d}/empty_ckpt"], "neither an RLlib checkpoint"),
+    ("export-weights-empty", ["export", "{d}/empty_ckpt", "--weights", "{d}/w"], "neither"),
+    ("export-no-out", ["export", "{d}/empty_ckpt", "--policy", "defender"], "give --out"),
     ("resume-not-a-run", ["train", "--resume", "{d}/empty_ckpt"], "not a run folder"),
     ("league-damaged", ["league", "{d}/league_run"], "not a league file"),
     # replays
@@ -250,6 +257,29 @@ def test_damaged_replays_are_refused(
 ) -> None:
     rc = main(["replay", str(replays[kind]), "--export", str(replays[kind].with_suffix(".gif"))])
     _check(rc, capsys.readouterr().err, needle)
+
+
+REPLAY_CASES = [
+    ("whatif-seed-negative", ["whatif", "{r}", "--at", "3", "--seed", "-1"], "--seed"),
+    ("whatif-episodes-huge", ["whatif", "{r}", "--at", "3", "--episodes", "100000000"],
+     "--episodes"),
+    ("whatif-record-is-file", ["whatif", "{r}", "--at", "3", "--record", "{d}/afile"], "afile"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "argv, needle", [c[1:] for c in REPLAY_CASES], ids=[c[0] for c in REPLAY_CASES]
+)
+def test_bad_options_on_a_good_replay(
+    bad: Path,
+    replays: dict[str, Path],
+    argv: list[str],
+    needle: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (good,) = sorted((bad / "rec").glob("*.npz"))
+    rc = main([a.format(d=bad, r=good) for a in argv])
+    _check(rc, capsys.readouterr().err, needle.format(d=bad))
 
 
 def test_debug_flag_shows_the_traceback(bad: Path) -> None:
@@ -360,6 +390,7 @@ def test_crafted_checkpoints_run_no_code(bad: Path) -> None:
         (["evaluate", str(evil), "--episodes", "1"], "no signature"),
         (["export", str(evil), "--policy", "defender", "--scenario", "tiny", "--out", "m.onnx"],
          "no signature"),
+        (["export", str(evil), "--weights", "w"], "no signature"),
     ]  # fmt: skip
     for argv, needle in runs:
         rc, err, _ = _cli(argv, cwd=bad, limit=None)
@@ -372,3 +403,23 @@ def test_crafted_checkpoints_run_no_code(bad: Path) -> None:
     with pytest.raises(UserError, match="another aerena"):
         load_snapshot_modules(forged)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("command", ["train", "rollout"])
+def test_one_problem_in_a_yaml_file_is_one_located_line(
+    tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Experiment and scenario files report one problem the same way: one line,
+    ``error: FILE:LINE:COL: field.path: message``."""
+    if command == "train":
+        path = tmp_path / "exp.yaml"
+        path.write_text("name: x\nscenario: tiny\nalgorithm:\n  train_batch_size: -5\n")
+        where = f"{path}:4:3: algorithm.train_batch_size: "
+    else:
+        path = tmp_path / "scen.yaml"
+        path.write_text("extends: tiny\nepisode:\n  max_steps: -5\n")
+        where = f"{path}:3:3: episode.max_steps: "
+    rc = main([command, str(path)])
+    err = capsys.readouterr().err
+    _check(rc, err, where)
+    assert len(err.strip().splitlines()) == 1 and err.startswith(f"error: {where}"), err

@@ -131,7 +131,10 @@ def test_short_league_run_admits_snapshots_that_play_as_opponents(tmp_path: Path
     assert len(probs) == 3 and sum(probs) == pytest.approx(1.0)
     snap = ids["defender_001"]["path"]
     assert set(load_snapshot_modules(snap)) == {"launcher", "radar"}
+    assert (Path(snap) / "aerena_weights.json").is_file()  # weights only: no pickle
+    assert not list(Path(snap).rglob("*.pkl"))
     assert (run_dir / "checkpoints" / "attacker" / "rllib_checkpoint.json").is_file()
+    assert (run_dir / "checkpoints" / "attacker" / "weights" / "aerena_weights.json").is_file()
     # a frozen snapshot plays the opponent of a SideEnv (opponent: checkpoint)
     env = SideEnv({"scenario": "tiny", "learn": "attacker", "opponent": "checkpoint",
                    "opponent_checkpoint": snap, "seed": 0})  # fmt: skip

@@ -194,7 +194,7 @@ def test_refusals(scripted: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
         assert text in _refused(capsys, bad, "--at", AT)
     steps = load_replay(scripted).frames - 1
     assert f"has steps 0 to {steps}" in _refused(capsys, scripted, "--at", steps)
-    assert "at least 1" in _refused(capsys, scripted, "--at", AT, "--episodes", 0)
+    assert "in [1, 65,536]" in _refused(capsys, scripted, "--at", AT, "--episodes", 0)
     assert "no such replay file" in _refused(capsys, tmp_path / "nope.npz", "--at", 1)
 
 

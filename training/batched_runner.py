@@ -58,6 +58,7 @@ from ray.rllib.utils.metrics import (
     WEIGHTS_SEQ_NO,
 )
 
+from aerena.training import trust
 from aerena.training.callbacks import SUMS
 from aerena.training.sampler import BatchedSampler, EpisodeChunk
 from aerena.training.side_env import SideEnv
@@ -98,6 +99,7 @@ class BatchedEnvRunner(MultiAgentEnvRunner):
     # ------------------------------------------------------------------ env and spaces
     def make_env(self) -> None:
         cfg = dict(self.config.env_config)
+        trust.adopt_runner_decision(cfg)  # the driver's --trust-checkpoint (remote too)
         B = int(self.config.num_envs_per_env_runner)
         self.sampler = BatchedSampler(cfg, B, worker_index=self.worker_index)
         self.num_envs = B

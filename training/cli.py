@@ -220,8 +220,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         "scenario", nargs="?", default="strike_small", metavar="SCENARIO",
         help="shipped scenario name or YAML path (default strike_small)",
     )  # fmt: skip
-    p.add_argument("--minutes", type=cliargs.positive(), default=10.0, metavar="M",
-                   help="training wall time in minutes (default 10)")  # fmt: skip
+    p.add_argument("--minutes", type=cliargs.positive(7 * 24 * 60), default=10.0, metavar="M",
+                   help="training wall time in minutes (default 10, at most a week)")  # fmt: skip
     p.add_argument("--episodes", type=cliargs.count(1), default=32, metavar="N",
                    help="evaluation episodes per defender (default 32)")  # fmt: skip
     p.add_argument(

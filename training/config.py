@@ -20,11 +20,12 @@ An experiment YAML (see `training/experiments/*.yaml`)::
     tune: {population: 4, interval: 5, lr: [1e-4, 3e-4, 1e-3]}           # aerena tune --pbt
 
 Every key is optional except `scenario`; unknown keys are errors with a "did you mean".
-Errors are collected into one :class:`ExperimentError` whose first line reads
-``N errors in FILE`` followed by ``FILE:LINE:COL: field.path: message`` lines -- the same
-style (and the same YAML reader) as the scenario loader. Command-line overrides
-(`--set algorithm.lr=1e-4`) use dotted paths; below a mapping field (`overrides`,
-`algorithm.extra`) the rest of the path is the key (`--set overrides.episode.max_steps=50`).
+Errors are collected into one :class:`ExperimentError`: one problem is one
+``FILE:LINE:COL: field.path: message`` line, several read ``N errors in FILE`` followed by
+one such line each -- the same style (and the same YAML reader) as the scenario loader.
+Command-line overrides (`--set algorithm.lr=1e-4`) use dotted paths; below a mapping field
+(`overrides`, `algorithm.extra`) the rest of the path is the key
+(`--set overrides.episode.max_steps=50`).
 
 Public API::
 
@@ -426,9 +427,7 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ExperimentError(
-            f"1 error in {display}:\n{display}:1:1: an experiment file must be a mapping of keys"
-        )
+        raise ExperimentError(f"{display}:1:1: an experiment file must be a mapping of keys")
     if "name" not in data:
         data["name"] = re.sub(r"[^A-Za-z0-9_.-]", "_", p.stem) or "experiment"
     # a scenario path is relative to the experiment file

@@ -3,7 +3,8 @@
     aerena evaluate runs/tiny-defender-20260101-120000 --episodes 64
     aerena evaluate runs/.../checkpoints/iter_000100 --opponent random --json
 
-The checkpoint is an RLlib checkpoint folder, or a run folder (its newest checkpoint).
+The checkpoint is a weights folder (:mod:`aerena.training.weights`), an RLlib checkpoint
+folder, or a run folder (its newest checkpoint).
 The run's `config.yaml` gives the defaults: scenario (and overrides), learning side and
 opponent. The modules (one per role) are restored with `RLModule.from_checkpoint` --
 no Ray cluster is started -- and play through
@@ -34,7 +35,7 @@ import numpy as np
 from aerena.envs.airdefense.rollout import play_episodes
 from aerena.errors import UserError
 from aerena.seeding import player_seed
-from aerena.training import trust
+from aerena.training import trust, weights
 
 METRICS = (
     ("win_rate", "win rate"),
@@ -52,8 +53,11 @@ METRICS = (
 # Checkpoints and modules
 # --------------------------------------------------------------------------------------
 def resolve_checkpoint(path: str | Path) -> tuple[Path, Path | None]:
-    """(checkpoint folder, run folder or None) of a checkpoint or run folder."""
+    """(checkpoint folder, run folder or None) of a checkpoint, weights or run folder (a
+    weights folder with its experiment is its own run folder: its ``config.yaml``)."""
     p = Path(path)
+    if weights.is_weights_folder(p):
+        return p, p if (p / weights.EXPERIMENT_FILE).is_file() else None
     if (p / "rllib_checkpoint.json").is_file():
         run = p.parent.parent
         return p, run if (run / "config.yaml").is_file() else None
@@ -64,14 +68,18 @@ def resolve_checkpoint(path: str | Path) -> tuple[Path, Path | None]:
         if ck is None:
             raise UserError(f"{p}: the run folder has no checkpoint yet")
         return ck, p
-    raise UserError(f"{p}: neither an RLlib checkpoint folder nor a run folder")
+    raise UserError(f"{p}: neither an RLlib checkpoint, a weights folder nor a run folder")
 
 
 def is_checkpoint_or_run(path: str | Path) -> bool:
-    """Whether `path` is an RLlib checkpoint folder or a run folder (not, e.g., a league
-    snapshot folder of bare modules)."""
+    """Whether `path` is an RLlib checkpoint, weights or run folder (not, e.g., a league
+    snapshot folder of bare RLlib modules)."""
     p = Path(path)
-    return (p / "rllib_checkpoint.json").is_file() or (p / "config.yaml").is_file()
+    return (
+        weights.is_weights_folder(p)
+        or (p / "rllib_checkpoint.json").is_file()
+        or (p / "config.yaml").is_file()
+    )
 
 
 def checkpoint_play_options(path: str | Path) -> dict[str, Any]:
@@ -89,14 +97,19 @@ def checkpoint_play_options(path: str | Path) -> dict[str, Any]:
 
 
 def load_modules(checkpoint: str | Path) -> dict[str, Any]:
-    """role -> RLModule restored from an algorithm checkpoint (learner's modules).
+    """role -> RLModule of a weights folder or an algorithm checkpoint (learner's modules).
 
+    A weights folder (:mod:`aerena.training.weights`) holds no code and is always read.
     A checkpoint aerena signed (:mod:`aerena.training.trust`), or any with
     ``--trust-checkpoint``, is restored by RLlib (``RLModule.from_checkpoint``: pickles).
     Any other checkpoint inside a run folder is opened without running code from it: each
     module is built from the run's ``config.yaml`` and given the weights of its
     ``module_state.pkl`` read as plain arrays (:func:`trust.load_module_state`); its other
-    pickles are never read. Anything else is refused."""
+    pickles are never read; one with a ``weights/`` folder (training writes it into every
+    checkpoint) is read from there. Anything else is refused."""
+    ck = Path(checkpoint)
+    if weights.is_weights_folder(ck):
+        return weights.load_weights(ck)
     base = Path(checkpoint) / "learner_group" / "learner" / "rl_module"
     if not base.is_dir():
         raise UserError(f"{checkpoint}: no learner modules in the checkpoint ({base})")
@@ -104,6 +117,8 @@ def load_modules(checkpoint: str | Path) -> dict[str, Any]:
     if not roles:
         raise UserError(f"{checkpoint}: no modules found in {base}")
     if trust.untrusted_reason(checkpoint) is not None:
+        if weights.is_weights_folder(ck / "weights"):
+            return weights.load_weights(ck / "weights")
         run = Path(checkpoint).parent.parent
         if not (run / "config.yaml").is_file():
             trust.require_trusted(checkpoint)  # refuses, saying why and what to do

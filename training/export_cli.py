@@ -76,7 +76,13 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
         help="defender (launcher + radar), attacker (uav) or a module id (required for "
         "RLlib checkpoints)",
     )
-    p.add_argument("--out", required=True, metavar="MODEL.onnx", help="output path")
+    p.add_argument("--out", metavar="MODEL.onnx", help="output path (ONNX)")
+    p.add_argument(
+        "--weights",
+        metavar="DIR",
+        help="instead of ONNX, write the modules as a weights folder (no pickles: JSON spec, "
+        "torch tensors, the experiment YAML), to share or play without --trust-checkpoint",
+    )
     p.add_argument(
         "--opset",
         type=cliargs.count(7, 30),
@@ -133,9 +139,15 @@ def is_graph_checkpoint(checkpoint: str | Path) -> bool:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    if args.weights is not None and is_graph_checkpoint(args.checkpoint):
+        raise UserError("--weights is for RLlib checkpoints (a .pt policy holds weights only)")
     if is_graph_checkpoint(args.checkpoint):
         return _cmd_export_graph(args)
     _require("torch", "ray", extra="train")
+    if args.weights is not None:
+        return _cmd_export_weights(args)
+    if not args.out:
+        raise UserError("give --out MODEL.onnx (or --weights DIR)")
     _require("onnx", "onnxruntime", extra="export")
     if args.parity_obs < 1:
         raise UserError(f"--parity-obs must be at least 1, got {args.parity_obs}")
@@ -180,6 +192,22 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export_weights(args: argparse.Namespace) -> int:
+    from aerena.training.evaluate import load_modules, resolve_checkpoint
+    from aerena.training.weights import EXPERIMENT_FILE, save_weights
+
+    ckpt, run_dir = resolve_checkpoint(Path(args.checkpoint).resolve())
+    modules = load_modules(ckpt)
+    exp_file = run_dir / EXPERIMENT_FILE if run_dir is not None else None
+    exp_yaml = exp_file.read_text(encoding="utf-8") if exp_file is not None else None
+    out = save_weights(modules, Path(args.weights), exp_yaml)
+    if args.json:
+        sys.stdout.write(json.dumps({"weights": str(out), "roles": sorted(modules)}) + "\n")
+    else:
+        print(f"wrote {out} (weights only: {', '.join(sorted(modules))})")
+    return 0
+
+
 def _cmd_export_graph(args: argparse.Namespace) -> int:
     """`aerena export POLICY.pt`: a graph-task policy (see the module docstring)."""
     _require("torch", extra="train")
@@ -191,6 +219,8 @@ def _cmd_export_graph(args: argparse.Namespace) -> int:
             raise UserError(f"{flag} does not apply to a graph-policy checkpoint")
     if args.dynamo:
         raise UserError("--dynamo is not supported for graph policies (TorchScript exporter)")
+    if not args.out:
+        raise UserError("give --out MODEL.onnx")
     import torch
 
     from aerena.graphs.learned.base import load_checkpoint

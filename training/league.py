@@ -37,7 +37,6 @@ id, side, elo, games, wins, draws, round, path), `pfsp`, `round`, `threshold`.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
@@ -48,7 +47,7 @@ import numpy as np
 
 from aerena.errors import UserError
 from aerena.files import atomic_write_text
-from aerena.training import trust
+from aerena.training import trust, weights
 
 SIDES = ("attacker", "defender")
 START_ELO = 1000.0
@@ -268,25 +267,18 @@ def print_league(run_dir: str | Path, file: Any = None) -> None:
 # --------------------------------------------------------------------------------------
 # Snapshots of modules
 # --------------------------------------------------------------------------------------
-def save_snapshot_modules(modules: dict[str, Any], path: str | Path) -> Path:
-    """Save role -> RLModule as ``path/<role>/`` (written to a temp folder, then renamed)."""
-    import shutil
-
-    path = Path(path)
-    tmp = path.with_name(f".tmp-{path.name}")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    for role, module in modules.items():
-        module.save_to_path(str((tmp / role).resolve()))
-    trust.sign(tmp)
-    os.replace(tmp, path)
-    return path
+def save_snapshot_modules(
+    modules: dict[str, Any], path: str | Path, experiment_yaml: str | None = None
+) -> Path:
+    """Save role -> RLModule as a weights folder (:mod:`aerena.training.weights`: no
+    pickles, so a snapshot is played anywhere without the trust flag)."""
+    return weights.save_weights(modules, path, experiment_yaml)
 
 
 def load_snapshot_modules(path: str | Path) -> dict[str, Any]:
-    """role -> RLModule of a league snapshot folder, an RLlib checkpoint or a run folder
-    (one aerena signed, see :mod:`aerena.training.trust`)."""
+    """role -> RLModule of a league snapshot (a weights folder), an RLlib checkpoint or a
+    run folder; a snapshot of bare RLlib modules only when aerena signed it (see
+    :mod:`aerena.training.trust`)."""
     from aerena.training.evaluate import is_checkpoint_or_run
 
     p = Path(path)
@@ -383,6 +375,7 @@ def train_league(
         init_ray,
         iteration_record,
         make_run_dir,
+        save_checkpoint_weights,
     )
 
     out = file if file is not None else sys.stdout
@@ -451,8 +444,10 @@ def train_league(
         finally:
             for side, algo in algos.items():
                 try:
-                    algo.save_to_path(str((run_dir / "checkpoints" / side).resolve()))
-                    trust.sign(run_dir / "checkpoints" / side)
+                    ck = run_dir / "checkpoints" / side
+                    algo.save_to_path(str(ck.resolve()))
+                    save_checkpoint_weights(algo, ck, side_exps[side].to_yaml())
+                    trust.sign(ck)
                 finally:
                     algo.stop()
     return run_dir

@@ -90,6 +90,7 @@ from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
 from aerena.envs.airdefense import spaces as Sp
 from aerena.envs.airdefense.rllib_env import AirDefenseMultiAgentEnv, runner_seed
+from aerena.training import trust
 from aerena.training.sampler import LeagueDraw, learned_opponent
 
 LEARN_SIDES = ("attacker", "defender", "both")
@@ -106,6 +107,7 @@ class SideEnv(MultiAgentEnv):
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         super().__init__()
         cfg = dict(config or {})
+        trust.adopt_runner_decision(cfg)  # before any checkpoint opponent is opened
         self.learn = str(cfg.get("learn", "defender"))
         self.opponent_kind = str(cfg.get("opponent", "scripted"))
         if self.learn not in LEARN_SIDES:

@@ -47,7 +47,7 @@ from typing import Any
 
 from aerena.errors import UserError
 from aerena.files import atomic_write_text
-from aerena.training import trust
+from aerena.training import trust, weights
 from aerena.training.config import Experiment, LoadedExperiment, load_experiment
 from aerena.training.console import LOG_NAME, check_address, ray_log, start_failure
 from aerena.training.progress import (
@@ -109,6 +109,7 @@ def env_config(exp: Experiment) -> dict[str, Any]:
         **exp.play_options(),  # action_repeat, emission_latch, emission_plan, target_plan
         "global_state": exp.critic == "global",
         "skip_forced": exp.skip_forced,
+        trust.RUNNER_KEY: trust.trusted_by_flag(),  # --trust-checkpoint, on every runner
     }
 
 
@@ -331,6 +332,7 @@ def save_checkpoint(algo: Any, run_dir: Path, rec: dict[str, Any], keep: int) ->
     if tmp.exists():
         shutil.rmtree(tmp)
     algo.save_to_path(str(tmp.resolve()))
+    save_checkpoint_weights(algo, tmp, (run_dir / "config.yaml").read_text(encoding="utf-8"))
     state = {k: rec[k] for k in ("iteration", "env_steps", "time_s")}
     (tmp / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
     trust.sign(tmp)  # what `load_modules` / --resume check before unpickling
@@ -345,6 +347,20 @@ def save_checkpoint(algo: Any, run_dir: Path, rec: dict[str, Any], keep: int) ->
         for old in done[:-keep]:
             shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def save_checkpoint_weights(algo: Any, checkpoint: Path, experiment_yaml: str) -> Path:
+    """The learner's modules of a checkpoint just written, as its ``weights/`` folder (the
+    weights-only format: shared or played without the trust flag). Reads only the
+    module states aerena itself just wrote, as plain arrays."""
+    specs = algo.config.rl_module_spec.rl_module_specs
+    base = checkpoint / "learner_group" / "learner" / "rl_module"
+    modules = {}
+    for role, spec in specs.items():
+        module = spec.build()
+        module.set_state(trust.load_module_state(base / role / "module_state.pkl"))
+        modules[role] = module
+    return weights.save_weights(modules, checkpoint / "weights", experiment_yaml)
 
 
 # ======================================================================================

@@ -10,16 +10,19 @@ else ``~/.local/share/aerena/checkpoint.key``; 32 random bytes made on first use
 signature and that no file was added, removed or changed since aerena wrote it.
 
 A checkpoint written by someone else (another user, another machine, a download) does not
-verify. Inside a run folder it is still opened without running code from it
+verify. It is read from its ``weights/`` folder when it has one; else, inside a run
+folder, it is still opened without running code from it
 (:func:`aerena.training.evaluate.load_modules`): each module is built from the run's
 ``config.yaml`` and given the weights of its ``module_state.pkl``, read by
 :func:`load_module_state`, an unpickler that builds only dicts and numpy arrays. Anything
 else -- a bare checkpoint or league snapshot, ``--resume``, a Tune restore -- is refused
 unless you pass ``--trust-checkpoint`` (it sets ``AERENA_TRUST_CHECKPOINTS=1`` for this
-process and the Ray workers it starts): do so only if you trust its author as you would
-trust their code. For sharing and deployment use the formats that hold no code: a run
-folder (config YAML + module weights), ONNX models (``aerena export``) and graph-policy
-``.pt`` files (read with ``torch.load(weights_only=True)``).
+process and, through every env runner's config, its Ray workers, remote ones included):
+do so only if you trust its author as you would trust their code. For sharing and
+deployment use the formats that hold no code: a weights folder
+(:mod:`aerena.training.weights`, also ``weights/`` inside every checkpoint), ONNX models
+(``aerena export``) and graph-policy ``.pt`` files (read with
+``torch.load(weights_only=True)``).
 """
 
 from __future__ import annotations
@@ -108,6 +111,23 @@ def sign(folder: str | Path) -> Path:
 
 def trusted_by_flag() -> bool:
     return os.environ.get(TRUST_ENV) == "1"
+
+
+RUNNER_KEY = "trust_checkpoints"  # the driver's decision, in every env runner's config
+
+
+def adopt_runner_decision(config: Any) -> None:
+    """On an env runner: take the driver's trust decision from its env config (key
+    :data:`RUNNER_KEY`, set by ``training.train.env_config``), whatever the environment of
+    the runner's machine says -- a remote cluster (``--address``) does not see the driver's
+    ``--trust-checkpoint``, and a worker's own ``AERENA_TRUST_CHECKPOINTS`` must not widen
+    it. A config without the key leaves this process as it is."""
+    if RUNNER_KEY not in config:
+        return
+    if config[RUNNER_KEY] is True:
+        os.environ[TRUST_ENV] = "1"
+    else:
+        os.environ.pop(TRUST_ENV, None)
 
 
 def untrusted_reason(folder: str | Path) -> str | None:

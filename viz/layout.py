@@ -67,6 +67,9 @@ def render_layout(
     return surface
 
 
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tga")  # what pygame.image.save writes
+
+
 def save_layout(
     scenario: Any,
     out: str | os.PathLike[str],
@@ -77,12 +80,17 @@ def save_layout(
     coverage_agl: float = 100.0,
 ) -> Path:
     """Write the layout picture of `scenario` to `out` (PNG) and return the path."""
-    surface = render_layout(
-        scenario, seed=seed, size=size, overrides=overrides, coverage_agl=coverage_agl
-    )
     path = Path(out)
     if path.is_dir():
         raise UserError(f"{path}: is a folder; give the PNG file to write")
+    if path.suffix.lower() not in PICTURE_SUFFIXES:
+        raise UserError(
+            f"{path}: unknown picture type {path.suffix or '(none)'!r}; "
+            f"use {', '.join(PICTURE_SUFFIXES)}"
+        )
+    surface = render_layout(
+        scenario, seed=seed, size=size, overrides=overrides, coverage_agl=coverage_agl
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         pygame.image.save(surface, str(path))

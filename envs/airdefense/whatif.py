@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from aerena import __version__
+from aerena import __version__, cliargs
 from aerena.agents.scripted import side_columns
 from aerena.envs.airdefense import layout as Lo
 from aerena.envs.airdefense.recording import (
@@ -419,7 +419,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--at", type=int, required=True, metavar="STEP", help="step to branch at")
     p.add_argument(
         "--episodes",
-        type=int,
+        type=cliargs.count(1, cliargs.MAX_WORLDS),  # one world per future
         default=DEFAULT_BRANCHES,
         metavar="N",
         help=f"futures to play (default {DEFAULT_BRANCHES})",
@@ -432,7 +432,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             help=f"{side} player from STEP on (default: the recorded one)",
         )
     p.add_argument(
-        "--seed", type=int, default=0, metavar="S", help="branch randomness seed (default 0)"
+        "--seed",
+        type=cliargs.seed,
+        default=0,
+        metavar="S",
+        help="branch randomness seed (default 0)",
     )
     p.add_argument("--record", metavar="DIR", help="write each branch as a replay from STEP")
     p.add_argument("--json", action="store_true", help="print one JSON object, nothing else")
