@@ -5,7 +5,7 @@ Public API::
     aerena.load_scenario(name_or_path)      # a validated Scenario
     aerena.parallel_env(scenario, seed=...)  # PettingZoo ParallelEnv
     aerena.vector_env(scenario, num_envs)    # batched worlds, array in / array out
-    gymnasium.make("aerena/AirDefense-v1", scenario=..., side=..., opponent=...)
+    gymnasium.make("aerena/AirDefense-v2", scenario=..., side=..., opponent=...)
 """
 
 from __future__ import annotations
@@ -43,9 +43,9 @@ def vector_env(scenario: Any, num_envs: int, *, seed: int | None = None, **overr
 def _register_gym_envs() -> None:
     import gymnasium
 
-    if "aerena/AirDefense-v1" not in gymnasium.registry:
+    if "aerena/AirDefense-v2" not in gymnasium.registry:
         gymnasium.register(
-            id="aerena/AirDefense-v1",
+            id="aerena/AirDefense-v2",
             entry_point="aerena.envs.airdefense.single:AirDefenseSingleEnv",
         )
     from aerena.graphs import register_envs as _register_graph_envs
