@@ -51,11 +51,20 @@ def terrain_view_ref(w: World, b: int, a: int) -> np.ndarray:
     if radars:
         g = min(radars, key=lambda g: (d2[g], g))
         mast = s.gnd_pos[b, g] + np.array([0.0, 0.0, s.gnd_par[b, g, Lo.GP_MAST]])
+        gp = s.gnd_par[b, g]
+        # Pd < 1e-6 beyond range * (rcs / rcs_ref)^(1/4) * 10^(13.82 / (40 slope))
+        reach = gp[Lo.GP_RANGE] * (par[Lo.AP_RCS] / gp[Lo.GP_RCS_REF]) ** 0.25
+        reach *= 10.0 ** (13.82 / (40.0 * max(gp[Lo.GP_PD_SLOPE], 0.1)))
+
+        def sees(p) -> bool:
+            near = np.linalg.norm(np.asarray(p) - mast) <= reach
+            return bool(near and line_of_sight_ref(st.heights, st.cell, mast, p))
+
         out[o] = 1.0
-        out[o + 1] = line_of_sight_ref(st.heights, st.cell, mast, pos)
+        out[o + 1] = sees(pos)
         for q, t in enumerate(Lo.LOOKAHEAD_S):
             p, _ = _ahead(w, par, pos, h, v, t)
-            out[o + 2 + q] = line_of_sight_ref(st.heights, st.cell, mast, p)
+            out[o + 2 + q] = sees(p)
     o = Lo.SF_ASSET_KNOWN - Lo.SF_PROFILE
     if assets:
         g = min(assets, key=lambda g: (d2[g], g))
@@ -93,7 +102,7 @@ def test_terrain_view_matches_reference_on_random_states(name: str) -> None:
     w = World(name, 2)
     w.reset([3, 4])
     bounds = Sp.compute_bounds(w)
-    counts = np.zeros(4, np.int64)  # radar known, LOS now 1, LOS now 0, closing < 0
+    counts = np.zeros(4, np.int64)  # radar known, seen now, unseen now, closing < 0
     for _ in range(6):
         _randomise(w, rng)
         K.observe_all(w.static, w.state, np.ones(2, np.bool_))
@@ -115,7 +124,7 @@ def test_terrain_view_matches_reference_on_random_states(name: str) -> None:
         # launchers and radars get zeros in the UAV terrain view
         U = s.air_status.shape[1] - w.static.n_carriers
         assert not np.any(s.obs_self[:, U:, Lo.SF_PROFILE :])
-    assert np.all(counts > 0), counts  # masked and visible radars, receding UAVs all occur
+    assert np.all(counts > 0), counts  # seen and unseen UAVs, receding UAVs all occur
 
 
 def test_terrain_view_uses_only_known_radars() -> None:

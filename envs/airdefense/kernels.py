@@ -625,6 +625,15 @@ def detection_probability(rcs, rcs_ref, r0, slope, dist, jam):
 
 
 @njit
+def detection_reach(gpar, rcs):
+    """Range beyond which a radar (parameter row `gpar`) detects cross-section `rcs` with
+    Pd < 1e-6. Pd < 1e-6 <=> slope * SNR_dB < -ln(1e6 - 1) = -13.8; without jamming this
+    holds beyond range * (rcs / rcs_ref)^(1/4) * 10^(13.8 / (40 slope))."""
+    reach = gpar[Lo.GP_RANGE] * (max(rcs, 1e-12) / gpar[Lo.GP_RCS_REF]) ** 0.25
+    return reach * 10.0 ** (13.82 / (40.0 * max(gpar[Lo.GP_PD_SLOPE], 0.1)))
+
+
+@njit
 def radar_phase(st, s, active):
     for b in range(active.shape[0]):
         if not active[b]:
@@ -650,10 +659,7 @@ def radar_phase(st, s, active):
             gz = s.gnd_pos[b, g, 2] + par[Lo.GP_MAST]
             jam = jamming_at(st, s, b, gx, gy, gz)
             # beyond this range Pd < 1e-6 even for the largest cross-section present
-            # Pd < 1e-6 <=> slope * SNR_dB < -ln(1e6 - 1) = -13.8; without jamming this holds
-            # beyond range * (rcs_max / rcs_ref)^(1/4) * 10^(13.8 / (40 slope))
-            reach = par[Lo.GP_RANGE] * (max(rcs_max, 1e-12) / par[Lo.GP_RCS_REF]) ** 0.25
-            reach *= 10.0 ** (13.82 / (40.0 * max(par[Lo.GP_PD_SLOPE], 0.1)))
+            reach = detection_reach(par, rcs_max)
             i0, i1, j0, j1 = grid_range(st.grid_n, st.grid_cell, gx, gy, reach)
             memory = par[Lo.GP_TRACK_MEMORY]
             for j in range(j0, j1 + 1):
@@ -1125,10 +1131,22 @@ def point_ahead(st, par, ax, ay, az, heading, speed, seconds):
 
 
 @njit
+def in_view(st, gx, gy, gz, x, y, z, reach2):
+    """(x, y, z) lies within sqrt(reach2) of (gx, gy, gz) and the terrain does not mask it."""
+    dx = x - gx
+    dy = y - gy
+    dz = z - gz
+    if dx * dx + dy * dy + dz * dz > reach2:
+        return False
+    return line_of_sight(st.heights, st.cell, gx, gy, gz, x, y, z)
+
+
+@njit
 def uav_terrain_view(st, s, b, a, me):
     """Self features SF_PROFILE.. of UAV a (see layout.SELF_FEATURES): the terrain profile
-    ahead, the nearest known live radar's line of sight (radar mast to UAV, the radars' own
-    test) now and at the look-ahead points, the nearest known live asset. Only what the
+    ahead, whether the nearest known live radar can see it (inside its detection reach on
+    the UAV's cross-section, and terrain line of sight from the mast: the radars' own tests)
+    now and at the look-ahead points, the nearest known live asset. Only what the
     attacker knows (`known`) is used."""
     par = s.air_par[b, a]
     ax = s.air_pos[b, a, 0]
@@ -1161,11 +1179,13 @@ def uav_terrain_view(st, s, b, a, me):
         gy = s.gnd_pos[b, best_r, 1]
         gz = s.gnd_pos[b, best_r, 2] + s.gnd_par[b, best_r, Lo.GP_MAST]
         me[Lo.SF_RADAR_KNOWN] = 1.0
-        if line_of_sight(st.heights, st.cell, gx, gy, gz, ax, ay, az):
+        # only inside the radar's reach on my cross-section is the (costly) terrain traced
+        reach2 = detection_reach(s.gnd_par[b, best_r], par[Lo.AP_RCS]) ** 2
+        if in_view(st, gx, gy, gz, ax, ay, az, reach2):
             me[Lo.SF_LOS] = 1.0
         for q in range(len(Lo.LOOKAHEAD_S)):
             x, y, z, ground = point_ahead(st, par, ax, ay, az, h, v, Lo.LOOKAHEAD_S[q])
-            if line_of_sight(st.heights, st.cell, gx, gy, gz, x, y, z):
+            if in_view(st, gx, gy, gz, x, y, z, reach2):
                 me[Lo.SF_LOS + 1 + q] = 1.0
     if best_a >= 0:
         dx = s.gnd_pos[b, best_a, 0] - ax

@@ -160,11 +160,8 @@ SELF_FEATURES = (
         for t in PROFILE_S
     ),
     "uav: a live radar is known to my side",
-    "uav: nearest known radar has terrain line of sight to me now",
-    *(
-        f"uav: nearest known radar has terrain line of sight to me {t:g} s ahead"
-        for t in LOOKAHEAD_S
-    ),
+    "uav: nearest known radar can see me now (in reach, terrain line of sight)",
+    *(f"uav: nearest known radar can see me {t:g} s ahead" for t in LOOKAHEAD_S),
     "uav: a live asset is known to my side",
     "uav: nearest known asset distance / range_scale",
     "uav: closing speed on the nearest known asset / my max speed",

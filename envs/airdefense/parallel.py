@@ -55,9 +55,9 @@ Observation (per agent)
     18. uav: (terrain height 40 s ahead on my heading - my altitude) / 1000 m
     19. uav: (terrain height 80 s ahead on my heading - my altitude) / 1000 m
     20. uav: a live radar is known to my side
-    21. uav: nearest known radar has terrain line of sight to me now
-    22. uav: nearest known radar has terrain line of sight to me 20 s ahead
-    23. uav: nearest known radar has terrain line of sight to me 60 s ahead
+    21. uav: nearest known radar can see me now (in reach, terrain line of sight)
+    22. uav: nearest known radar can see me 20 s ahead
+    23. uav: nearest known radar can see me 60 s ahead
     24. uav: a live asset is known to my side
     25. uav: nearest known asset distance / range_scale
     26. uav: closing speed on the nearest known asset / my max speed
@@ -70,12 +70,13 @@ Observation (per agent)
   above sea level), / 1000 m: negative below the UAV, in [(lowest terrain - highest
   altitude) / 1000, (highest terrain - lowest altitude) / 1000]. "Known" is the
   attacker's fog of war (a radar heard emitting or seen by recon; the assets): the radar
-  of 21-23 is the nearest (horizontally) known live radar, and 1 means the terrain does
-  not mask the segment from its mast top to the UAV -- the very line-of-sight test the
-  radars detect with, so 0 is a masked position (range, jamming and the detection draw
-  are not part of it); 21-23 are 0 when 20 is 0. 25 is in [0, map diagonal /
-  range_scale]; 26 (speed projected on the direction to that asset / own max speed) in
-  [-1, 1] times the fastest speed ratio; both 0 when 24 is 0.
+  of 21-23 is the nearest (horizontally) known live radar, and 1 means the point is
+  inside that radar's detection reach for the UAV's cross-section (the range beyond which
+  Pd < 1e-6 without jamming) and the terrain does not mask the segment from its mast top
+  to it -- the very tests the radars detect with, so 0 is a position it cannot see
+  (jamming and the detection draw are not part of it); 21-23 are 0 when 20 is 0. 25 is
+  in [0, map diagonal / range_scale]; 26 (speed projected on the direction to that asset
+  / own max speed) in [-1, 1] times the fastest speed ratio; both 0 when 24 is 0.
 * `entities`: `Box(K, 25)` float32 -- up to K observed entities, nearest first, zero
   padded. A UAV sees known live ground objects and friendly aircraft; a launcher sees the
   tracks of the radars linked to it; a radar sees its own tracks. Relative coordinates are
