@@ -6,7 +6,7 @@ Public API::
     aerena.parallel_env(scenario, seed=...)  # PettingZoo ParallelEnv (fixed_agents=True)
     aerena.wrappers.flatten_parallel(env)    # flat Box observations, one space for all
     aerena.vector_env(scenario, num_envs)    # batched worlds, array in / array out
-    gymnasium.make("aerena/AirDefense-v1", scenario=..., side=..., opponent=...)
+    gymnasium.make("aerena/AirDefense-v2", scenario=..., side=..., opponent=...)
     aerena.episode_seed(S, e)                # the world seed of episode e of base seed S
 """
 
@@ -58,9 +58,9 @@ def vector_env(scenario: Any, num_envs: int, *, seed: int | None = None, **overr
 def _register_gym_envs() -> None:
     import gymnasium
 
-    if "aerena/AirDefense-v1" not in gymnasium.registry:
+    if "aerena/AirDefense-v2" not in gymnasium.registry:
         gymnasium.register(
-            id="aerena/AirDefense-v1",
+            id="aerena/AirDefense-v2",
             entry_point="aerena.envs.airdefense.single:AirDefenseSingleEnv",
         )
     from aerena.graphs import register_envs as _register_graph_envs

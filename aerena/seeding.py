@@ -4,7 +4,7 @@
 
 * ``aerena rollout --seed S`` and ``aerena evaluate --seed S`` play episodes 0 .. n-1 of S;
 * the PettingZoo env (``aerena.parallel_env``) and the Gymnasium env
-  (``aerena/AirDefense-v1``): ``reset(seed=S)`` starts episode 0 of S, each later
+  (``aerena/AirDefense-v2``): ``reset(seed=S)`` starts episode 0 of S, each later
   ``reset()`` without a seed the next episode (1, 2, ...); the constructor's ``seed`` is S
   for the first reset when it gets none; with no seed at all, S is drawn once from OS
   entropy (``env.base_seed`` holds it);

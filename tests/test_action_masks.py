@@ -63,7 +63,7 @@ def reference_mask(env) -> np.ndarray:
 @pytest.mark.parametrize("side", ["attacker", "defender"])
 def test_single_env_action_masks(side: str) -> None:
     env = gymnasium.make(
-        "aerena/AirDefense-v1", scenario="tiny", side=side, opponent="scripted"
+        "aerena/AirDefense-v2", scenario="tiny", side=side, opponent="scripted"
     ).unwrapped
     with pytest.raises(RuntimeError, match="reset"):
         env.action_masks()

@@ -401,7 +401,7 @@ def test_zero_sum_rewards() -> None:
 # --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("side", ["attacker", "defender"])
 def test_single_env_check_env(side: str) -> None:
-    env = gymnasium.make("aerena/AirDefense-v1", scenario="tiny", side=side, opponent="random")
+    env = gymnasium.make("aerena/AirDefense-v2", scenario="tiny", side=side, opponent="random")
     check_env(env.unwrapped, skip_render_check=True)
     obs, info = env.reset(seed=0)
     assert env.observation_space.contains(obs)
@@ -427,15 +427,15 @@ _SCRIPTED = all(
 @pytest.mark.skipif(not _SCRIPTED, reason="scripted players not written yet")
 @pytest.mark.parametrize("side", ["attacker", "defender"])
 def test_single_env_scripted_opponent(side: str) -> None:
-    env = gymnasium.make("aerena/AirDefense-v1", scenario="tiny", side=side, opponent="scripted")
+    env = gymnasium.make("aerena/AirDefense-v2", scenario="tiny", side=side, opponent="scripted")
     check_env(env.unwrapped, skip_render_check=True)
 
 
 def test_single_env_bad_arguments() -> None:
     with pytest.raises(ValueError, match="side"):
-        gymnasium.make("aerena/AirDefense-v1", scenario="tiny", side="neutral")
+        gymnasium.make("aerena/AirDefense-v2", scenario="tiny", side="neutral")
     with pytest.raises(ValueError, match="opponent"):
-        gymnasium.make("aerena/AirDefense-v1", scenario="tiny", opponent="human")
+        gymnasium.make("aerena/AirDefense-v2", scenario="tiny", opponent="human")
 
 
 # --------------------------------------------------------------------------------------
@@ -451,9 +451,9 @@ def test_render_ansi_and_bad_mode() -> None:
     with pytest.raises(ValueError, match="ansi"):
         make("tiny", render_mode="video")
     with pytest.raises(ValueError, match="ansi"):
-        gymnasium.make("aerena/AirDefense-v1", scenario="tiny", render_mode="rgb")
+        gymnasium.make("aerena/AirDefense-v2", scenario="tiny", render_mode="rgb")
     single = gymnasium.make(
-        "aerena/AirDefense-v1", scenario="tiny", opponent="random", render_mode="ansi"
+        "aerena/AirDefense-v2", scenario="tiny", opponent="random", render_mode="ansi"
     )
     single.reset(seed=0)
     assert isinstance(single.render(), str)
@@ -464,7 +464,21 @@ def test_env_card_lists_every_feature() -> None:
     for name in (*Lo.SELF_FEATURES, *Lo.ENTITY_FEATURES):
         assert name in card, name
     assert par.ENV_NAME in card
-    assert AirDefenseParallelEnv.metadata["name"] == "aerena_airdefense_v1"
+    assert AirDefenseParallelEnv.metadata["name"] == "aerena_airdefense_v2"
+
+
+def test_env_card_documents_the_terrain_view() -> None:
+    card = par.__doc__
+    assert f"`self`: `Box({Lo.S_DIM},)`" in card
+    for i, name in enumerate(Lo.SELF_FEATURES):
+        assert f"{i}. {name}" in card, name  # each feature at its index
+    for t in (*Lo.PROFILE_S, *Lo.LOOKAHEAD_S):
+        assert f"{t:g} s ahead" in card
+
+
+def test_v1_id_is_refused_pointing_to_v2() -> None:
+    with pytest.raises(gymnasium.error.DeprecatedEnv, match="aerena/AirDefense-v2"):
+        gymnasium.make("aerena/AirDefense-v1", scenario="tiny")
 
 
 def test_public_api_and_no_ray_import() -> None:

@@ -227,3 +227,52 @@ def test_evaluate_needs_exactly_one_of_checkpoint_and_onnx(
     assert "needs a CHECKPOINT" in capsys.readouterr().err
     assert cli.main(["evaluate", "some/run", "--onnx", str(out)]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_attacker_v2_closed_loop_episodes_equal_torch(tmp_path: Path) -> None:
+    """A UAV policy on v2 observations (terrain view included) plays the same episodes
+    exported to ONNX and run by aerena.deploy as in torch."""
+    pytest.importorskip("onnx")
+    import torch
+
+    from aerena.agents.onnx_export import export_policy
+    from aerena.agents.rl_module import LearnedPlayer
+    from aerena.agents.scripted import make_player
+    from aerena.deploy import OnnxPolicy
+    from aerena.envs.airdefense import layout as Lo
+    from aerena.envs.airdefense.world import World
+    from aerena.training.evaluate import play_episodes
+
+    modules = _build_modules(("uav",), seed=1)
+    out = tmp_path / "uav.onnx"
+    export_policy(modules, "attacker", out, scenario=SCENARIO, parity_count=128)
+    policy = OnnxPolicy.load(out)
+    torch.set_num_threads(1)
+    runs = {}
+    for label in ("torch", "onnx"):
+        world = World(SCENARIO, 2)
+        if label == "torch":
+            me = _Recorder(LearnedPlayer(world, "attacker", modules, seed=5))
+        else:
+            me = _Recorder(policy.player(world, "attacker"))
+        opp = make_player("defender", "scripted", world, seed=6)
+        rows = play_episodes(world, {"attacker": me, "defender": opp}, 4, 100)
+        runs[label] = (rows, me.log, world.state.obs_self.copy())
+    (rows_t, log_t, obs_t), (rows_o, log_o, obs_o) = runs["torch"], runs["onnx"]
+    assert rows_t == rows_o
+    assert len(log_t) == len(log_o) > 10
+    for a, b in zip(log_t, log_o, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(obs_t, obs_o)
+    assert Lo.S_DIM == policy_self_dim(out)
+
+
+def policy_self_dim(path: Path) -> int:
+    """The `self` input width of an exported model."""
+    import onnx
+
+    model = onnx.load(str(path))
+    for inp in model.graph.input:
+        if inp.name == "self":
+            return int(inp.type.tensor_type.shape.dim[-1].dim_value)
+    raise AssertionError("no self input")

@@ -48,7 +48,7 @@ def build_modules(roles: tuple[str, ...] = ("uav", "launcher", "radar"), seed: i
 
 @pytest.fixture(scope="module")
 def modules() -> dict:
-    return build_modules()
+    return build_modules(seed=1)  # a seed whose untrained launcher does not always hold
 
 
 @pytest.fixture(scope="module")

@@ -72,7 +72,7 @@ def single_face(kinds, side: str) -> list[dict]:
     opp_kind = kinds[0] if other == "attacker" else kinds[1]
     my_kind = kinds[1] if other == "attacker" else kinds[0]
     env = gymnasium.make(
-        "aerena/AirDefense-v1", scenario=SCEN, side=side, opponent=opp_kind, seed=S, **OVR
+        "aerena/AirDefense-v2", scenario=SCEN, side=side, opponent=opp_kind, seed=S, **OVR
     ).unwrapped
     out = []
     for _ in range(EPISODES):

@@ -30,7 +30,7 @@ def test_shapes_and_spaces() -> None:
     assert venv.agent_names == venv.world.agent_names and N == len(venv.agent_names)
     obs, info = venv.reset()
     assert set(obs) == set(OBS_KEYS)
-    assert obs["self"].shape == (B, N, 16) and obs["self"].dtype == np.float32
+    assert obs["self"].shape == (B, N, Lo.S_DIM) and obs["self"].dtype == np.float32
     assert obs["entities"].shape == (B, N, K, Lo.F_DIM) and obs["entities"].dtype == np.float32
     assert obs["entity_mask"].shape == (B, N, K) and obs["entity_mask"].dtype == np.int8
     assert obs["action_mask"].shape == (B, N, A) and obs["action_mask"].dtype == np.int8

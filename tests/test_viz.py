@@ -355,7 +355,7 @@ def test_single_env_rgb_array() -> None:
     import gymnasium
 
     env = gymnasium.make(
-        "aerena/AirDefense-v1", scenario="tiny", opponent="random", render_mode="rgb_array"
+        "aerena/AirDefense-v2", scenario="tiny", opponent="random", render_mode="rgb_array"
     )
     env.reset(seed=0)
     img = env.render()

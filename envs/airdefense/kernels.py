@@ -625,6 +625,15 @@ def detection_probability(rcs, rcs_ref, r0, slope, dist, jam):
 
 
 @njit
+def detection_reach(gpar, rcs):
+    """Range beyond which a radar (parameter row `gpar`) detects cross-section `rcs` with
+    Pd < 1e-6. Pd < 1e-6 <=> slope * SNR_dB < -ln(1e6 - 1) = -13.8; without jamming this
+    holds beyond range * (rcs / rcs_ref)^(1/4) * 10^(13.8 / (40 slope))."""
+    reach = gpar[Lo.GP_RANGE] * (max(rcs, 1e-12) / gpar[Lo.GP_RCS_REF]) ** 0.25
+    return reach * 10.0 ** (13.82 / (40.0 * max(gpar[Lo.GP_PD_SLOPE], 0.1)))
+
+
+@njit
 def radar_phase(st, s, active):
     for b in range(active.shape[0]):
         if not active[b]:
@@ -650,10 +659,7 @@ def radar_phase(st, s, active):
             gz = s.gnd_pos[b, g, 2] + par[Lo.GP_MAST]
             jam = jamming_at(st, s, b, gx, gy, gz)
             # beyond this range Pd < 1e-6 even for the largest cross-section present
-            # Pd < 1e-6 <=> slope * SNR_dB < -ln(1e6 - 1) = -13.8; without jamming this holds
-            # beyond range * (rcs_max / rcs_ref)^(1/4) * 10^(13.8 / (40 slope))
-            reach = par[Lo.GP_RANGE] * (max(rcs_max, 1e-12) / par[Lo.GP_RCS_REF]) ** 0.25
-            reach *= 10.0 ** (13.82 / (40.0 * max(par[Lo.GP_PD_SLOPE], 0.1)))
+            reach = detection_reach(par, rcs_max)
             i0, i1, j0, j1 = grid_range(st.grid_n, st.grid_cell, gx, gy, reach)
             memory = par[Lo.GP_TRACK_MEMORY]
             for j in range(j0, j1 + 1):
@@ -1114,6 +1120,85 @@ def clear_agent(obs_self, obs_ent, obs_mask, obs_ref, obs_ref_kind, act_mask, b,
 
 
 @njit
+def point_ahead(st, par, ax, ay, az, heading, speed, seconds):
+    """Where UAV a is `seconds` ahead on a straight line at its speed, holding altitude
+    inside its height band above ground (the flight model's clamp); x, y kept in the map."""
+    x = min(max(ax + speed * math.cos(heading) * seconds, 0.0), st.width)
+    y = min(max(ay + speed * math.sin(heading) * seconds, 0.0), st.height)
+    ground = height_at(st.heights, st.cell, x, y)
+    z = min(max(az, ground + par[Lo.AP_ALT_MIN]), ground + par[Lo.AP_ALT_MAX])
+    return x, y, z, ground
+
+
+@njit
+def in_view(st, gx, gy, gz, x, y, z, reach2):
+    """(x, y, z) lies within sqrt(reach2) of (gx, gy, gz) and the terrain does not mask it."""
+    dx = x - gx
+    dy = y - gy
+    dz = z - gz
+    if dx * dx + dy * dy + dz * dz > reach2:
+        return False
+    return line_of_sight(st.heights, st.cell, gx, gy, gz, x, y, z)
+
+
+@njit
+def uav_terrain_view(st, s, b, a, me):
+    """Self features SF_PROFILE.. of UAV a (see layout.SELF_FEATURES): the terrain profile
+    ahead, whether the nearest known live radar can see it (inside its detection reach on
+    the UAV's cross-section, and terrain line of sight from the mast: the radars' own tests)
+    now and at the look-ahead points, the nearest known live asset. Only what the
+    attacker knows (`known`) is used."""
+    par = s.air_par[b, a]
+    ax = s.air_pos[b, a, 0]
+    ay = s.air_pos[b, a, 1]
+    az = s.air_pos[b, a, 2]
+    h = s.air_heading[b, a]
+    v = s.air_speed[b, a]
+    for q in range(len(Lo.PROFILE_S)):
+        x, y, z, ground = point_ahead(st, par, ax, ay, az, h, v, Lo.PROFILE_S[q])
+        me[Lo.SF_PROFILE + q] = (ground - az) / 1000.0
+    best_r = -1
+    best_r_d2 = np.inf
+    best_a = -1
+    best_a_d2 = np.inf
+    for g in range(st.gnd_kind.shape[0]):
+        if not s.known[b, g] or s.gnd_hp[b, g] <= 0.0:
+            continue
+        kind = st.gnd_kind[g]
+        if kind != Lo.RADAR and kind != Lo.ASSET:
+            continue
+        dx = s.gnd_pos[b, g, 0] - ax
+        dy = s.gnd_pos[b, g, 1] - ay
+        d2 = dx * dx + dy * dy
+        if kind == Lo.RADAR and d2 < best_r_d2:
+            best_r, best_r_d2 = g, d2
+        elif kind == Lo.ASSET and d2 < best_a_d2:
+            best_a, best_a_d2 = g, d2
+    if best_r >= 0:
+        gx = s.gnd_pos[b, best_r, 0]
+        gy = s.gnd_pos[b, best_r, 1]
+        gz = s.gnd_pos[b, best_r, 2] + s.gnd_par[b, best_r, Lo.GP_MAST]
+        me[Lo.SF_RADAR_KNOWN] = 1.0
+        # only inside the radar's reach on my cross-section is the (costly) terrain traced
+        reach2 = detection_reach(s.gnd_par[b, best_r], par[Lo.AP_RCS]) ** 2
+        if in_view(st, gx, gy, gz, ax, ay, az, reach2):
+            me[Lo.SF_LOS] = 1.0
+        for q in range(len(Lo.LOOKAHEAD_S)):
+            x, y, z, ground = point_ahead(st, par, ax, ay, az, h, v, Lo.LOOKAHEAD_S[q])
+            if in_view(st, gx, gy, gz, x, y, z, reach2):
+                me[Lo.SF_LOS + 1 + q] = 1.0
+    if best_a >= 0:
+        dx = s.gnd_pos[b, best_a, 0] - ax
+        dy = s.gnd_pos[b, best_a, 1] - ay
+        d = math.sqrt(best_a_d2)
+        me[Lo.SF_ASSET_KNOWN] = 1.0
+        me[Lo.SF_ASSET_DIST] = d / st.range_scale
+        if d > 0.0:
+            closing = v * (math.cos(h) * dx + math.sin(h) * dy) / d
+            me[Lo.SF_ASSET_CLOSING] = closing / par[Lo.AP_SPEED_MAX]
+
+
+@njit
 def observe_uavs(st, s, active):
     """UAV agents: known ground objects and nearest friends."""
     for b in range(active.shape[0]):
@@ -1169,6 +1254,7 @@ def observe_uavs(st, s, active):
             me[10] = s.air_fuel[b, a] / max(par[Lo.AP_ENDURANCE], 1e-9)
             me[11 + st.air_role[a]] = 1.0
             me[15] = 1.0 if s.air_jam[b, a] else 0.0
+            uav_terrain_view(st, s, b, a, me)
             # known ground objects, nearest first
             m = 0
             for g in range(G):

@@ -130,6 +130,11 @@ RADAR_ACTIONS = 2  # 0 emit, 1 silent
 LAUNCHER_HOLD = 0  # 1 + k engages entity slot k of the launcher's observation
 
 # --- observation features --------------------------------------------------------------
+# UAV terrain view: flight seconds ahead, at the current heading and speed, holding altitude
+# inside the unit's height band above ground (as the flight model does), of the terrain
+# profile samples and of the look-ahead line-of-sight points
+PROFILE_S = (10.0, 20.0, 40.0, 80.0)
+LOOKAHEAD_S = (20.0, 60.0)
 SELF_FEATURES = (
     "x / map width",
     "y / map height",
@@ -148,8 +153,26 @@ SELF_FEATURES = (
     "is jammer | 0 | 0",
     "is recon | 0 | 0",
     "jammer on | 0 | 0",
+    # UAV terrain view (env v2; 0 for launchers and radars): the ground ahead, the nearest
+    # known radar's line of sight (the radars' own terrain test), the nearest known asset
+    *(
+        f"uav: (terrain height {t:g} s ahead on my heading - my altitude) / 1000 m"
+        for t in PROFILE_S
+    ),
+    "uav: a live radar is known to my side",
+    "uav: nearest known radar can see me now (in reach, terrain line of sight)",
+    *(f"uav: nearest known radar can see me {t:g} s ahead" for t in LOOKAHEAD_S),
+    "uav: a live asset is known to my side",
+    "uav: nearest known asset distance / range_scale",
+    "uav: closing speed on the nearest known asset / my max speed",
 )
 S_DIM = len(SELF_FEATURES)
+SF_PROFILE = 16  # first terrain-profile column
+SF_RADAR_KNOWN = SF_PROFILE + len(PROFILE_S)
+SF_LOS = SF_RADAR_KNOWN + 1  # line of sight now, then at LOOKAHEAD_S
+SF_ASSET_KNOWN = SF_LOS + 1 + len(LOOKAHEAD_S)
+SF_ASSET_DIST = SF_ASSET_KNOWN + 1
+SF_ASSET_CLOSING = SF_ASSET_DIST + 1
 
 ENTITY_FEATURES = (
     "dx / range_scale",

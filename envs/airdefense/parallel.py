@@ -1,4 +1,4 @@
-"""`aerena_airdefense_v1`: the air-defence world as a PettingZoo `ParallelEnv`.
+"""`aerena_airdefense_v2`: the air-defence world as a PettingZoo `ParallelEnv`.
 
     env = aerena.parallel_env("strike_small", seed=0)
     obs, infos = env.reset()
@@ -35,7 +35,7 @@ Observation (per agent)
 `Dict` of four arrays (bounds computed from the scenario; see
 :mod:`aerena.envs.airdefense.spaces`):
 
-* `self`: `Box(16,)` float32 -- the agent's own state
+* `self`: `Box(27,)` float32 -- the agent's own state
     0. x / map width
     1. y / map height
     2. time / episode length
@@ -52,8 +52,33 @@ Observation (per agent)
     13. is jammer | 0 | 0
     14. is recon | 0 | 0
     15. jammer on | 0 | 0
+    16. uav: (terrain height 10 s ahead on my heading - my altitude) / 1000 m
+    17. uav: (terrain height 20 s ahead on my heading - my altitude) / 1000 m
+    18. uav: (terrain height 40 s ahead on my heading - my altitude) / 1000 m
+    19. uav: (terrain height 80 s ahead on my heading - my altitude) / 1000 m
+    20. uav: a live radar is known to my side
+    21. uav: nearest known radar can see me now (in reach, terrain line of sight)
+    22. uav: nearest known radar can see me 20 s ahead
+    23. uav: nearest known radar can see me 60 s ahead
+    24. uav: a live asset is known to my side
+    25. uav: nearest known asset distance / range_scale
+    26. uav: closing speed on the nearest known asset / my max speed
 
-  (features 6-15 are role-specific: uav | launcher | radar.)
+  (features 6-15 are role-specific: uav | launcher | radar; 16-26 are the UAV's terrain
+  view, 0 for launchers and radars.) The terrain view: a point "t s ahead" is where the
+  UAV would be after t seconds straight on at its current heading and speed, holding its
+  altitude inside its type's band above ground (the flight model's clamp), x and y kept in
+  the map. 16-19 are the bilinear terrain height there minus the UAV's altitude (metres
+  above sea level), / 1000 m: negative below the UAV, in [(lowest terrain - highest
+  altitude) / 1000, (highest terrain - lowest altitude) / 1000]. "Known" is the
+  attacker's fog of war (a radar heard emitting or seen by recon; the assets): the radar
+  of 21-23 is the nearest (horizontally) known live radar, and 1 means the point is
+  inside that radar's detection reach for the UAV's cross-section (the range beyond which
+  Pd < 1e-6 without jamming) and the terrain does not mask the segment from its mast top
+  to it -- the very tests the radars detect with, so 0 is a position it cannot see
+  (jamming and the detection draw are not part of it); 21-23 are 0 when 20 is 0. 25 is
+  in [0, map diagonal / range_scale]; 26 (speed projected on the direction to that asset
+  / own max speed) in [-1, 1] times the fastest speed ratio; both 0 when 24 is 0.
 * `entities`: `Box(K, 25)` float32 -- up to K observed entities, nearest first, zero
   padded. A UAV sees known live ground objects and friendly aircraft; a launcher sees the
   tracks of the radars linked to it; a radar sees its own tracks. Relative coordinates are
@@ -154,9 +179,13 @@ frame looks exactly like the same step of its replay.
 
 Version
 -------
-v1 (`aerena_airdefense_v1`). The version changes when behaviour changes. v1 added entity
-feature 24 (one of our interceptors is flying at it) to the defender's tracks; v0 had 24
-entity features and trained modules of v0 do not load on v1 observations.
+v2 (`aerena_airdefense_v2`, Gymnasium id `aerena/AirDefense-v2`). The version changes
+when behaviour changes. v2 added self features 16-26 (the UAV's terrain view: profile
+ahead, known-radar line of sight now and ahead, progress to the nearest known asset); v1
+had 16 self features, and `gymnasium.make("aerena/AirDefense-v1")` is refused, pointing to
+v2 (modules trained on v1 observations do not load on v2 ones). Replays do not store
+observations, so v1 replays still play. v1 added entity feature 24 (one of our
+interceptors is flying at it) to the defender's tracks; v0 had 24 entity features.
 """
 
 from __future__ import annotations
@@ -176,7 +205,7 @@ from aerena.envs.airdefense.state import WorldState
 from aerena.envs.airdefense.world import World
 from aerena.seeding import episode_seed, next_episode
 
-ENV_NAME = "aerena_airdefense_v1"
+ENV_NAME = "aerena_airdefense_v2"
 RENDER_MODES = ("ansi", "rgb_array", "human")
 PICTURE_MODES = ("rgb_array", "human")
 

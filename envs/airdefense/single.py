@@ -1,6 +1,6 @@
-"""`aerena/AirDefense-v1`: one commander controls every unit of one side (Gymnasium `Env`).
+"""`aerena/AirDefense-v2`: one commander controls every unit of one side (Gymnasium `Env`).
 
-    env = gymnasium.make("aerena/AirDefense-v1", scenario="strike_small", side="defender",
+    env = gymnasium.make("aerena/AirDefense-v2", scenario="strike_small", side="defender",
                          opponent="scripted")
     obs, info = env.reset(seed=0)
     obs, reward, terminated, truncated, info = env.step(env.action_space.sample())

@@ -136,6 +136,10 @@ def compute_bounds(world: Any) -> Bounds:
     s_lo[8], s_hi[8] = -1.0, tracks
     s_lo[9], s_hi[9] = _pad(ratio_lo, ratio_hi)
     s_hi[10] = max(10.0, tracks)
+    prof = slice(Lo.SF_PROFILE, Lo.SF_PROFILE + len(Lo.PROFILE_S))
+    s_lo[prof], s_hi[prof] = _pad((hmin - z_hi) / 1000.0, (hmax - z_lo) / 1000.0)
+    _, s_hi[Lo.SF_ASSET_DIST] = _pad(0.0, math.hypot(W, H) / rs)
+    s_lo[Lo.SF_ASSET_CLOSING], s_hi[Lo.SF_ASSET_CLOSING] = _pad(-ratio_hi, ratio_hi)
 
     e_lo = np.zeros(F)
     e_hi = np.ones(F)
