@@ -54,6 +54,7 @@ _N_KEY = {"maxcover": "num_sets", "wta": "num_weapons"}
 # --generate sizes: generators and instances build dense n x n arrays (distances, edge
 # draws), so n is bounded before anything is allocated (10,000^2 float64 = 0.8 GB)
 MAX_GENERATE_N = 10_000
+MAX_TIME_LIMIT = 7 * 24 * 3600.0  # --time-limit: a week (1e300 would never end)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -71,10 +72,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--time-limit",
-        type=cliargs.positive(),
+        type=cliargs.positive(MAX_TIME_LIMIT),
         default=None,
         metavar="S",
-        help="seconds for iterative methods",
+        help=f"seconds for iterative methods (at most {MAX_TIME_LIMIT:,.0f})",
     )
     p.add_argument("--seed", type=cliargs.seed, default=0, help="seed of randomised methods")
     p.add_argument(
@@ -115,6 +116,8 @@ def _parse_value(s: str) -> Any:
 
 def parse_spec(spec: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    if not any(x.strip() for x in spec.split(",")):
+        raise UserError(f"--generate: expected key=value,..., got {spec!r}")
     for part in filter(None, (x.strip() for x in spec.split(","))):
         if "=" not in part:
             raise UserError(f"--generate: expected key=value, got {part!r}")

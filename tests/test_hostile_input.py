@@ -66,6 +66,9 @@ def bad(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (d / "binary.tsp").write_bytes(b"\x00\x01" + os.urandom(200))
     (d / "secret.tsp").write_text(f"{SECRET} here\n")
     (d / "secret.txt.edges").write_text(f"0 1\n{SECRET}\n")
+    (d / "bigid.edges").write_text("0 1\n1 99999999999\n")
+    (d / "loop.edges").write_text("0 1\n0 0\n")
+    (d / "loop.col").write_text("p edge 3 2\ne 1 2\ne 3 3\n")
     (d / "wta.json").write_text('{"kill_prob": [[0.5]]}')
     (d / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     (d / "empty.pt").write_bytes(b"")
@@ -159,6 +162,10 @@ CASES = [
     ("time-limit-nan", ["solve", "tsp", "berlin52", "--time-limit", "nan"], "--time-limit"),
     ("run-minutes-huge", ["run", "--minutes", "1e12"], "--minutes"),
     ("optimum-nan", ["solve", "tsp", "berlin52", "--optimum", "nan"], "--optimum"),
+    ("time-limit-huge", ["solve", "tsp", "berlin52", "--time-limit", "1e300"], "--time-limit"),
+    ("generate-empty", ["solve", "mvc", "--generate", ",,,"], "--generate"),
+    ("edges-self-loop", ["solve", "mvc", "{d}/loop.edges"], "loop.edges:2: self-loop"),
+    ("dimacs-self-loop", ["solve", "mvc", "{d}/loop.col"], "loop.col:3: self-loop"),
     ("optimum-inf", ["solve", "tsp", "berlin52", "--optimum", "inf"], "--optimum"),
     ("optimum-negative", ["solve", "tsp", "berlin52", "--optimum", "-3"], "--optimum"),
     ("nodes-0", ["train-solver", "tsp", "--nodes", "0", "--out", "x.pt"], "--nodes"),
@@ -341,6 +348,7 @@ BOMBS = [
     ("terrain-grid", ["rollout", "tiny", "--set", "map.size=[1e9, 1e9]"], "too large"),
     ("terrain-file", ["rollout", "terrain_big.yaml"], "at most 25,000,000"),
     ("generate-n", ["solve", "tsp", "--generate", "n=10000000"], "n must be"),
+    ("edges-node-id", ["solve", "mvc", "bigid.edges"], "at most 10,000,000 in a graph file"),
     ("exact-n", ["solve", "mvc", "--generate", "n=5000", "--method", "bruteforce"], "n <= 24"),
     (
         "replay-header",

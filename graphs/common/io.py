@@ -43,6 +43,22 @@ def _err(path: Any, line: int | None, msg: str) -> FormatError:
 
 
 MAX_DIMENSION = 100_000  # nodes of a TSPLIB / CVRPLIB file (its n x n distances: 80 GB)
+# nodes of a graph file (edge list, DIMACS, rudy): the solvers keep O(n + m) arrays and a
+# few n-long float64 vectors, so 10^7 nodes is ~1 GB; a larger id or header is refused
+# before anything of that size is allocated
+MAX_GRAPH_NODES = 10_000_000
+
+
+def _check_nodes(p: str, lineno: int | None, n: int) -> None:
+    if not 0 <= n <= MAX_GRAPH_NODES:
+        raise _err(p, lineno, f"{n:,} nodes: at most {MAX_GRAPH_NODES:,} in a graph file")
+
+
+def _no_self_loop(p: str, lineno: int, u: int, v: int) -> None:
+    """A self-loop has no meaning the solvers share (a vertex cover must take the node, a
+    cut never counts it): refused rather than silently dropped."""
+    if u == v:
+        raise _err(p, lineno, f"self-loop on node {u} (not supported: remove the line)")
 MAX_FILE_BYTES = 512 * 2**20  # instance and solution files; the largest benchmarks are ~10 MB
 
 
@@ -462,6 +478,7 @@ def read_edgelist(path: str | os.PathLike[str], n: int | None = None) -> Graph:
                     header_n = int(toks[1])
                 except ValueError:
                     raise _err(p, lineno, "bad node count") from None
+                _check_nodes(p, lineno, header_n)
             continue
         toks = s.split()
         if len(toks) not in (2, 3):
@@ -473,6 +490,8 @@ def read_edgelist(path: str | os.PathLike[str], n: int | None = None) -> Graph:
             raise _err(p, lineno, "expected 'u v [w]' numbers") from None
         if u < 0 or v < 0:
             raise _err(p, lineno, "node ids are 0-based and non-negative")
+        _check_nodes(p, lineno, max(u, v) + 1)
+        _no_self_loop(p, lineno, u, v)
         rows.append((u, v, w))
     size = max((max(u, v) + 1 for u, v, _ in rows), default=0)
     size = max(size, header_n or 0, n or 0)
@@ -508,6 +527,7 @@ def read_dimacs(path: str | os.PathLike[str]) -> Graph:
                 n, m_declared = int(toks[2]), int(toks[3])
             except ValueError:
                 raise _err(p, lineno, "bad problem line") from None
+            _check_nodes(p, lineno, n)
         elif toks[0] in ("e", "a"):
             if n is None:
                 raise _err(p, lineno, "edge before the 'p' line")
@@ -520,6 +540,7 @@ def read_dimacs(path: str | os.PathLike[str]) -> Graph:
                 raise _err(p, lineno, "bad edge line") from None
             if not (1 <= u <= n and 1 <= v <= n):
                 raise _err(p, lineno, f"node out of range 1..{n}")
+            _no_self_loop(p, lineno, u, v)
             rows.append((u - 1, v - 1, w))
         else:
             raise _err(p, lineno, "unknown line type (expected c, p or e)")
@@ -553,6 +574,7 @@ def read_rudy(path: str | os.PathLike[str]) -> Graph:
         n, m = int(head[0]), int(head[1])
     except (ValueError, IndexError):
         raise _err(p, lineno, "first line must be 'N M'") from None
+    _check_nodes(p, lineno, n)
     if len(body) - 1 != m:
         raise _err(p, None, f"header declares {m} edges, found {len(body) - 1}")
     rows = []
@@ -563,6 +585,7 @@ def read_rudy(path: str | os.PathLike[str]) -> Graph:
             raise _err(p, lineno, "expected 'u v w'") from None
         if not (1 <= u <= n and 1 <= v <= n):
             raise _err(p, lineno, f"node out of range 1..{n}")
+        _no_self_loop(p, lineno, u, v)
         rows.append((u - 1, v - 1, w))
     arr = np.asarray(rows, dtype=np.float64).reshape(-1, 3)
     return Graph.from_edges(n, arr[:, :2].astype(np.int64), arr[:, 2])
