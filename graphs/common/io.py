@@ -59,6 +59,8 @@ def _no_self_loop(p: str, lineno: int, u: int, v: int) -> None:
     cut never counts it): refused rather than silently dropped."""
     if u == v:
         raise _err(p, lineno, f"self-loop on node {u} (not supported: remove the line)")
+
+
 MAX_FILE_BYTES = 512 * 2**20  # instance and solution files; the largest benchmarks are ~10 MB
 
 
