@@ -326,6 +326,7 @@ def _add_tune(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--runs-dir", default="runs", metavar="DIR", help="parent of run folders")
     p.add_argument("--address", metavar="ADDR", help="Ray cluster to join (default: local)")
     _set_option(p)
+    _verbose_option(p)
     p.set_defaults(func=_cmd_tune)
 
 
@@ -345,6 +346,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         interval=args.interval,
         runs_dir=args.runs_dir,
         address=args.address,
+        verbose=args.verbose,
     )
     print(f"best trial: {out['best_config']}\nresults: {out['dir']}")
     return 0

@@ -91,12 +91,16 @@ def tune_pbt(
     interval: int | None = None,
     runs_dir: str | Path = "runs",
     address: str | None = None,
+    verbose: bool = False,
 ) -> dict[str, Any]:
-    """Run PBT over an experiment; {"dir", "best_config", "best_score"}."""
+    """Run PBT over an experiment; {"dir", "best_config", "best_score"}. Ray's and
+    RLlib's messages go to ``ray.log`` in the results folder unless `verbose`."""
     from ray import tune
     from ray.tune.schedulers import PopulationBasedTraining
 
+    from aerena.files import atomic_write_text
     from aerena.training.config import LoadedExperiment
+    from aerena.training.console import LOG_NAME, ray_log
     from aerena.training.train import init_ray
 
     exp = experiment.config if isinstance(experiment, LoadedExperiment) else experiment
@@ -108,47 +112,48 @@ def tune_pbt(
     for k in TUNED:
         if not getattr(spec, k):
             raise UserError(f"tune.{k}: give at least one value")
-    init_ray(address, exp)
-    mutations = {k: list(getattr(spec, k)) for k in TUNED}
-    pbt = PopulationBasedTraining(
-        time_attr="training_iteration",
-        perturbation_interval=interval,
-        hyperparam_mutations=mutations,
-        metric="score",
-        mode="max",
-    )
-    param_space: dict[str, Any] = {
-        "experiment": exp.model_dump(mode="json"),
-        "interval": interval,
-        "metric": spec.metric,
-        **{k: tune.choice(v) for k, v in mutations.items()},
-    }
-    stop: dict[str, Any] = {"training_iteration": exp.stop.iterations or 100}
-    if exp.stop.time_s is not None:
-        stop["time_total_s"] = exp.stop.time_s
-    r = exp.resources
-    cpus = 1 + r.num_env_runners * r.num_cpus_per_env_runner
     name = f"{exp.name}-pbt-{time.strftime('%Y%m%d-%H%M%S')}"
     storage = Path(runs_dir).resolve()
-    tuner = tune.Tuner(
-        tune.with_resources(_trainable, {"cpu": cpus}),
-        param_space=param_space,
-        tune_config=tune.TuneConfig(scheduler=pbt, num_samples=population, reuse_actors=False),
-        run_config=tune.RunConfig(
-            name=name,
-            storage_path=str(storage),
-            stop=stop,
-            # PBT restores any trial's newest checkpoint: keep them all (no cap)
-            checkpoint_config=tune.CheckpointConfig(num_to_keep=None),
-            verbose=1,
-        ),
-    )
-    grid = tuner.fit()
+    with ray_log(storage / name / LOG_NAME, verbose) as quiet:
+        init_ray(address, exp, quiet.log)
+        mutations = {k: list(getattr(spec, k)) for k in TUNED}
+        pbt = PopulationBasedTraining(
+            time_attr="training_iteration",
+            perturbation_interval=interval,
+            hyperparam_mutations=mutations,
+            metric="score",
+            mode="max",
+        )
+        param_space: dict[str, Any] = {
+            "experiment": exp.model_dump(mode="json"),
+            "interval": interval,
+            "metric": spec.metric,
+            **{k: tune.choice(v) for k, v in mutations.items()},
+        }
+        stop: dict[str, Any] = {"training_iteration": exp.stop.iterations or 100}
+        if exp.stop.time_s is not None:
+            stop["time_total_s"] = exp.stop.time_s
+        r = exp.resources
+        cpus = 1 + r.num_env_runners * r.num_cpus_per_env_runner
+        tuner = tune.Tuner(
+            tune.with_resources(_trainable, {"cpu": cpus}),
+            param_space=param_space,
+            tune_config=tune.TuneConfig(scheduler=pbt, num_samples=population, reuse_actors=False),
+            run_config=tune.RunConfig(
+                name=name,
+                storage_path=str(storage),
+                stop=stop,
+                # PBT restores any trial's newest checkpoint: keep them all (no cap)
+                checkpoint_config=tune.CheckpointConfig(num_to_keep=None),
+                verbose=1,
+            ),
+        )
+        grid = tuner.fit()
     best = grid.get_best_result(metric="score", mode="max")
     out = {
         "dir": str(storage / name),
         "best_config": {k: best.config[k] for k in TUNED},
         "best_score": float(best.metrics.get("score", math.nan)) if best.metrics else math.nan,
     }
-    (storage / name / "best.json").write_text(json.dumps(out, indent=2), encoding="utf-8")
+    atomic_write_text(storage / name / "best.json", json.dumps(out, indent=2))
     return out
