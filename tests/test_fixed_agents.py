@@ -9,6 +9,7 @@ from pettingzoo.test import parallel_api_test
 
 import aerena
 from aerena import wrappers
+from aerena.envs.airdefense import layout as Lo
 
 SCEN, OVR = "tiny", {"episode.max_steps": 80}
 
@@ -108,14 +109,15 @@ def test_flat_layout_and_mask_slice() -> None:
     sp = env.observation_space(env.possible_agents[0])
     assert all(env.observation_space(a) is sp for a in env.possible_agents)
     assert len({id(env.action_space(a)) for a in env.possible_agents}) == 1
-    assert sp.shape == (16 + k * f + k + env.amax,)
+    S = Lo.S_DIM
+    assert sp.shape == (S + k * f + k + env.amax,)
     dict_obs, _ = base.reset(seed=2)
     for n, a in enumerate(env.possible_agents):
         o = obs[a]
         assert sp.contains(o)
-        np.testing.assert_array_equal(o[:16], dict_obs[a]["self"])
-        np.testing.assert_array_equal(o[16 : 16 + k * f], dict_obs[a]["entities"].ravel())
-        np.testing.assert_array_equal(o[16 + k * f : 16 + k * f + k], dict_obs[a]["entity_mask"])
+        np.testing.assert_array_equal(o[:S], dict_obs[a]["self"])
+        np.testing.assert_array_equal(o[S : S + k * f], dict_obs[a]["entities"].ravel())
+        np.testing.assert_array_equal(o[S + k * f : S + k * f + k], dict_obs[a]["entity_mask"])
         m = o[env.mask_slice]
         size = int(w.action_sizes[n])
         np.testing.assert_array_equal(m[:size], dict_obs[a]["action_mask"])
