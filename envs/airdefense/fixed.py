@@ -20,7 +20,7 @@ Rewards of active agents, spaces, seeding (:mod:`aerena.seeding`), `state()`, `s
 and one action space for every agent (the roles' spaces padded to the largest), so SuperSuit
 stacks the agents without `pad_*` wrappers. The observation is ``Box(D,)`` float32::
 
-    [ self (S = 27, layout.S_DIM) | entities (K * F, row-major) | entity_mask (K) | action_mask (AMAX) ]
+    [ self (S_DIM = 27) | entities (K * F, row-major) | entity_mask (K) | action_mask (AMAX) ]
 
 ``env.mask_slice`` is the action-mask slice (the last AMAX entries; ``AMAX = max(54, 1 + K,
 2)``). The action is ``Discrete(AMAX)``: an action at or past the agent's own action count
