@@ -72,7 +72,8 @@ def test_aerena_run_half_a_minute(tmp_path: Path) -> None:
     # a quiet console: Ray's and RLlib's notices are in the run folder's log, not on stderr;
     # every path is printed once
     log = (run_dir / "ray.log").read_text(errors="replace")
-    assert "Ray" in log  # e.g. its token-authentication notice
+    # e.g. Ray's token notice or RLlib's new-API-stack warning (which ones depends on Ray)
+    assert any(k in log for k in ("Ray", "RLModule", "rllib", "algorithm_config")), log[:500]
     assert "imitation" not in log  # aerena's own progress lines stay on the console
     for noise in ("WARNING", "DeprecationWarning", "core_worker", "Token", "INFO"):
         assert noise not in out.stderr, out.stderr[-2000:]
