@@ -1,4 +1,5 @@
-"""Graph and assignment optimisation tasks: TSP, CVRP, MVC, MaxCut, MaxCover, WTA.
+"""Graph and assignment optimisation tasks: TSP, CVRP, MVC, MaxCut, MaxCover, WTA and
+influence maximisation (IM).
 
 Each problem is a composition chosen by name (STYLE.md section 8)::
 
@@ -8,7 +9,7 @@ Each problem is a composition chosen by name (STYLE.md section 8)::
     tour = tsp.solve(inst, "ls")                     # a baseline from tsp.BASELINES
     tsp.objective(inst, tour)
 
-    graphs.register_envs()                           # aerena/TSP-v0, ..., aerena/WTA-v0
+    graphs.register_envs()                           # aerena/TSP-v0, ..., aerena/IM-v0
     env = gymnasium.make("aerena/TSP-v0", num_nodes=50)
 
 Every problem package exposes ``GENERATORS`` and ``BASELINES`` registries, ``generate``,
@@ -27,7 +28,7 @@ from aerena.graphs.common.registry import Registry
 __all__ = ["ENV_IDS", "PROBLEMS", "baseline_names", "problem", "register_envs", "solve"]
 
 PROBLEMS: Registry = Registry("graph problem")
-for _name in ("tsp", "cvrp", "mvc", "maxcut", "maxcover", "wta"):
+for _name in ("tsp", "cvrp", "mvc", "maxcut", "maxcover", "wta", "im"):
     PROBLEMS.register(_name, f"aerena.graphs.{_name}")
 
 #: Gymnasium id -> entry point, one per problem (version v0).
@@ -38,6 +39,7 @@ ENV_IDS: dict[str, str] = {
     "aerena/MaxCut-v0": "aerena.graphs.maxcut.env:MaxCutEnv",
     "aerena/MaxCover-v0": "aerena.graphs.maxcover.env:MaxCoverEnv",
     "aerena/WTA-v0": "aerena.graphs.wta.env:WTAEnv",
+    "aerena/IM-v0": "aerena.graphs.im.env:IMEnv",
 }
 
 #: Objective sense of each problem.
@@ -48,6 +50,7 @@ SENSE: dict[str, str] = {
     "maxcut": "max",
     "maxcover": "max",
     "wta": "min",
+    "im": "max",
 }
 
 
@@ -66,7 +69,7 @@ def solve(name: str, instance: Any, baseline: str, **options: Any) -> Any:
 
 
 def register_envs() -> None:
-    """Register the six graph envs with Gymnasium (idempotent; imports nothing heavy)."""
+    """Register the seven graph envs with Gymnasium (idempotent; imports nothing heavy)."""
     import gymnasium
 
     for env_id, entry_point in ENV_IDS.items():

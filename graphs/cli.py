@@ -5,10 +5,11 @@ generated instance, and report objective, gap to the optimum and time.
     aerena solve tsp path/to/a280.tsp --method 2opt --out a280.tour
     aerena solve cvrp --generate n=50,seed=1 --method ils --json
     aerena solve mvc --generate n=1000,seed=0,kind=ba,m=4 --method greedy
+    aerena solve im --generate n=2000,seed=0,kind=wc,budget=50 --method celf
 
 Instances: a benchmark name (``graphs/common/benchmarks.py``), a file (TSP ``.tsp``, CVRP
 ``.vrp``; MVC/MaxCut edge lists ``.txt``/``.edges``, DIMACS ``.col``/``.dimacs``/``.clq``,
-rudy ``.rudy``/``.mc``; MaxCover and WTA the JSON written by :func:`instance_to_json`), or
+rudy ``.rudy``/``.mc``; MaxCover, WTA and IM the JSON written by :func:`instance_to_json`), or
 ``--generate key=value,...`` (``n`` = number of nodes, sets for MaxCover, weapons for WTA;
 ``kind`` = generator, default its first; ``seed``; other keys go to the generator).
 
@@ -16,10 +17,11 @@ Optimum: ``--optimum X``, else the benchmark table, else a ``.opt.tour`` (TSP) o
 (CVRP, its cost line) next to the file.
 
 Solutions (``--out``, written atomically): TSPLIB ``.tour`` (TSP), CVRPLIB ``.sol`` (CVRP),
-and for MVC / MaxCut / MaxCover / WTA a JSON object
+and for MVC / MaxCut / MaxCover / WTA / IM a JSON object
 ``{"problem", "method", "objective", "solution"}`` where `solution` is 0/1 per node (1 =
 in the cover, MVC), the side 0/1 of every node (MaxCut), 0/1 per set (1 = chosen,
-MaxCover) or the 0-based target of every weapon (WTA).
+MaxCover), the 0-based target of every weapon (WTA) or 0/1 per node (1 = seed, IM; its
+objective is the Monte Carlo spread of :mod:`aerena.graphs.im.objective`).
 
 Methods: the problem's baselines (``BASELINES``), plus for TSP ``ortools`` (OR-Tools
 routing, ``pip install ortools``) and ``lkh`` (LKH-3 through ``pip install elkai``), for
@@ -64,7 +66,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description=__doc__.replace("``", "'"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("problem", help="tsp, cvrp, mvc, maxcut, maxcover or wta")
+    p.add_argument("problem", help="tsp, cvrp, mvc, maxcut, maxcover, wta or im")
     p.add_argument("instance", nargs="?", help="a file or a shipped benchmark name")
     p.add_argument("--generate", metavar="SPEC", help="e.g. n=100,seed=1,kind=uniform")
     p.add_argument(
@@ -183,9 +185,16 @@ def instance_errors(source: str) -> Iterator[None]:
 
 
 def instance_to_json(problem: str, inst: Any) -> dict[str, Any]:
-    """A JSON-able dict of a MaxCover or WTA instance (the format :func:`load` reads)."""
+    """A JSON-able dict of a MaxCover, WTA or IM instance (the format :func:`load` reads)."""
     if problem == "wta":
         return {"kill_prob": inst.kill_prob.tolist(), "values": inst.values.tolist()}
+    if problem == "im":
+        return {
+            "n": inst.n,
+            "arcs": inst.arcs.tolist(),
+            "prob": inst.prob.tolist(),
+            "budget": inst.budget,
+        }
     return {
         "sets": [s.tolist() for s in inst.sets()],
         "item_weights": inst.item_weights.tolist(),
@@ -249,6 +258,13 @@ def load(problem: str, what: str) -> tuple[Any, Path | None, float | None]:
             from aerena.graphs.wta.instance import WTAInstance
 
             inst = WTAInstance(np.asarray(d["kill_prob"]), np.asarray(d["values"]), path.stem)
+        elif problem == "im":
+            from aerena.graphs.im.instance import IMInstance
+
+            inst = IMInstance.from_arcs(
+                d["n"], np.asarray(d["arcs"], dtype=np.int64), np.asarray(d["prob"]),
+                d["budget"], name=path.stem,
+            )  # fmt: skip
         else:
             from aerena.graphs.maxcover.instance import MaxCoverInstance
 

@@ -20,6 +20,8 @@ MaxCover   `HeteroData`: node types ``set`` (``x`` = set_features) and ``item`` 
 WTA        `HeteroData`: ``weapon`` (``x`` = (assigned, current)) and ``target`` (``x`` =
            (value, surviving)), edges ``(weapon, engages, target)`` for every pair with
            ``edge_attr`` = kill probability, and the reverse
+IM         `Data`: as MVC with the directed arcs (``edge_index`` [2, m]), ``edge_attr``
+           [m, 1] activation probability, ``budget_left`` [1]
 =========  ==============================================================================
 
 Every graph also carries ``action_mask`` (the env's, unpadded: n entries, plus the stop
@@ -95,9 +97,11 @@ def node_graph(problem: str, obs: Mapping[str, np.ndarray]) -> Any:
         action_mask=_t(np.concatenate([mask[:n], mask[-1:]]) if problem == "maxcut" else mask[:n]),
         num_nodes=n,
     )
-    if problem == "maxcut":
+    if problem in ("maxcut", "im"):  # signed weights / activation probabilities
         keep = np.asarray(obs["edge_mask"]) != 0
         data.edge_attr = _t(np.asarray(obs["edge_weight"])[keep][:, None], torch.float32)
+    if problem == "im":
+        data.budget_left = _t(np.asarray(obs["budget_left"]), torch.float32)
     return data
 
 
@@ -150,7 +154,7 @@ def to_pyg(problem: str, obs: Mapping[str, np.ndarray]) -> Any:
     """The torch-geometric graph of one observation of `problem`'s env."""
     if problem in ("tsp", "cvrp"):
         return routing(problem, obs)
-    if problem in ("mvc", "maxcut"):
+    if problem in ("mvc", "maxcut", "im"):
         return node_graph(problem, obs)
     if problem == "maxcover":
         return maxcover(obs)

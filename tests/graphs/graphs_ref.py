@@ -135,3 +135,69 @@ def wta_value(p: np.ndarray, v: np.ndarray, assign) -> float:
 def wta_brute_force(p: np.ndarray, v: np.ndarray) -> float:
     m, n = p.shape
     return min(wta_value(p, v, a) for a in itertools.product(range(n), repeat=m))
+
+
+# ------------------------------------------------------------------ influence maximisation
+_MASK64 = (1 << 64) - 1
+
+
+def splitmix_coin(key: int, counter: int) -> float:
+    """Draw `counter` of the splitmix64 stream `key` in plain Python integers."""
+    z = (key + (counter + 1) * 0x9E3779B97F4A7C15) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    z = z ^ (z >> 31)
+    return (z >> 11) / 9007199254740992.0
+
+
+def _reach_count(n: int, arcs, live, seeds) -> int:
+    seen = set(int(s) for s in seeds)
+    stack = list(seen)
+    while stack:
+        u = stack.pop()
+        for e, (a, b) in enumerate(arcs):
+            if live[e] and a == u and b not in seen:
+                seen.add(int(b))
+                stack.append(int(b))
+    return len(seen)
+
+
+def im_exact_spread(n: int, arcs, prob, seeds) -> float:
+    """Expected cascade size by enumerating all 2^m live-edge graphs (m <= ~14)."""
+    arcs = [tuple(int(x) for x in a) for a in arcs]
+    total = 0.0
+    for live in itertools.product((False, True), repeat=len(arcs)):
+        w = 1.0
+        for e, on in enumerate(live):
+            w *= prob[e] if on else 1.0 - prob[e]
+        total += w * _reach_count(n, arcs, live, seeds)
+    return total
+
+
+def im_world_spread(n: int, arcs, prob, seeds, sims: int, key: int) -> float:
+    """Mean cascade size over the live-edge worlds 0..sims-1 of stream `key` (arc e of
+    world r live iff coin(key, r * m + e) < prob[e])."""
+    arcs = [tuple(int(x) for x in a) for a in arcs]
+    m = len(arcs)
+    total = 0
+    for r in range(sims):
+        live = [splitmix_coin(key, r * m + e) < prob[e] for e in range(m)]
+        total += _reach_count(n, arcs, live, seeds)
+    return total / sims
+
+
+def max_coverage_greedy(sets: list[set[int]], n: int, k: int) -> list[int]:
+    """Plain greedy max coverage over node-indexed sets, ties to the lowest node."""
+    covered: set[int] = set()
+    chosen: list[int] = []
+    for _ in range(k):
+        best, best_gain = -1, -1
+        for v in range(n):
+            if v in chosen:
+                continue
+            gain = sum(1 for j, s in enumerate(sets) if j not in covered and v in s)
+            if gain > best_gain:
+                best, best_gain = v, gain
+        chosen.append(best)
+        covered |= {j for j, s in enumerate(sets) if best in s}
+    return chosen

@@ -28,7 +28,7 @@ def test_registry_did_you_mean():
 
 
 def test_problem_registry_and_solve():
-    assert graphs.PROBLEMS.names() == ("tsp", "cvrp", "mvc", "maxcut", "maxcover", "wta")
+    assert graphs.PROBLEMS.names() == ("tsp", "cvrp", "mvc", "maxcut", "maxcover", "wta", "im")
     for name in graphs.PROBLEMS:
         mod = graphs.problem(name)
         assert len(mod.BASELINES) >= 2 and len(mod.GENERATORS) >= 1

@@ -1,4 +1,4 @@
-"""Conformance of the six graph envs: check_env, seeded determinism, masks, padding, and
+"""Conformance of the seven graph envs: check_env, seeded determinism, masks, padding, and
 the reward identity (the episode return equals the objective of the solution built)."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ PROBLEM_OF = {
     "aerena/MaxCut-v0": "maxcut",
     "aerena/MaxCover-v0": "maxcover",
     "aerena/WTA-v0": "wta",
+    "aerena/IM-v0": "im",
 }
 SMALL = {
     "aerena/TSP-v0": {"num_nodes": 12},
@@ -31,6 +32,7 @@ SMALL = {
     "aerena/MaxCut-v0": {"num_nodes": 12, "generator_kwargs": {"weights": "signed"}},
     "aerena/MaxCover-v0": {"num_sets": 12, "generator_kwargs": {"costs": "uniform"}},
     "aerena/WTA-v0": {"num_weapons": 6, "num_targets": 5},
+    "aerena/IM-v0": {"num_nodes": 12, "generator_kwargs": {"budget": 3, "m": 2}},
 }
 VARIANTS = [
     ("aerena/TSP-v0", {"obs_distances": True, "generator": "clustered"}),
@@ -39,6 +41,14 @@ VARIANTS = [
     ("aerena/MaxCut-v0", {"generator": "ba"}),
     ("aerena/MaxCover-v0", {"generator": "er"}),
     ("aerena/WTA-v0", {}),
+    (
+        "aerena/IM-v0",
+        {
+            "generator": "constant",
+            "rr_sets": 50,
+            "generator_kwargs": {"graph": "er", "p": 0.3, "prob": 0.2},
+        },
+    ),
 ]
 
 

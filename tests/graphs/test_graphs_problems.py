@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aerena.graphs import maxcover, maxcut, mvc, wta
+from aerena.graphs import im, maxcover, maxcut, mvc, wta
 from aerena.graphs.common.cpsat import have_ortools
 from aerena.graphs.common.registry import InstanceTooLargeError, InvalidSolutionError
 
@@ -28,7 +28,7 @@ def _params(kind):
 # ------------------------------------------------------------------------ generators
 
 
-@pytest.mark.parametrize("module", [mvc, maxcut, maxcover, wta])
+@pytest.mark.parametrize("module", [mvc, maxcut, maxcover, wta, im])
 def test_every_generator_is_seeded(module):
     for name in module.GENERATORS:
         a, b, c = (module.generate(name, seed=s) for s in (5, 5, 6))
@@ -44,6 +44,8 @@ def test_every_generator_is_seeded(module):
 def _arrays(inst):
     if hasattr(inst, "graph"):
         return [inst.graph.edges, inst.graph.weights]
+    if hasattr(inst, "arcs"):
+        return [inst.arcs, inst.prob]
     if hasattr(inst, "set_items"):
         return [inst.set_ptr, inst.set_items, inst.item_weights, inst.set_costs]
     return [inst.kill_prob, inst.values]

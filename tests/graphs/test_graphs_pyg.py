@@ -20,6 +20,7 @@ ENVS = {
     "maxcut": ("aerena/MaxCut-v0", {"num_nodes": 10, "generator_kwargs": {"p": 0.3}}),
     "maxcover": ("aerena/MaxCover-v0", {"num_sets": 6}),
     "wta": ("aerena/WTA-v0", {"num_weapons": 4, "num_targets": 3}),
+    "im": ("aerena/IM-v0", {"num_nodes": 10, "rr_sets": 30, "generator_kwargs": {"m": 2}}),
 }
 
 
@@ -58,6 +59,13 @@ def test_to_pyg_matches_the_instance_and_the_padded_observation(problem):
         }
         expect = np.concatenate([mask[: inst.n], mask[-1:]]) if problem == "maxcut" else mask
         assert g.action_mask.tolist() == expect[: len(g.action_mask)].tolist()
+    elif problem == "im":
+        assert g.num_nodes == inst.n and g.edge_index.shape[1] == inst.m
+        assert {tuple(e) for e in g.edge_index.t().tolist()} == {
+            (int(u), int(v)) for u, v in inst.arcs
+        }
+        np.testing.assert_allclose(g.edge_attr[:, 0].numpy(), inst.prob, rtol=1e-6)
+        assert g.action_mask.tolist() == mask[: inst.n].tolist() and int(g.selected.sum()) == 2
     elif problem == "maxcover":
         assert g["set"].num_nodes == inst.n_sets and g["item"].num_nodes == inst.n_items
         e = g["set", "covers", "item"].edge_index
