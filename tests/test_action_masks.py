@@ -19,6 +19,7 @@ SMALL = {
     "aerena/MaxCut-v0": {"num_nodes": 9},
     "aerena/MaxCover-v0": {"num_sets": 9},
     "aerena/WTA-v0": {"num_weapons": 5, "num_targets": 4},
+    "aerena/IM-v0": {"num_nodes": 12},
 }
 
 
