@@ -237,20 +237,7 @@ class OnnxPlayer:
         self.play.reset(worlds)
 
     def act(self) -> np.ndarray:
-        s = self.world.state
-        choices: dict[str, np.ndarray] = {}
-        for g, due, mask in self.play.decisions():
-            b, j = np.nonzero(due)
-            if not len(b):
-                continue
-            cols = g.cols[j]
-            _, act = self.policy.models[g.role].run(
-                s.obs_self[b, cols], s.obs_ent[b, cols], s.obs_mask[b, cols], mask[b, j]
-            )
-            c = np.zeros(due.shape, dtype=np.int64)
-            c[b, j] = act
-            choices[g.role] = c
-        return self.play.actions(choices)
+        return self.play.play(lambda role, rows: self.policy.models[role].run(*rows)[1])
 
 
 # --------------------------------------------------------------------------------------

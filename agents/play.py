@@ -43,7 +43,7 @@ Agents that are not alive take their no-op and never decide.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -259,6 +259,24 @@ class SidePlay:
                     self._latched[:, g.pos] |= alive & (act == 0)
             out[:, g.pos] = np.where(alive, act, self.noop[g.pos][None, :])
         return out.astype(np.int64)
+
+    def play(self, decide: Callable[[str, tuple[np.ndarray, ...]], np.ndarray]) -> np.ndarray:
+        """One step of world actions [B, len(columns)] from a policy over the due rows:
+        `decide(role, (self, entities, entity_mask, action_mask))` gets the stacked
+        observations of the agents that decide now and returns one choice per row (the
+        loop of `LearnedPlayer` and `aerena.deploy.OnnxPlayer`)."""
+        s = self.world.state
+        choices: dict[str, np.ndarray] = {}
+        for g, due, mask in self.decisions():
+            b, j = np.nonzero(due)
+            if not len(b):
+                continue
+            cols = g.cols[j]
+            rows = (s.obs_self[b, cols], s.obs_ent[b, cols], s.obs_mask[b, cols], mask[b, j])
+            c = np.zeros(due.shape, dtype=np.int64)
+            c[b, j] = decide(g.role, rows)
+            choices[g.role] = c
+        return self.actions(choices)
 
     # ------------------------------------------------------------------ options (hold)
     def _option_over(self, g: RoleGroup) -> np.ndarray:

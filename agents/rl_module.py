@@ -161,6 +161,9 @@ class EntityGNNModule(TorchRLModule, ValueFunctionAPI, TargetNetworkAPI, Inferen
 # --------------------------------------------------------------------------------------
 # A learned player over the World's arrays
 # --------------------------------------------------------------------------------------
+OBS_KEYS = ("self", "entities", "entity_mask", "action_mask")  # a module's inputs
+
+
 class LearnedPlayer(Player):
     """Plays `side` of every world with RLModules per role: greedy masked actions.
 
@@ -222,24 +225,12 @@ class LearnedPlayer(Player):
 
     @torch.no_grad()
     def act(self) -> np.ndarray:
-        s = self.world.state
-        choices: dict[str, np.ndarray] = {}
-        for g, due, mask in self.play.decisions():
-            b, j = np.nonzero(due)
-            if not len(b):
-                continue
-            cols = g.cols[j]
-            obs = {
-                "self": torch.from_numpy(s.obs_self[b, cols]),
-                "entities": torch.from_numpy(s.obs_ent[b, cols]),
-                "entity_mask": torch.from_numpy(s.obs_mask[b, cols]),
-                "action_mask": torch.from_numpy(mask[b, j]),
-            }
-            out = self.modules[g.role].forward_inference({Columns.OBS: obs})
-            c = np.zeros(due.shape, dtype=np.int64)
-            c[b, j] = self._choose(out[Columns.ACTION_DIST_INPUTS])
-            choices[g.role] = c
-        return self.play.actions(choices)
+        return self.play.play(self._decide)
+
+    def _decide(self, role: str, rows: tuple[np.ndarray, ...]) -> np.ndarray:
+        obs = {k: torch.from_numpy(x) for k, x in zip(OBS_KEYS, rows, strict=True)}
+        out = self.modules[role].forward_inference({Columns.OBS: obs})
+        return self._choose(out[Columns.ACTION_DIST_INPUTS])
 
     def _choose(self, logits: torch.Tensor) -> np.ndarray:
         if self.sample:
