@@ -22,6 +22,13 @@ generator seed ``10_000 + i``; the training distributions are
 * MaxCover: ``bipartite`` generator, 20 sets, 40 items, unit costs, budget 4;
 * WTA: ``uniform`` generator, 10 weapons x 10 targets.
 
+``--im K``: influence maximisation on K graphs of each of :data:`IM_FAMILIES` (2,000
+nodes, budget 50; weighted cascade, constant p and trivalency on BA / ER / WS graphs):
+CELF (1,000 worlds), IMM (eps 0.2), degree discount, degree and the shipped
+``graphs/models/im.pt`` through :func:`aerena.graphs.learned.im_gcomb.solve_gcomb` (three
+forward passes, and step by step: one seed per forward), spread and time as ratios to
+CELF's on each graph.
+
 Per method: mean objective, mean ratio to the best classical baseline of each instance
 (in the problem's sense, so ``>= 1`` is worse and ``< 1`` better than that baseline:
 minimisation (MVC, WTA) ``objective / best``, maximisation (MaxCut, MaxCover) ``best /
@@ -76,6 +83,17 @@ SETUPS: dict[str, tuple[str, dict[str, Any], tuple[int, int] | None, tuple[str, 
 }
 LARGE_N = 1000
 LARGE_COUNT = 3
+
+#: IM test families: (generator, keywords) on 2,000 nodes, budget 50 (seeds 10_000 + i)
+IM_FAMILIES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("wc", {"graph": "ba", "m": 4}),
+    ("constant", {"graph": "ba", "m": 4, "prob": 0.05}),
+    ("trivalency", {"graph": "ba", "m": 4}),
+    ("constant", {"graph": "er", "p": 0.003, "prob": 0.1}),
+    ("wc", {"graph": "ws", "k": 6, "rewire": 0.3}),
+)
+IM_N = 2000
+IM_BUDGET = 50
 
 
 def _pkg(problem: str, name: str) -> Any:
@@ -201,6 +219,72 @@ def _table(title: str, res: dict[str, Any], count: int) -> str:
     return "\n".join(lines)
 
 
+def evaluate_im(net: Any | None, per_family: int = 1, n: int = IM_N) -> dict[str, Any]:
+    """IM on the :data:`IM_FAMILIES` graphs: spread (the objective's 10,000-world Monte
+    Carlo estimate) and wall time of each method, as ratios to CELF's on each instance."""
+    from aerena.graphs import im
+    from aerena.graphs.learned.im_gcomb import solve_gcomb
+
+    insts = [
+        im.generate(gen, seed=SEED0 + i, num_nodes=n, budget=IM_BUDGET, **kw)
+        for gen, kw in IM_FAMILIES
+        for i in range(per_family)
+    ]
+    methods: dict[str, Callable[[Any], np.ndarray]] = {
+        name: (lambda inst, name=name: im.solve(inst, name, seed=0))
+        for name in ("celf", "imm", "degreediscount", "degree")
+    }
+    if net is not None:
+        methods["model (3 forwards)"] = lambda inst: solve_gcomb(net, inst)[0]
+        methods["model step-by-step"] = lambda inst: solve_gcomb(net, inst, rounds=inst.budget)[0]
+    small = im.generate("wc", seed=0, num_nodes=100, budget=5)
+    for f in methods.values():  # compilation outside the timings
+        f(small)
+    per: dict[str, list[tuple[float, float]]] = {name: [] for name in methods}
+    for inst in insts:
+        for name, f in methods.items():
+            t0 = time.perf_counter()
+            sol = f(inst)
+            dt = time.perf_counter() - t0
+            per[name].append((im.objective(inst, sol), dt))
+    rows = []
+    for name, vals in per.items():
+        ratio = [v / c[0] for v, c in zip((x[0] for x in vals), per["celf"], strict=True)]
+        tratio = [t / c[1] for t, c in zip((x[1] for x in vals), per["celf"], strict=True)]
+        rows.append(
+            {
+                "method": name,
+                "mean_spread": float(np.mean([x[0] for x in vals])),
+                "mean_spread_vs_celf": float(np.mean(ratio)),
+                "min_spread_vs_celf": float(np.min(ratio)),
+                "mean_time_s": float(np.mean([x[1] for x in vals])),
+                "max_time_vs_celf": float(np.max(tratio)),
+                "mean_time_vs_celf": float(np.mean(tratio)),
+            }
+        )
+    return {
+        "instances": [repr(i) for i in insts],
+        "rows": rows,
+        "per_instance": {k: [list(x) for x in v] for k, v in per.items()},
+    }
+
+
+def _im_table(res: dict[str, Any]) -> str:
+    lines = [
+        f"im: {len(res['instances'])} graphs of {IM_N} nodes, budget {IM_BUDGET} "
+        "(spread and time as ratios to CELF's on each graph; target >= 0.97 at <= 0.10)",
+        f"  {'method':<20} {'spread':>8} {'mean/celf':>9} {'min/celf':>8} {'s/inst':>8} "
+        f"{'t/celf max':>10}",
+    ]
+    for r in res["rows"]:
+        lines.append(
+            f"  {r['method']:<20} {r['mean_spread']:>8.1f} {r['mean_spread_vs_celf']:>9.4f} "
+            f"{r['min_spread_vs_celf']:>8.4f} {r['mean_time_s']:>8.4f} "
+            f"{r['max_time_vs_celf']:>10.4f}"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -217,6 +301,13 @@ def main(argv: list[str] | None = None) -> int:
         help="rollouts of the sample decode on the 1000-node graphs (0: greedy decode only)",
     )
     ap.add_argument("--problems", default=",".join(PROBLEMS), help="comma-separated subset")
+    ap.add_argument(
+        "--im",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also influence maximisation: K graphs per family of IM_FAMILIES (2,000 nodes)",
+    )
     ap.add_argument("--models", default=str(MODELS), help="folder of <problem>.pt checkpoints")
     ap.add_argument("--out", default=str(OUT), help="JSON output path")
     args = ap.parse_args(argv)
@@ -264,6 +355,13 @@ def main(argv: list[str] | None = None) -> int:
             print(flush=True)
             entry["large"] = res_l
         report["problems"][problem] = entry
+    if args.im > 0:
+        path = Path(args.models) / "im.pt"
+        net, meta = load_checkpoint(path) if path.is_file() else (None, None)
+        res = evaluate_im(net, args.im)
+        print(_im_table(res))
+        print(flush=True)
+        report["im"] = {"checkpoint": _rel(path) if net else None, "train_meta": meta, **res}
     atomic_write_text(args.out, json.dumps(report, indent=1, default=float) + "\n")
     print(f"wrote {args.out}")
     return 0

@@ -6,7 +6,9 @@
 Decoding (``decode``):
 
 * ``greedy`` -- one solution, the most likely action at every step (the env's start:
-  TSP tour from node 0, CVRP first customer chosen by the policy);
+  TSP tour from node 0, CVRP first customer chosen by the policy); for IM the GCOMB-style
+  decode of :mod:`aerena.graphs.learned.im_gcomb` (every node scored at once, a third of
+  the budget per forward pass);
 * ``sample`` -- `samples` solutions sampled from the policy, the best kept;
 * ``multistart`` -- (routing) POMO's greedy rollouts from every start node (TSP) or first
   customer (CVRP), the best kept; (node problems) the same as ``sample``;
@@ -51,6 +53,7 @@ SHIPPED: dict[str, dict[int, str]] = {
     "maxcut": {0: "maxcut.pt"},
     "maxcover": {0: "maxcover.pt"},
     "wta": {0: "wta.pt"},
+    "im": {0: "im.pt"},
 }
 DECODES = ("greedy", "sample", "multistart", "aug8")
 ROUTING_DEFAULT = "aug8"
@@ -230,6 +233,10 @@ def solve_with_model(
         raise UserError(f"unknown decode {decode!r} (known: {', '.join(DECODES)})")
     if routing:
         sol = _solve_routing(problem, net, instance, decode, samples, seed)
+    elif problem == "im" and decode == "greedy":
+        from aerena.graphs.learned.im_gcomb import solve_gcomb
+
+        sol, _ = solve_gcomb(net, instance, seed=seed)
     else:
         if decode == "aug8":
             raise UserError("decode 'aug8' is for routing problems (tsp, cvrp)")
