@@ -266,8 +266,9 @@ def check_model(path: str | Path) -> None:
         raise UserError(f"the exported model uses non-standard operator domains: {bad}")
 
 
-def quantize_int8(src: str | Path, dst: str | Path) -> None:
-    """Dynamic int8 quantisation of the weights (onnxruntime.quantization)."""
+def quantize_int8(src: str | Path, dst: str | Path, exclude: Sequence[str] = ()) -> None:
+    """Dynamic int8 quantisation of the weights (onnxruntime.quantization); the nodes
+    named in `exclude` stay fp32."""
     import logging
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -276,9 +277,52 @@ def quantize_int8(src: str | Path, dst: str | Path) -> None:
     level = root.level
     root.setLevel(logging.ERROR)  # quiet its "consider pre-processing" advice
     try:
-        quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8)
+        quantize_dynamic(
+            str(src), str(dst), weight_type=QuantType.QInt8, nodes_to_exclude=list(exclude)
+        )
     finally:
         root.setLevel(level)
+
+
+def quantize_int8_weights(src: str | Path, dst: str | Path, exclude: Sequence[str] = ()) -> None:
+    """Weight-only int8: every 2-D float32 weight of a MatMul / Gemm (not in `exclude`) is
+    stored as int8 with one scale per output channel (max |w| / 127, zero point 0) behind
+    a standard ``DequantizeLinear``; activations and arithmetic stay fp32."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(src))
+    graph = model.graph
+    inits = {i.name: i for i in graph.initializer}
+    dq_nodes, done = [], set()
+    for node in graph.node:
+        if node.name in exclude or node.op_type not in ("MatMul", "Gemm"):
+            continue
+        if len(node.input) < 2 or node.input[1] not in inits or node.input[1] in done:
+            continue
+        name = node.input[1]
+        w = numpy_helper.to_array(inits[name])
+        if w.ndim != 2 or w.dtype != np.float32:
+            continue
+        trans = node.op_type == "Gemm" and any(a.name == "transB" and a.i for a in node.attribute)
+        axis = 0 if trans else 1  # the output-channel axis of B
+        amax = np.abs(w).max(axis=1 - axis)
+        scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
+        shaped = scale.reshape((-1, 1) if axis == 0 else (1, -1))
+        q = np.clip(np.rint(w / shaped), -127, 127).astype(np.int8)
+        graph.initializer.remove(inits[name])
+        graph.initializer.extend([
+            numpy_helper.from_array(q, f"{name}_int8"),
+            numpy_helper.from_array(scale, f"{name}_scale"),
+            numpy_helper.from_array(np.zeros(scale.shape, dtype=np.int8), f"{name}_zero"),
+        ])  # fmt: skip
+        dq_nodes.append(helper.make_node("DequantizeLinear",
+                                         [f"{name}_int8", f"{name}_scale", f"{name}_zero"],
+                                         [name], axis=axis, name=f"{name}_dequantize"))  # fmt: skip
+        done.add(name)
+    for node in reversed(dq_nodes):  # before their first use (topological order)
+        graph.node.insert(0, node)
+    onnx.save(model, str(dst))
 
 
 def model_paths(out: str | Path, roles: Sequence[str]) -> dict[str, Path]:

@@ -90,8 +90,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     m.add_argument(
         "--decode",
         default=None,
-        choices=("greedy", "sample", "multistart", "aug8"),
-        help="decoding (default: aug8 for tsp/cvrp, greedy otherwise)",
+        choices=("greedy", "sample", "multistart", "aug8", "onepass"),
+        help="decoding (default: aug8 for tsp/cvrp, onepass for mvc/maxcut, else greedy)",
     )
     m.add_argument(
         "--samples",

@@ -23,7 +23,8 @@ the generator's edge bound, see `max_edges_bound`)::
 Degrees enter on a log scale over log(1 + n), so a hub of a 2,000-node graph reads like one
 of a 50-node graph rather than off the training range. The marginal gains of the third
 feature count `rr_sets` (default 2000) reverse-reachable sets drawn at reset from the env's
-generator (``reset(seed)``).
+generator (``reset(seed)``); a given instance (``options={"instance": ...}``) reset
+without a seed gets the sets of seed 0, so decoding an instance is reproducible.
 
 Action: `Discrete(N)`, an unselected node becomes a seed. Reward: its marginal gain in the
 evaluation estimate of the spread (the objective's `EVAL_SIMS` live-edge worlds, see
@@ -127,6 +128,10 @@ class IMEnv(ConstructiveEnv):
         if instance.m > self.E:
             raise ValueError(f"instance has {instance.m} arcs > max_arcs={self.E}")
 
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        self._fixed_rr = seed is None and (options or {}).get("instance") is not None
+        return super().reset(seed=seed, options=options)
+
     def _start(self) -> None:
         inst = self.instance
         n = inst.n
@@ -134,7 +139,7 @@ class IMEnv(ConstructiveEnv):
         self._node_mask = pad(np.ones(n), (self.N,), np.int8)
         self._selected = np.zeros(self.N, dtype=np.int8)
         self._k = 0
-        rr_seed = int(self.np_random.integers(2**62))
+        rr_seed = 0 if self._fixed_rr else int(self.np_random.integers(2**62))
         self._rr_ptr, self._rr_nodes = rr_sets(inst, self.rr_count, rr_seed, ENV_RR_STREAM)
         self._rr_owner = np.repeat(np.arange(self.rr_count), np.diff(self._rr_ptr))
         self._rr_covered = np.zeros(self.rr_count, dtype=np.bool_)

@@ -45,6 +45,7 @@ NETS: dict[str, str] = {
     "maxcut": "aerena.graphs.learned.node_gnn:MaxCutNet",
     "maxcover": "aerena.graphs.learned.node_gnn:MaxCoverNet",
     "wta": "aerena.graphs.learned.wta_net:WTANet",
+    "im": "aerena.graphs.learned.node_gnn:IMNet",
 }
 
 

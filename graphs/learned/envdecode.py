@@ -66,6 +66,10 @@ def env_for_instance(problem: str, instance: Any, net: GraphPolicyNet | None = N
             max_items=max(1, instance.n_items),
             max_edges=max(1, int(instance.set_items.shape[0])),
         )
+    if problem == "im":
+        from aerena.graphs.im.env import IMEnv
+
+        return IMEnv(num_nodes=instance.n, max_nodes=instance.n, max_arcs=max(1, instance.m))
     if problem == "wta":
         from aerena.graphs.wta.env import WTAEnv
 

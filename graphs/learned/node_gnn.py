@@ -1,4 +1,4 @@
-"""Message-passing node scorers for MVC, MaxCut and MaxCover (S2V-DQN / GCOMB style).
+"""Message-passing node scorers for MVC, MaxCut, IM and MaxCover (S2V-DQN / GCOMB style).
 
 Each net reads its env's padded observation (``B`` envs, ``N`` node slots, ``E`` edge
 slots) and returns masked logits over the env's actions:
@@ -12,6 +12,8 @@ net            reads (``obs_keys``, in forward's positional order)  logits
 `MaxCutNet`    node_features [B,N,3], selected, node_mask,          [B, N + 1] (last:
                edge_index [B,2,2E], edge_weight [B,2E], edge_mask,  stop)
                action_mask [B,N+1]
+`IMNet`        as MaxCutNet (edge_index: the arcs, edge_weight:      [B, N]
+               their probabilities), action_mask [B,N]
 `MaxCoverNet`  set_features [B,S,3], item_features [B,I,2],         [B, S + 1] (last:
                set_mask, item_mask, edge_index [B,2,E] (row 0 set,  stop)
                row 1 item), edge_mask [B,E], budget_left [B,1],
@@ -43,7 +45,7 @@ from torch import Tensor, nn
 from aerena.errors import UserError
 from aerena.graphs.learned.base import GraphPolicyNet, masked
 
-__all__ = ["MVCNet", "MaxCoverNet", "MaxCutNet", "aggregate", "masked_mean"]
+__all__ = ["IMNet", "MVCNet", "MaxCoverNet", "MaxCutNet", "aggregate", "masked_mean"]
 
 
 # --------------------------------------------------------------------------------------
@@ -218,6 +220,36 @@ class MaxCutNet(_NodeGNN):
         # the signed edge weight scales each message
         w = edge_weight.to(torch.float32)
         return self._encode(feats, selected, node_mask, edge_index, w, edge_mask, action_mask)
+
+    def forward(self, feats: Tensor, selected: Tensor, node_mask: Tensor, edge_index: Tensor,
+                edge_weight: Tensor, edge_mask: Tensor, action_mask: Tensor) -> Tensor:  # fmt: skip
+        h, g = self._enc(feats, selected, node_mask, edge_index, edge_weight, edge_mask,
+                         action_mask)  # fmt: skip
+        return self._logits(h, g, action_mask)
+
+    def value(self, feats: Tensor, selected: Tensor, node_mask: Tensor, edge_index: Tensor,
+              edge_weight: Tensor, edge_mask: Tensor, action_mask: Tensor) -> Tensor:  # fmt: skip
+        h, g = self._enc(feats, selected, node_mask, edge_index, edge_weight, edge_mask,
+                         action_mask)  # fmt: skip
+        return self._value(h, g, node_mask)
+
+
+class IMNet(_NodeGNN):
+    """Influence maximisation: one logit per node (module docstring). Messages run
+    against the arcs, from each head to its tail weighted by the arc's probability: a
+    node's influence is what its out-neighbours reach."""
+
+    problem: ClassVar[str] = "im"
+    obs_keys: ClassVar[tuple[str, ...]] = (
+        "node_features", "selected", "node_mask", "edge_index", "edge_weight", "edge_mask",
+        "action_mask",
+    )  # fmt: skip
+    dynamic_axes: ClassVar[dict[str, dict[int, str]]] = MaxCutNet.dynamic_axes
+
+    def _enc(self, feats, selected, node_mask, edge_index, edge_weight, edge_mask, action_mask):
+        rev = torch.stack([edge_index[:, 1], edge_index[:, 0]], dim=1)
+        w = edge_weight.to(torch.float32)
+        return self._encode(feats, selected, node_mask, rev, w, edge_mask, action_mask)
 
     def forward(self, feats: Tensor, selected: Tensor, node_mask: Tensor, edge_index: Tensor,
                 edge_weight: Tensor, edge_mask: Tensor, action_mask: Tensor) -> Tensor:  # fmt: skip

@@ -41,9 +41,13 @@ net with logits clipped to +-10 is only accurate to ~3e-5 in float32 (the pre-ta
 scores carry ~1e-5 and the clip multiplies by up to 10; torch batch-1 and batched forwards
 differ by as much), so no float32 runtime can match torch's rounding to 1e-5; small and
 untrained nets are held to the plain 1e-5. int8
-(onnxruntime dynamic weight quantisation) needs >= 99 % greedy agreement over all the
-observations, where picking one of torch's tied best actions (within 1e-5: node-selection
-policies meet many equally good nodes) counts as agreeing. A failed check
+(:func:`quantize_mixed`: onnxruntime's dynamic quantisation, else weight-only int8, else
+dynamic with the weight nodes the greedy choice is most sensitive to kept fp32 -- the first
+whose agreement on a separate calibration set of recorded observations, other episodes
+than the parity ones, clears 99.2%) needs
+>= 99 % greedy agreement over all the parity observations, where picking one of torch's
+tied best actions (within 1e-5: node-selection policies meet many equally good nodes)
+counts as agreeing. A failed check
 raises `UserError` and leaves nothing behind: the model is written to a temporary folder
 beside the target and renamed only after every check passed.
 
@@ -74,6 +78,9 @@ OUTPUTS = ("logits", "action")
 DEFAULT_OPSET = 17
 ATOL = 1e-5
 INT8_AGREEMENT = 0.99
+MIXED_MARGIN = 0.002  # the calibration set must clear the bar by this much
+CALIBRATION_COUNT = 512
+CALIBRATION_SEED = 50_000  # calibration episodes: other env seeds than the parity ones
 PARITY_COUNT = 1024
 #: instance sizes of the recorded parity observations (nodes, sets, weapons and targets)
 PARITY_SIZES = (10, 20, 50)
@@ -87,6 +94,7 @@ ENV_IDS = {
     "maxcut": "aerena/MaxCut-v0",
     "maxcover": "aerena/MaxCover-v0",
     "wta": "aerena/WTA-v0",
+    "im": "aerena/IM-v0",
 }
 
 ACTION_MEANING = {
@@ -96,10 +104,12 @@ ACTION_MEANING = {
     "maxcut": "node index (moved into S); last = stop",
     "maxcover": "set index (chosen); last = stop",
     "wta": "target index (of the current weapon)",
+    "im": "node index (the next seed)",
 }
 
 #: the problem's default instance size (latency report of non-routing problems)
-DEFAULT_SIZE = {"tsp": 20, "cvrp": 20, "mvc": 20, "maxcut": 20, "maxcover": 20, "wta": 10}
+DEFAULT_SIZE = {"tsp": 20, "cvrp": 20, "mvc": 20, "maxcut": 20, "maxcover": 20, "wta": 10,
+                "im": 20}  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------
@@ -111,6 +121,8 @@ def env_kwargs(problem: str, size: int) -> dict[str, Any]:
     n = int(size)
     if problem in ("tsp", "cvrp", "mvc", "maxcut"):
         return {"num_nodes": n}
+    if problem == "im":
+        return {"num_nodes": n, "rr_sets": 500, "generator_kwargs": {"budget": max(1, n // 4)}}
     if problem == "maxcover":
         return {"num_sets": n, "generator_kwargs": {"num_items": 2 * n}}
     if problem == "wta":
@@ -398,6 +410,63 @@ def parity(
 
 
 # --------------------------------------------------------------------------------------
+# int8 with the sensitive layers kept fp32
+# --------------------------------------------------------------------------------------
+def weight_nodes(path: str | Path) -> list[str]:
+    """Names of the MatMul / Gemm nodes of an ONNX model (what int8 quantises)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    return [n.name for n in model.graph.node if n.op_type in ("MatMul", "Gemm")]
+
+
+def quantize_mixed(
+    net: GraphPolicyNet, fp32: str | Path, q8: str | Path, calibration: Mapping[int, Group],
+    target: float = INT8_AGREEMENT + MIXED_MARGIN,
+) -> dict[str, Any]:  # fmt: skip
+    """The first int8 model whose greedy agreement (ties counted) on the `calibration`
+    observations reaches `target`, trying in turn:
+
+    1. ``dynamic``: onnxruntime's dynamic quantisation (int8 weights, uint8 activations
+       scaled per call) of every weight node;
+    2. ``weights``: weight-only int8, one scale per output channel, fp32 arithmetic
+       (:func:`aerena.agents.onnx_export.quantize_int8_weights`);
+    3. ``dynamic`` with the most sensitive weight nodes kept fp32, one more at a time
+       (sensitivity: the agreement with that node alone left fp32), at most half of them.
+
+    Writes `q8` (the best tried when none reaches `target`); returns {"scheme",
+    "fp32_nodes", "calibration_agreement", "weight_nodes"}."""
+    from aerena.agents.onnx_export import quantize_int8, quantize_int8_weights
+
+    quantisers = {"dynamic": quantize_int8, "weights": quantize_int8_weights}
+
+    def agreement(scheme: str, keep: list[str]) -> float:
+        quantisers[scheme](fp32, q8, keep)
+        return parity(net, q8, calibration)[-1].tie_agreement
+
+    nodes = weight_nodes(fp32)
+    best: tuple[float, str, list[str]] = (-1.0, "dynamic", [])
+    for scheme in ("dynamic", "weights"):
+        a = agreement(scheme, [])
+        best = max(best, (a, scheme, []), key=lambda t: t[0])
+        if a >= target:
+            break
+    if best[0] < target:
+        ranked = sorted(nodes, key=lambda nd: -agreement("dynamic", [nd]))  # stable on ties
+        keep: list[str] = []
+        for nd in ranked[: len(nodes) // 2]:
+            keep.append(nd)
+            a = agreement("dynamic", keep)
+            best = max(best, (a, "dynamic", list(keep)), key=lambda t: t[0])
+            if a >= target:
+                break
+    agree, scheme, keep = best
+    quantisers[scheme](fp32, q8, keep)
+    return {"scheme": scheme, "fp32_nodes": keep, "calibration_agreement": agree,
+            "weight_nodes": len(nodes)}  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------
 # Latency
 # --------------------------------------------------------------------------------------
 def trained_size(problem: str, meta: Mapping[str, Any] | None, name: str = "") -> int:
@@ -551,6 +620,7 @@ def export_graph_policy(
     tmpdir = Path(tempfile.mkdtemp(prefix=".aerena-export-", dir=path.parent))
     results: list[GraphParity] = []
     rep: dict[str, dict[str, dict[str, float]]] = {}
+    mixed: dict[str, Any] = {}
     try:
         fp32 = tmpdir / "model.fp32.onnx"
         _export_onnx(net, fp32, opset=opset, meta=meta)
@@ -561,9 +631,10 @@ def export_graph_policy(
             raise UserError(f"ONNX parity check failed, nothing written: {bad[0].describe()}")
         q8 = tmpdir / "model.int8.onnx"
         if int8 or report:
-            from aerena.agents.onnx_export import check_model, quantize_int8
+            from aerena.agents.onnx_export import check_model
 
-            quantize_int8(fp32, q8)
+            calib = record_observations(net, count=CALIBRATION_COUNT, seed=seed + CALIBRATION_SEED)
+            mixed = quantize_mixed(net, fp32, q8, calib)
             check_model(q8)
             par8 = parity(net, q8, groups, f"{net.problem} int8")
             results += par8
@@ -586,6 +657,9 @@ def export_graph_policy(
         "opset": opset,
         "parity": [asdict(p) for p in results],
         "report": rep,
+        "int8_scheme": mixed.get("scheme"),
+        "int8_fp32_nodes": mixed.get("fp32_nodes"),
+        "int8_calibration_agreement": mixed.get("calibration_agreement"),
         "metadata": meta_props,
     }
 

@@ -6,15 +6,20 @@
 Decoding (``decode``):
 
 * ``greedy`` -- one solution, the most likely action at every step (the env's start:
-  TSP tour from node 0, CVRP first customer chosen by the policy);
+  TSP tour from node 0, CVRP first customer chosen by the policy); for IM the GCOMB-style
+  decode of :mod:`aerena.graphs.learned.im_gcomb` (every node scored at once, a third of
+  the budget per forward pass);
 * ``sample`` -- `samples` solutions sampled from the policy, the best kept;
 * ``multistart`` -- (routing) POMO's greedy rollouts from every start node (TSP) or first
   customer (CVRP), the best kept; (node problems) the same as ``sample``;
-* ``aug8`` -- (routing) multi-start on each of the 8 symmetries of the unit square.
+* ``aug8`` -- (routing) multi-start on each of the 8 symmetries of the unit square;
+* ``onepass`` -- (MVC, MaxCut) one forward pass scores every node, a classical greedy /
+  local search finishes (:mod:`aerena.graphs.learned.onepass`).
 
 ``polish=True`` runs the classical local search on the result (TSP 2-opt then 2-opt +
 Or-opt as ``aerena solve tsp --method ls``, CVRP the route local search of
-``--method ls``). ``aug8`` is the default for routing, ``greedy`` for the node problems.
+``--method ls``). ``aug8`` is the default for routing, ``onepass`` for MVC and MaxCut,
+``greedy`` for the other node problems.
 
 Shipped models live in ``graphs/models`` (``SHIPPED``; the command that trained each is
 in its metadata: ``aerena solve --model-info``). For routing the shipped model whose
@@ -51,10 +56,12 @@ SHIPPED: dict[str, dict[int, str]] = {
     "maxcut": {0: "maxcut.pt"},
     "maxcover": {0: "maxcover.pt"},
     "wta": {0: "wta.pt"},
+    "im": {0: "im.pt"},
 }
-DECODES = ("greedy", "sample", "multistart", "aug8")
+DECODES = ("greedy", "sample", "multistart", "aug8", "onepass")
 ROUTING_DEFAULT = "aug8"
 NODES_DEFAULT = "greedy"
+ONEPASS = ("mvc", "maxcut")  # their default decode: one forward pass + classical finish
 
 _CACHE: dict[Path, tuple[GraphPolicyNet, dict[str, Any]]] = {}
 
@@ -225,11 +232,25 @@ def solve_with_model(
     size = _size(problem, instance)
     net, meta, path = load_model(problem, size, model)
     routing = problem in ("tsp", "cvrp")
-    decode = decode or (ROUTING_DEFAULT if routing else NODES_DEFAULT)
+    default = ROUTING_DEFAULT if routing else "onepass" if problem in ONEPASS else NODES_DEFAULT
+    decode = decode or default
     if decode not in DECODES:
         raise UserError(f"unknown decode {decode!r} (known: {', '.join(DECODES)})")
-    if routing:
+    if decode == "onepass" and problem not in ONEPASS:
+        raise UserError(f"decode 'onepass' is for {' and '.join(ONEPASS)}")
+    if decode == "onepass":
+        from aerena.graphs.learned import onepass
+
+        if problem == "mvc":
+            sol, _ = onepass.mvc_one_pass(net, instance)
+        else:
+            sol, _ = onepass.maxcut_one_pass(net, instance)
+    elif routing:
         sol = _solve_routing(problem, net, instance, decode, samples, seed)
+    elif problem == "im" and decode == "greedy":
+        from aerena.graphs.learned.im_gcomb import solve_gcomb
+
+        sol, _ = solve_gcomb(net, instance, seed=seed)
     else:
         if decode == "aug8":
             raise UserError("decode 'aug8' is for routing problems (tsp, cvrp)")

@@ -41,7 +41,13 @@ def greedy_cut(indptr, nbr, w) -> np.ndarray:
     for v in range(n):
         for k in range(indptr[v], indptr[v + 1]):
             wdeg[v] += abs(w[k])
-    order = np.argsort(-wdeg, kind="mergesort")
+    return place_in_order(indptr, nbr, w, np.argsort(-wdeg, kind="mergesort"))
+
+
+@njit
+def place_in_order(indptr, nbr, w, order) -> np.ndarray:
+    """Nodes in `order`, each on the side that cuts more weight to those already placed."""
+    n = indptr.shape[0] - 1
     side = np.zeros(n, dtype=np.int8)
     placed = np.zeros(n, dtype=np.bool_)
     for t in range(n):

@@ -51,11 +51,43 @@ def _prune(indptr, nbr, weights, chosen) -> None:
 
 @njit
 def greedy_cover(indptr, nbr, weights) -> np.ndarray:
+    return greedy_cover_from(indptr, nbr, weights, np.zeros(indptr.shape[0] - 1, np.bool_))
+
+
+@njit
+def cover_in_order(indptr, nbr, order, edge_share) -> np.ndarray:
+    """Nodes taken in `order` while each still covers an uncovered edge, until a share
+    `edge_share` of the edges is covered (the start a learned score gives the greedy)."""
     n = indptr.shape[0] - 1
+    m = indptr[n] // 2
+    chosen = np.zeros(n, dtype=np.bool_)
+    covered = 0
+    for t in range(order.shape[0]):
+        if covered >= edge_share * m:
+            break
+        v = order[t]
+        new = 0
+        for k in range(indptr[v], indptr[v + 1]):
+            if not chosen[nbr[k]]:
+                new += 1
+        if new > 0:
+            chosen[v] = True
+            covered += new
+    return chosen
+
+
+@njit
+def greedy_cover_from(indptr, nbr, weights, start) -> np.ndarray:
+    """The greedy of :func:`greedy_cover` completing the cover `start` (then pruned)."""
+    n = indptr.shape[0] - 1
+    chosen = start.copy()
     deg = np.zeros(n, dtype=np.int64)
     for v in range(n):
-        deg[v] = indptr[v + 1] - indptr[v]
-    chosen = np.zeros(n, dtype=np.bool_)
+        if chosen[v]:
+            continue
+        for k in range(indptr[v], indptr[v + 1]):
+            if not chosen[nbr[k]]:
+                deg[v] += 1
     heap = [(-deg[v] / weights[v], v) for v in range(n)]
     heapq.heapify(heap)
     while len(heap) > 0:

@@ -1,4 +1,4 @@
-"""The learned node scorers (MVC, MaxCut, MaxCover) and the WTA attention net: shapes,
+"""The learned node scorers (MVC, MaxCut, MaxCover, IM) and the WTA attention net: shapes,
 masks, permutation equivariance, padding invariance, ONNX export, checkpoints, and
 decoding on the env (:mod:`aerena.graphs.learned.envdecode`)."""
 
@@ -15,19 +15,21 @@ from aerena.graphs.learned.envdecode import env_for_instance, solve_with_env
 
 torch.set_num_threads(1)
 
-PROBLEMS = ("mvc", "maxcut", "maxcover", "wta")
+PROBLEMS = ("mvc", "maxcut", "maxcover", "wta", "im")
 SMALL_NET = {"dim": 16, "layers": 2}
 GEN = {
     "mvc": ("ba", {"num_nodes": 12, "m": 2}),
     "maxcut": ("er", {"num_nodes": 11, "p": 0.35, "weights": "signed"}),
     "maxcover": ("bipartite", {"num_sets": 9, "num_items": 14, "costs": "uniform"}),
     "wta": ("uniform", {"num_weapons": 6, "num_targets": 5}),
+    "im": ("wc", {"num_nodes": 12, "budget": 3, "m": 2}),
 }
 GEN2 = {  # a second, different size (ONNX)
     "mvc": ("er", {"num_nodes": 17, "p": 0.3}),
     "maxcut": ("ba", {"num_nodes": 15, "m": 2}),
     "maxcover": ("bipartite", {"num_sets": 13, "num_items": 21}),
     "wta": ("uniform", {"num_weapons": 9, "num_targets": 7}),
+    "im": ("constant", {"num_nodes": 15, "budget": 4, "graph": "er", "p": 0.3, "prob": 0.2}),
 }
 
 
@@ -84,6 +86,10 @@ def padded_env(problem: str, inst):
             max_items=inst.n_items + 6,
             max_edges=inst.set_items.shape[0] + 11,
         )
+    if problem == "im":
+        from aerena.graphs.im.env import IMEnv
+
+        return IMEnv(num_nodes=inst.n, max_nodes=inst.n + 5, max_arcs=inst.m + 9)
     from aerena.graphs.wta.env import WTAEnv
 
     return WTAEnv(num_weapons=inst.m, num_targets=inst.n, max_weapons=inst.m + 3,
@@ -154,7 +160,7 @@ def _relabel(ei: np.ndarray, inv: np.ndarray, valid: np.ndarray) -> np.ndarray:
 def permuted(problem: str, obs: dict, rng) -> tuple[dict, np.ndarray]:
     """(obs with the nodes / sets / targets permuted by perm, perm): new[i] = old[perm[i]]."""
     o = {k: np.array(v, copy=True) for k, v in obs.items()}
-    if problem in ("mvc", "maxcut"):
+    if problem in ("mvc", "maxcut", "im"):
         n = int(o["node_mask"].sum())
         perm = np.concatenate([rng.permutation(n), np.arange(n, o["node_mask"].shape[0])])
         inv = np.argsort(perm)

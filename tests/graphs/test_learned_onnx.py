@@ -28,7 +28,7 @@ from torch import Tensor, nn  # noqa: E402
 from aerena.errors import UserError  # noqa: E402
 from aerena.graphs.learned.base import GraphPolicyNet, masked, net_class  # noqa: E402
 
-PROBLEMS = ("tsp", "cvrp", "mvc", "maxcut", "maxcover", "wta")
+PROBLEMS = ("tsp", "cvrp", "mvc", "maxcut", "maxcover", "wta", "im")
 SMALL = {"dim": 16, "heads": 2, "layers": 2, "ff": 32, "hidden": 32}
 REPO = Path(__file__).resolve().parents[2]
 
