@@ -241,3 +241,23 @@ def test_state_hash_sees_every_array() -> None:
         flat[0] = old
     assert state_hash(w) == base
     assert hashlib.sha256(b"").hexdigest() != base
+
+
+# Recorded before the fast line of sight (terrain.line_of_sight_fast) replaced the plain
+# one in the kernels: a kernel change that is meant to be behaviour-preserving must keep
+# these (every state array, observations included, at every step). Pinned numpy / numba
+# (constraints.txt) on x86-64; a deliberate change of the world re-records them.
+RECORDED = {
+    ("strike_small", (7, 8, 9), 300, 5): (
+        "7a0f0c9da2c1d966916f542cea0012ac5ba05c991415b3a61b8c063fd77eb410"
+    ),
+    ("saturation", (3,), 200, 6): (
+        "f64744126e3816e094d2ced71acae0b8c12bd0a48a66a222c2c4ceaba3025900"
+    ),
+    ("tiny", (1, 2), 200, 7): "f754434f76ff7b220dc5e35da0e4022e50502ea128b32ec8fdacedb1f57c6824",
+}
+
+
+@pytest.mark.parametrize("args", list(RECORDED), ids=lambda a: a[0])
+def test_trajectory_matches_recorded_hash(args: tuple) -> None:
+    assert trajectory_hash(*args) == RECORDED[args]

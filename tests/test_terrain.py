@@ -11,10 +11,13 @@ import numpy as np
 import pytest
 
 from aerena.envs.airdefense.terrain import (
+    LOS_BLOCK,
     TerrainGrid,
+    block_max,
     height_at,
     heights_at_many,
     line_of_sight,
+    line_of_sight_fast,
     make_terrain,
     visibility_map,
 )
@@ -206,6 +209,46 @@ def test_line_of_sight_matches_reference_and_is_symmetric(grid: TerrainGrid) -> 
         assert seen == line_of_sight(h, cell, *b, *a)
         results.append(seen)
     assert 50 < sum(results) < 550  # both outcomes well represented
+
+
+def test_block_max_bounds_every_cell() -> None:
+    rng = np.random.default_rng(5)
+    for ny, nx in [(1, 1), (2, 2), (3, 17), (9, 9), (10, 10), (41, 23)]:
+        h = rng.normal(0.0, 100.0, (ny, nx))
+        bm = block_max(h)
+        for i in range(max(ny - 1, 1)):
+            for j in range(max(nx - 1, 1)):
+                corners = h[i : i + 2, j : j + 2]
+                assert corners.max() <= bm[min(i, max(ny - 2, 0)) // LOS_BLOCK, j // LOS_BLOCK]
+        assert bm.max() == h.max()
+
+
+@pytest.mark.parametrize("agl_hi", [30.0, 150.0, 2000.0])
+def test_fast_line_of_sight_equals_line_of_sight(grid: TerrainGrid, agl_hi: float) -> None:
+    """Random segments in and beyond the map, low and high: the same answer both ways."""
+    rng = np.random.default_rng(11)
+    h, cell = grid.heights, grid.cell
+    bm = block_max(h)
+    seen = 0
+    for _ in range(1500):
+        x0, x1 = rng.uniform(-3000.0, SIZE[0] + 3000.0, 2)
+        y0, y1 = rng.uniform(-3000.0, SIZE[1] + 3000.0, 2)
+        z0 = height_at(h, cell, x0, y0) + rng.uniform(0.0, agl_hi)
+        z1 = height_at(h, cell, x1, y1) + rng.uniform(0.0, agl_hi)
+        a, b = (x0, y0, z0), (x1, y1, z1)
+        want = line_of_sight(h, cell, *a, *b)
+        assert line_of_sight_fast(h, bm, cell, *a, *b) == want
+        assert line_of_sight_fast(h, bm, cell, *b, *a) == want
+        seen += want
+    assert 0 < seen < 1500
+    # a segment grazing a plateau exactly at its height is visible (not strictly higher)
+    flat = np.full((30, 30), 250.0)
+    fm = block_max(flat)
+    for z in (249.0, 250.0, 250.0 + 1e-12, 251.0):
+        want = line_of_sight(flat, 100.0, 0.0, 0.0, z, 2900.0, 1700.0, z)
+        assert line_of_sight_fast(flat, fm, 100.0, 0.0, 0.0, z, 2900.0, 1700.0, z) == want
+    nan_ray = (0.0, 0.0, np.nan, 2900.0, 1700.0, 300.0)
+    assert line_of_sight_fast(flat, fm, 100.0, *nan_ray) == line_of_sight(flat, 100.0, *nan_ray)
 
 
 def test_symmetric_on_shared_x_and_short_segments(grid: TerrainGrid) -> None:

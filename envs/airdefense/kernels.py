@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from aerena.envs.airdefense import layout as Lo
-from aerena.envs.airdefense.terrain import height_at, line_of_sight
+from aerena.envs.airdefense.terrain import height_at, line_of_sight_fast
 from aerena.jit import njit
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -566,8 +566,9 @@ def point_defence_phase(st, s, active):
                         )
                         if agl > par[Lo.GP_PD_ALT_MAX]:
                             continue
-                        if not line_of_sight(
+                        if not line_of_sight_fast(
                             st.heights,
+                            st.height_max,
                             st.cell,
                             gx,
                             gy,
@@ -605,8 +606,16 @@ def jamming_at(st, s, b, x, y, z):
             h = s.air_heading[b, a]
             if (dx * math.cos(h) + dy * math.sin(h)) / hd < par[Lo.AP_JAM_COS]:
                 continue
-        if not line_of_sight(
-            st.heights, st.cell, s.air_pos[b, a, 0], s.air_pos[b, a, 1], s.air_pos[b, a, 2], x, y, z
+        if not line_of_sight_fast(
+            st.heights,
+            st.height_max,
+            st.cell,
+            s.air_pos[b, a, 0],
+            s.air_pos[b, a, 1],
+            s.air_pos[b, a, 2],
+            x,
+            y,
+            z,
         ):
             continue
         J += par[Lo.AP_JAM_POWER] / d2
@@ -695,7 +704,9 @@ def radar_phase(st, s, active):
                         # traced for the detections the draw would grant
                         if uniform01(s.rng, b) >= pd:
                             continue
-                        if line_of_sight(st.heights, st.cell, gx, gy, gz, ax, ay, az):
+                        if line_of_sight_fast(
+                            st.heights, st.height_max, st.cell, gx, gy, gz, ax, ay, az
+                        ):
                             if t - s.det_time[b, r, a] > memory:
                                 emit(s.events, s.n_events, s.t, b, Lo.EV_DETECT, a, r, ax, ay)
                             s.det_time[b, r, a] = t
@@ -725,8 +736,9 @@ def attacker_sensing_phase(st, s, active):
                 dz = s.air_pos[b, a, 2] - gz
                 if dx * dx + dy * dy + dz * dz > rng_esm * rng_esm:
                     continue
-                if line_of_sight(
+                if line_of_sight_fast(
                     st.heights,
+                    st.height_max,
                     st.cell,
                     gx,
                     gy,
@@ -752,8 +764,9 @@ def attacker_sensing_phase(st, s, active):
                 dy = s.gnd_pos[b, g, 1] - ay
                 if dx * dx + dy * dy > sr * sr:
                     continue
-                if line_of_sight(
+                if line_of_sight_fast(
                     st.heights,
+                    st.height_max,
                     st.cell,
                     ax,
                     ay,
@@ -1138,7 +1151,7 @@ def in_view(st, gx, gy, gz, x, y, z, reach2):
     dz = z - gz
     if dx * dx + dy * dy + dz * dz > reach2:
         return False
-    return line_of_sight(st.heights, st.cell, gx, gy, gz, x, y, z)
+    return line_of_sight_fast(st.heights, st.height_max, st.cell, gx, gy, gz, x, y, z)
 
 
 @njit

@@ -27,7 +27,7 @@ from aerena.envs.airdefense.state import (
     copy_into,
     copy_state,
 )
-from aerena.envs.airdefense.terrain import TerrainGrid, make_terrain
+from aerena.envs.airdefense.terrain import TerrainGrid, block_max, make_terrain
 from aerena.scenarios import schema as S
 
 
@@ -77,6 +77,7 @@ class World:
             victory_fraction=float(sc.victory.asset_fraction),
             zero_sum=bool(w.zero_sum),
             heights=self.terrain.heights,
+            height_max=block_max(self.terrain.heights),
             cell=float(self.terrain.cell),
             air_role=ro.air_role,
             air_carrier=ro.air_carrier,
