@@ -35,7 +35,7 @@ from aerena.scenarios.loader import (  # noqa: E402
     source_files,
 )
 from aerena.viz.layout import render_layout  # noqa: E402
-from aerena.viz.render import BG, DIM, KILL, PANEL_BG, TEXT  # noqa: E402
+from aerena.viz.palette import BG, DIM, KILL, PANEL_BG, TEXT  # noqa: E402
 
 __all__ = ["Watcher", "error_panes", "located", "save_png", "watch"]
 
