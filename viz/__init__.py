@@ -13,3 +13,8 @@
 Needs the `viz` extra (pygame-ce; imageio and imageio-ffmpeg for videos). Importing this
 package imports nothing heavy.
 """
+
+import os
+
+# pygame prints a banner on import unless told not to; every viz module imports it after this
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")

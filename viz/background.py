@@ -5,21 +5,18 @@ scaled for the current camera, all cached between frames."""
 from __future__ import annotations
 
 import math
-import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import numpy as np
+import pygame
 
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
-
-from aerena.envs.airdefense.terrain import visibility_map  # noqa: E402
-from aerena.viz.camera import Camera, Transform  # noqa: E402
-from aerena.viz.options import ViewOptions  # noqa: E402
-from aerena.viz.palette import BG, COVERAGE, COVERAGE_SILENT  # noqa: E402
-from aerena.viz.scene import Scene  # noqa: E402
-from aerena.viz.surfaces import display_format, grid_surface, smoothscale  # noqa: E402
+from aerena.envs.airdefense.terrain import visibility_map
+from aerena.viz.camera import Camera, Transform
+from aerena.viz.options import ViewOptions
+from aerena.viz.palette import BG, COVERAGE, COVERAGE_SILENT
+from aerena.viz.scene import Scene
+from aerena.viz.surfaces import display_format, grid_surface, smoothscale
 
 __all__ = ["Layer", "MapBackground", "blit_layer", "terrain_rgb"]
 

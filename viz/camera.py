@@ -3,16 +3,13 @@ transform (north up) and the rects of a window's panes (map, panel) and timeline
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import numpy as np
+import pygame
 
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
-
-from aerena.viz.scene import Scene  # noqa: E402
+from aerena.viz.scene import Scene
 
 __all__ = ["Camera", "Transform", "pane_layout"]
 

@@ -15,19 +15,18 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import numpy as np
+import pygame
 
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
-
-from aerena.envs.airdefense import layout as Lo  # noqa: E402
-from aerena.errors import UserError  # noqa: E402
-from aerena.viz.camera import Camera, pane_layout  # noqa: E402
-from aerena.viz.options import ViewOptions  # noqa: E402
-from aerena.viz.palette import ATTACKER, BG, DIM, TEXT  # noqa: E402
-from aerena.viz.render import Renderer  # noqa: E402
-from aerena.viz.scene import LiveScene  # noqa: E402
-from aerena.viz.surfaces import dashed_line  # noqa: E402
+from aerena.envs.airdefense import layout as Lo
+from aerena.envs.airdefense.world import World
+from aerena.errors import UserError
+from aerena.viz.camera import Camera, pane_layout
+from aerena.viz.options import ViewOptions
+from aerena.viz.palette import ATTACKER, BG, DIM, TEXT
+from aerena.viz.render import Renderer
+from aerena.viz.scene import LiveScene
+from aerena.viz.surfaces import dashed_line
 
 __all__ = ["render_layout", "save_layout"]
 
@@ -41,8 +40,6 @@ def render_layout(
     coverage_agl: float = 100.0,
 ) -> pygame.Surface:
     """The layout picture of `scenario` (name, path, mapping or Scenario) as a Surface."""
-    from aerena.envs.airdefense.world import World
-
     world = World(scenario, 1, **(overrides or {}))
     world.reset([int(seed)])
     scene = LiveScene(world, 0)

@@ -5,16 +5,13 @@ e.g. the layout picture's launch schedule)."""
 from __future__ import annotations
 
 import math
-import os
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import numpy as np
+import pygame
 
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
-
-from aerena.envs.airdefense import layout as Lo  # noqa: E402
-from aerena.viz.options import ViewOptions  # noqa: E402
-from aerena.viz.palette import (  # noqa: E402
+from aerena.envs.airdefense import layout as Lo
+from aerena.viz.options import ViewOptions
+from aerena.viz.palette import (
     ASSET,
     ATTACKER,
     DEFENDER,
@@ -26,8 +23,8 @@ from aerena.viz.palette import (  # noqa: E402
     PANEL_LINE,
     TEXT,
 )
-from aerena.viz.scene import Scene  # noqa: E402
-from aerena.viz.surfaces import Fonts  # noqa: E402
+from aerena.viz.scene import Scene
+from aerena.viz.surfaces import Fonts
 
 __all__ = ["Panel"]
 

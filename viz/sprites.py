@@ -5,14 +5,11 @@ supersampled (anti-aliased by smoothscale) once and cached by :class:`Sprites`."
 from __future__ import annotations
 
 import math
-import os
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import pygame
 
-import pygame  # noqa: E402
-
-from aerena.envs.airdefense import layout as Lo  # noqa: E402
-from aerena.viz.palette import (  # noqa: E402
+from aerena.envs.airdefense import layout as Lo
+from aerena.viz.palette import (
     ALT_COLOURS,
     ASSET,
     ATTACKER,
@@ -25,7 +22,7 @@ from aerena.viz.palette import (  # noqa: E402
     KILL,
     N_HEADING,
 )
-from aerena.viz.surfaces import display_format  # noqa: E402
+from aerena.viz.surfaces import display_format
 
 __all__ = ["Sprites"]
 

@@ -4,14 +4,11 @@ and scaling, grid images as Surfaces, dashed lines, Surface -> array."""
 from __future__ import annotations
 
 import math
-import os
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import numpy as np
+import pygame
 
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
-
-from aerena.viz.palette import TEXT  # noqa: E402
+from aerena.viz.palette import TEXT
 
 __all__ = [
     "Fonts",

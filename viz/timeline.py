@@ -3,18 +3,15 @@ row per pane, cached), the playhead and a status line; and the frame under a cli
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import numpy as np
+import pygame
 
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
-
-from aerena.envs.airdefense import layout as Lo  # noqa: E402
-from aerena.viz.palette import ENGAGE, HILITE, KILL, PANEL_BG, PANEL_LINE, TEXT  # noqa: E402
-from aerena.viz.scene import Scene  # noqa: E402
-from aerena.viz.surfaces import Fonts  # noqa: E402
+from aerena.envs.airdefense import layout as Lo
+from aerena.viz.palette import ENGAGE, HILITE, KILL, PANEL_BG, PANEL_LINE, TEXT
+from aerena.viz.scene import Scene
+from aerena.viz.surfaces import Fonts
 
 __all__ = ["draw_timeline", "frame_at", "timeline_geometry"]
 

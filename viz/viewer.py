@@ -21,17 +21,15 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import pygame
 
-import pygame  # noqa: E402
-
-from aerena.viz.branch import BranchJob  # noqa: E402
-from aerena.viz.camera import Camera, pane_layout  # noqa: E402
-from aerena.viz.options import COVERAGE_HEIGHTS, FOG_MODES, ViewOptions  # noqa: E402
-from aerena.viz.palette import BG, HILITE, TEXT  # noqa: E402
-from aerena.viz.render import Renderer  # noqa: E402
-from aerena.viz.scene import Scene  # noqa: E402
-from aerena.viz.timeline import draw_timeline, frame_at, timeline_geometry  # noqa: E402
+from aerena.viz.branch import BranchJob
+from aerena.viz.camera import Camera, pane_layout
+from aerena.viz.options import COVERAGE_HEIGHTS, FOG_MODES, ViewOptions
+from aerena.viz.palette import BG, HILITE, TEXT
+from aerena.viz.render import Renderer
+from aerena.viz.scene import Scene
+from aerena.viz.timeline import draw_timeline, frame_at, timeline_geometry
 
 __all__ = ["KEYS", "SPEEDS", "Viewer"]
 
