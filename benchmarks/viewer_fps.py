@@ -146,6 +146,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     import pygame
 
     from aerena.envs.airdefense.recording import load_replay
+    from aerena.viz.background import blit_layer
     from aerena.viz.render import Renderer, ViewOptions
     from aerena.viz.scene import Scene
     from aerena.viz.viewer import Viewer
@@ -171,12 +172,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             cases.append((name, window(scene, None, args.window)))
         if not peer_done:
             # the peer: the cached terrain background, pre-scaled, blitted + flipped
-            layer = r.terrain_layer()
+            layer = r.background.terrain_layer()
             cam = viewer.cameras[0]
             t = cam.transform(map_rect, scene)
             bg = pygame.Surface(SIZE).convert()
             bg.fill((18, 20, 24))
-            r._blit_layer(bg, layer, t, pygame.Rect(0, 0, *SIZE))
+            blit_layer(bg, layer, t, pygame.Rect(0, 0, *SIZE))
             surf = viewer.surface
 
             def blit_bg(f: int, surf: Any = surf, bg: Any = bg) -> None:

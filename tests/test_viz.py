@@ -29,10 +29,9 @@ from aerena.cli import main  # noqa: E402
 from aerena.envs.airdefense import layout as Lo  # noqa: E402
 from aerena.envs.airdefense.recording import Recorder, load_replay, write_replay  # noqa: E402
 from aerena.envs.airdefense.rollout import run_rollouts  # noqa: E402
+from aerena.viz.palette import ALT_COLOURS, ASSET  # noqa: E402
 from aerena.viz.render import (  # noqa: E402
-    ALT_COLOURS,
     ALT_EDGES,
-    ASSET,
     OVERLAYS,
     Camera,
     Renderer,

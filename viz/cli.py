@@ -18,24 +18,19 @@ works without them. A bad, truncated or newer-version replay file is a one-line
 from __future__ import annotations
 
 import argparse
+import difflib
+import gc
 import os
 import re
 from typing import Any
 
+from aerena.envs.airdefense.recording import load_replay
 from aerena.errors import UserError
+from aerena.viz.export import export_replays
+from aerena.viz.options import FOG_MODES, OVERLAYS, ViewOptions
+from aerena.viz.scene import Scene
 
 MAX_FILES = 4
-OVERLAY_NAMES = (
-    "trails",
-    "coverage",
-    "jamming",
-    "links",
-    "engagements",
-    "interceptors",
-    "events",
-    "labels",
-)
-VIEWS = ("truth", "attacker", "defender")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -85,7 +80,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar while exporting")
     p.add_argument(
         "--view",
-        choices=VIEWS,
+        choices=FOG_MODES,
         default="truth",
         help="ground truth, or what the attacker / defender knew (fog of war); key v",
     )
@@ -93,7 +88,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--overlays",
         default=None,
         metavar="LIST",
-        help=f"overlays shown at start, comma-separated from {','.join(OVERLAY_NAMES)}; "
+        help=f"overlays shown at start, comma-separated from {','.join(OVERLAYS)}; "
         "'all' (default) or 'none'",
     )
     p.add_argument(
@@ -138,27 +133,24 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def parse_overlays(text: str | None) -> dict[str, bool]:
     if text is None or text.strip().lower() == "all":
-        return {name: True for name in OVERLAY_NAMES}
+        return {name: True for name in OVERLAYS}
     if text.strip().lower() == "none":
-        return {name: False for name in OVERLAY_NAMES}
+        return {name: False for name in OVERLAYS}
     chosen = [t.strip().lower() for t in text.split(",") if t.strip()]
-    bad = [t for t in chosen if t not in OVERLAY_NAMES]
+    bad = [t for t in chosen if t not in OVERLAYS]
     if bad:
-        import difflib
-
         hints = []
         for t in bad:
-            close = difflib.get_close_matches(t, OVERLAY_NAMES, n=1)
+            close = difflib.get_close_matches(t, OVERLAYS, n=1)
             hints.append(f"{t!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         raise UserError(
-            f"--overlays: unknown overlay {', '.join(hints)}; "
-            f"choose from {', '.join(OVERLAY_NAMES)}"
+            f"--overlays: unknown overlay {', '.join(hints)}; choose from {', '.join(OVERLAYS)}"
         )
-    return {name: name in chosen for name in OVERLAY_NAMES}
+    return {name: name in chosen for name in OVERLAYS}
 
 
 def require_pygame() -> Any:
-    try:
+    try:  # pygame is a heavy optional dependency (the viz extra): imported when a command runs
         import pygame
     except ImportError:
         raise UserError("the replay viewer needs pygame-ce: pip install 'aerena[viz]'") from None
@@ -172,26 +164,17 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     overlays = parse_overlays(args.overlays)
     if not args.altitude >= 0:
         raise UserError(f"--altitude must be >= 0 metres, got {args.altitude}")
-    from aerena.envs.airdefense.recording import load_replay
-
     replays = [load_replay(path) for path in args.files]  # UserError on a bad file
     if args.export:
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # offscreen: never a window
     require_pygame()
-    from aerena.viz.render import ViewOptions
-    from aerena.viz.scene import Scene
-
     scenes = [Scene.from_replay(r) for r in replays]
     # the modules and replays loaded so far live as long as the process: keep them out of
     # the garbage collector's scans (a full scan costs ~10 ms a frame on a 1000-UAV replay)
-    import gc
-
     gc.collect()
     gc.freeze()
     options = ViewOptions(fog=args.view, coverage_agl=float(args.altitude), **overlays)
     if args.export:
-        from aerena.viz.export import export_replays
-
         result = export_replays(
             scenes,
             args.export,
@@ -213,6 +196,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _open_window(scenes: list[Any], size: tuple[int, int], options: Any, args: Any) -> int:
+    # pygame is a heavy optional dependency (the viz extra): the window's modules load here
     import pygame
 
     from aerena.viz.viewer import Viewer

@@ -20,6 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
 from aerena.errors import UserError
 from aerena.viz.scene import Scene
 
@@ -66,6 +76,7 @@ def frame_range(total: int, start: int | None, end: int | None, every: int = 1) 
 
 
 def _require_imageio(kind: str) -> Any:
+    # imageio (+ imageio-ffmpeg) is an optional dependency of the viz extra: imported on use
     try:
         import imageio.v2 as iio
     except ImportError:
@@ -97,7 +108,10 @@ def export_replays(
     on_frame: Callable[[int], None] | None = None,
 ) -> ExportResult:
     """Render frames of `scenes` (side by side, one playhead) offscreen and write `out`."""
-    from aerena.viz.render import surface_to_array
+    # pygame is a heavy optional dependency (the viz extra): imported when frames are drawn
+    import pygame
+
+    from aerena.viz.surfaces import surface_to_array
     from aerena.viz.viewer import Viewer
 
     kind = export_kind(out)
@@ -130,11 +144,9 @@ def export_replays(
                 ffmpeg_log_level="error",
             )
         else:
-            import imageio.v3 as iio3
+            import imageio.v3 as iio3  # optional, as in _require_imageio
 
             writer = iio3.imopen(str(path), "w", plugin="pillow", extension=".gif")
-    import pygame
-
     written = 0
     bar = _progress(progress, len(frames), path)
     try:
@@ -176,16 +188,6 @@ class _NoProgress:
 def _progress(enabled: bool, total: int, path: Path) -> Any:
     if not enabled:
         return _NoProgress()
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     return Progress(
         TextColumn(f"[bold]{path.name or path}[/]"),
         BarColumn(),

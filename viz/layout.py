@@ -15,25 +15,18 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import numpy as np
+import pygame
 
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
-
-from aerena.envs.airdefense import layout as Lo  # noqa: E402
-from aerena.errors import UserError  # noqa: E402
-from aerena.viz.render import (  # noqa: E402
-    ATTACKER,
-    BG,
-    DIM,
-    TEXT,
-    Camera,
-    Renderer,
-    ViewOptions,
-    _dashed,
-    pane_layout,
-)
-from aerena.viz.scene import LiveScene  # noqa: E402
+from aerena.envs.airdefense import layout as Lo
+from aerena.envs.airdefense.world import World
+from aerena.errors import UserError
+from aerena.viz.camera import Camera, pane_layout
+from aerena.viz.options import ViewOptions
+from aerena.viz.palette import ATTACKER, BG, DIM, TEXT
+from aerena.viz.render import Renderer
+from aerena.viz.scene import LiveScene
+from aerena.viz.surfaces import dashed_line
 
 __all__ = ["render_layout", "save_layout"]
 
@@ -47,15 +40,13 @@ def render_layout(
     coverage_agl: float = 100.0,
 ) -> pygame.Surface:
     """The layout picture of `scenario` (name, path, mapping or Scenario) as a Surface."""
-    from aerena.envs.airdefense.world import World
-
     world = World(scenario, 1, **(overrides or {}))
     world.reset([int(seed)])
     scene = LiveScene(world, 0)
     options = ViewOptions(trails=False, events=False, coverage_agl=float(coverage_agl))
     renderer = Renderer(scene, options)
-    renderer.log_title = "LAUNCH SCHEDULE"
-    renderer.log_lines = _schedule_lines(scene)
+    renderer.panel.log_title = "LAUNCH SCHEDULE"
+    renderer.panel.log_lines = _schedule_lines(scene)
     surface = pygame.Surface(size)
     surface.fill(BG)
     panes, _ = pane_layout(size, 1, timeline=False)
@@ -144,7 +135,9 @@ def _draw_launch_points(
             px, py = t.to_screen(x0 + vx * times, y0 + vy * times)
             cx, cy = t.to_screen(x0, y0)
             if len(times) and (abs(vx) + abs(vy)) > 0:
-                _dashed(surface, ATTACKER, (float(cx), float(cy)), (float(px[-1]), float(py[-1])))
+                dashed_line(
+                    surface, ATTACKER, (float(cx), float(cy)), (float(px[-1]), float(py[-1]))
+                )
             for k, _ in enumerate(items):
                 pygame.draw.circle(surface, ATTACKER, (float(px[k]), float(py[k])), 3, 1)
             roles = Counter(Lo.ROLE_NAMES[int(scene.air_role[a])] for _, a in items)

@@ -13,10 +13,15 @@ the same size and options (trails and the event log included).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
+import pygame
+
+from aerena.envs.airdefense.world import World
+from aerena.viz.camera import Camera
+from aerena.viz.render import Renderer
 from aerena.viz.scene import LiveScene
+from aerena.viz.surfaces import surface_to_array
 
 DEFAULT_SIZE = (1024, 640)
 
@@ -25,35 +30,29 @@ class LiveView:
     """Draws the latest state of world `b` with the replay renderer."""
 
     def __init__(
-        self, world: Any, b: int = 0, size: tuple[int, int] = DEFAULT_SIZE, fps: float = 10.0
+        self, world: World, b: int = 0, size: tuple[int, int] = DEFAULT_SIZE, fps: float = 10.0
     ) -> None:
-        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
         self.world = world
         self.b = int(b)
         self.size = (int(size[0]), int(size[1]))
         self.fps = float(fps)
         self.scene: LiveScene | None = None
-        self.renderer: Any = None
-        self.camera: Any = None
-        self._surface: Any = None
-        self._window: Any = None
-        self._clock: Any = None
+        self.renderer: Any = None  # a Renderer once the first frame is recorded
+        self.camera = Camera()
+        self._surface: pygame.Surface | None = None
+        self._window: pygame.Surface | None = None
+        self._clock: pygame.time.Clock | None = None
 
     def sync(self) -> None:
         """Record the world's latest step (a reset or restore starts a new recording)."""
         if self.scene is None:
-            from aerena.viz.render import Camera, Renderer
-
             self.scene = LiveScene(self.world, self.b)
             self.renderer = Renderer(self.scene)
-            self.camera = Camera()
             return
         before = self.scene.recording
         self.scene.sync()
         if self.scene.recording != before:
             # a new recording (reset / restore): drop layers of the previous episode
-            from aerena.viz.render import Renderer
-
             self.renderer = Renderer(self.scene, self.renderer.options)
 
     def restart(self) -> None:
@@ -62,8 +61,6 @@ class LiveView:
             self.sync()
         else:
             self.scene.restart()
-            from aerena.viz.render import Renderer
-
             self.renderer = Renderer(self.scene, self.renderer.options)
 
     def surface(self) -> Any:
@@ -78,14 +75,10 @@ class LiveView:
 
     def rgb_array(self) -> Any:
         """[H, W, 3] uint8 picture of the latest frame."""
-        from aerena.viz.render import surface_to_array
-
         return surface_to_array(self.surface())
 
     def show(self) -> None:
         """Draw the latest frame in a window (opened on the first call), at most `fps`/s."""
-        import pygame
-
         if self._window is None or not pygame.display.get_init():
             pygame.display.init()
             self._window = pygame.display.set_mode(self.size)
@@ -102,8 +95,6 @@ class LiveView:
 
     def close(self) -> None:
         if self._window is not None:
-            import pygame
-
             if pygame.display.get_init():
                 pygame.display.quit()
             self._window = None

@@ -25,8 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from aerena.envs.airdefense import layout as Lo
+from aerena.envs.airdefense.recording import FRAME_KEYS, Recorder
+from aerena.envs.airdefense.world import World
 
 # keys with a time axis in the scene's frame dict (events grow with the episode too)
 DYNAMIC_EXTRA = ("events", "event_index")
@@ -120,8 +123,6 @@ class Scene:
     @classmethod
     def from_replay(cls, replay: Any) -> Scene:
         """A scene over a loaded `Replay` (no copy of its arrays)."""
-        from aerena.envs.airdefense.recording import FRAME_KEYS
-
         arrays = replay.arrays
         frames = {k: arrays[k] for k in FRAME_KEYS}
         for k in DYNAMIC_EXTRA:
@@ -267,11 +268,7 @@ class Scene:
             jam = np.full(self.A, math.cos(math.radians(DEFAULT_JAM_CONE)))
             return Extras(np.full(self.R, DEFAULT_MAST), jam, np.zeros((self.A, 2)), "defaults")
 
-    def _rebuild_world(self) -> Any:
-        import yaml
-
-        from aerena.envs.airdefense.world import World
-
+    def _rebuild_world(self) -> World:
         data = yaml.safe_load(self.meta["scenario_text"])
         world = World(data, 1)
         world.reset([int(self.meta["seed"])])
@@ -309,9 +306,7 @@ class LiveScene(Scene):
     of the episode holds.
     """
 
-    def __init__(self, world: Any, b: int = 0) -> None:
-        from aerena.envs.airdefense.recording import Recorder
-
+    def __init__(self, world: World, b: int = 0) -> None:
         self.world = world
         self.b = int(b)
         self.recorder = Recorder(world, self.b)
@@ -376,8 +371,6 @@ def recorder_views(rec: Any) -> tuple[dict[str, np.ndarray], dict[str, np.ndarra
     index = getattr(rec, "_event_index", None)
     if buf is None or static is None or events is None or index is None:
         arrays = rec.arrays()
-        from aerena.envs.airdefense.recording import FRAME_KEYS
-
         frames = {k: arrays[k] for k in (*FRAME_KEYS, *DYNAMIC_EXTRA)}
         return {k: v for k, v in arrays.items() if k not in frames}, frames
     n = int(rec.n)

@@ -21,26 +21,15 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import pygame
 
-import pygame  # noqa: E402
-
-from aerena.viz.branch import BranchJob  # noqa: E402
-from aerena.viz.render import (  # noqa: E402
-    BG,
-    COVERAGE_HEIGHTS,
-    FOG_MODES,
-    HILITE,
-    TEXT,
-    Camera,
-    Renderer,
-    ViewOptions,
-    draw_timeline,
-    frame_at,
-    pane_layout,
-    timeline_geometry,
-)
-from aerena.viz.scene import Scene  # noqa: E402
+from aerena.viz.branch import BranchJob
+from aerena.viz.camera import Camera, pane_layout
+from aerena.viz.options import COVERAGE_HEIGHTS, FOG_MODES, ViewOptions
+from aerena.viz.palette import BG, HILITE, TEXT
+from aerena.viz.render import Renderer
+from aerena.viz.scene import Scene
+from aerena.viz.timeline import draw_timeline, frame_at, timeline_geometry
 
 __all__ = ["KEYS", "SPEEDS", "Viewer"]
 
@@ -346,8 +335,10 @@ class Viewer:
                 ended = r.text("episode over", HILITE, r.big)
                 surf.blit(ended, (map_rect.centerx - ended.get_width() // 2, map_rect.y + 40))
         if self.timeline_rect is not None:
+            scenes = [r.scene for r in self.renderers]
+            fonts = self.renderers[0].fonts
             draw_timeline(
-                surf, self.timeline_rect, self.renderers, f, self.total, self.status_text()
+                surf, self.timeline_rect, scenes, f, self.total, fonts, self.status_text()
             )
         if self.message:  # what if (key b): running, done, or why it could not branch
             r = self.renderers[0]

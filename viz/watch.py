@@ -24,18 +24,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import pygame
 
-import pygame  # noqa: E402
-
-from aerena.errors import UserError  # noqa: E402
-from aerena.scenarios.loader import (  # noqa: E402
+from aerena.errors import UserError
+from aerena.scenarios.loader import (
     load_scenario_with_source,
     resolve_terrain_path,
     source_files,
 )
-from aerena.viz.layout import render_layout  # noqa: E402
-from aerena.viz.render import BG, DIM, KILL, PANEL_BG, TEXT  # noqa: E402
+from aerena.viz.layout import render_layout
+from aerena.viz.palette import BG, DIM, KILL, PANEL_BG, TEXT
 
 __all__ = ["Watcher", "error_panes", "located", "save_png", "watch"]
 

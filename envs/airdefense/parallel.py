@@ -221,7 +221,7 @@ def check_render_mode(render_mode: str | None) -> str | None:
 
 def make_live_view(world: World, size: tuple[int, int], metadata: Mapping[str, Any]) -> Any:
     """The picture renderer of the "rgb_array" / "human" modes (imports pygame lazily)."""
-    try:
+    try:  # the one envs -> viz edge, lazy: pygame is a heavy optional dependency (aerena[viz])
         from aerena.viz.live import LiveView
     except ImportError as exc:
         raise ImportError(
