@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -31,6 +32,7 @@ from aerena.scenarios.loader import (
     load_scenario_with_source,
     parse_set_options,
 )
+from aerena.viz.cli import parse_size, require_pygame
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -157,13 +159,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
     loaded = load_scenario_with_source(args.name, **overrides)
     print(summarise(loaded.scenario, source=str(loaded.path) if loaded.path else None))
     if getattr(args, "out", None):
-        try:
-            from aerena.viz.cli import parse_size, require_pygame
-        except ImportError:  # pragma: no cover - the viz package is part of aerena
-            raise UserError("drawing a layout needs aerena's viz package") from None
         size = parse_size(args.size)
         require_pygame()
-        from aerena.viz.layout import save_layout
+        from aerena.viz.layout import save_layout  # lazy: imports pygame
 
         path = save_layout(loaded.scenario, args.out, seed=args.seed, size=size)
         print(f"\nlayout: {path}")
@@ -171,18 +169,14 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_watch(args: argparse.Namespace) -> int:
-    from aerena.viz.cli import parse_size, require_pygame
-
     size = parse_size(args.size)
     if not args.interval > 0:
         raise UserError(f"--interval must be > 0 seconds, got {args.interval}")
     overrides = parse_set_options(args.overrides)
     if args.export:
-        import os
-
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # headless: never a window
     require_pygame()
-    from aerena.viz.watch import Watcher, watch
+    from aerena.viz.watch import Watcher, watch  # lazy: imports pygame
 
     watcher = Watcher(args.file, seed=args.seed, size=size, overrides=overrides)
     watch(watcher, export=args.export, interval=args.interval, quit_after=args.quit_after)

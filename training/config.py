@@ -23,9 +23,9 @@ Every key is optional except `scenario`; unknown keys are errors with a "did you
 Errors are collected into one :class:`ExperimentError`: one problem is one
 ``FILE:LINE:COL: field.path: message`` line, several read ``N errors in FILE`` followed by
 one such line each -- the same style (and the same YAML reader) as the scenario loader.
-Command-line overrides (`--set algorithm.lr=1e-4`) use dotted paths; below a mapping field
-(`overrides`, `algorithm.extra`) the rest of the path is the key
-(`--set overrides.episode.max_steps=50`).
+Command-line overrides (`--set algorithm.lr=1e-4`) use dotted paths, set by the scenarios'
+`aerena.scenarios.overrides.set_dotted`; below a mapping field (`overrides`,
+`algorithm.extra`) the rest of the path is the key (`--set overrides.episode.max_steps=50`).
 
 Public API::
 
@@ -36,7 +36,6 @@ Public API::
 
 from __future__ import annotations
 
-import copy
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple
@@ -45,16 +44,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from aerena.envs.airdefense import layout as Lo
-from aerena.errors import UserError
-from aerena.scenarios.loader import (
-    Mark,
-    _did_you_mean,
-    _Loc,
-    _plain,
-    _pydantic_messages,
-    _summary,
-    parse_yaml_file,
-)
+from aerena.errors import ScenarioError, UserError
+from aerena.scenarios.located import Loc, Mark, summary
+from aerena.scenarios.messages import pydantic_messages
+from aerena.scenarios.overrides import set_dotted
+from aerena.scenarios.parse import parse_yaml_file
 
 ALGORITHMS = ("PPO", "APPO", "IMPALA")
 TARGET_METRICS = (
@@ -445,75 +439,29 @@ def experiment_for_scenario(
     """The default experiment on `scenario` (the `aerena train --scenario NAME` form)."""
     stem = Path(scenario).stem or "experiment"
     data = {"name": stem, "scenario": scenario}
-    return _finish(data, _Loc(Mark("--scenario")), "--scenario", overrides, None)
+    return _finish(data, Loc(Mark("--scenario")), "--scenario", overrides, None)
 
 
 def _finish(
-    data: dict, loc: _Loc, display: str, overrides: dict[str, Any] | None, path: Path | None
+    data: dict, loc: Loc, display: str, overrides: dict[str, Any] | None, path: Path | None
 ) -> LoadedExperiment:
     for key, value in (overrides or {}).items():
-        at = set_dotted(data, key, value)
+        try:
+            at = set_dotted(
+                data,
+                key,
+                value,
+                Experiment,
+                label=f"--set {key!r}",
+                top="the experiment",
+                open_mappings=True,  # `overrides.episode.max_steps`: one key of `overrides`
+            )
+        except ScenarioError as exc:
+            raise ExperimentError(str(exc)) from None
         loc.replace(at, Mark(f"--set {key}"))
     try:
         cfg = Experiment.model_validate(data)
     except ValidationError as exc:
-        errors = _pydantic_messages(exc, Experiment, (), data, loc)
-        raise ExperimentError(_summary(errors, display)) from None
+        errors = pydantic_messages(exc, Experiment, (), data, loc)
+        raise ExperimentError(summary(errors, display)) from None
     return LoadedExperiment(cfg, cfg.to_yaml(), path)
-
-
-def set_dotted(data: dict, key: str, value: Any) -> tuple[Any, ...]:
-    """Set dotted `key` in experiment `data` in place (checked against the schema); the
-    data path written. Below a mapping field the rest of the dotted path is one key."""
-    segs = key.split(".")
-    if any(not s for s in segs):
-        raise ExperimentError(f"--set {key!r}: empty segment in the dotted path")
-    model: type[BaseModel] = Experiment
-    node = data
-    path: list[Any] = []
-    for i, seg in enumerate(segs):
-        fields = model.model_fields
-        if seg not in fields:
-            where = ".".join(segs[:i]) or "the experiment"
-            hint = _did_you_mean(seg, list(fields), True)
-            raise ExperimentError(f"--set {key!r}: {where} has no field {seg!r}{hint}")
-        ann = fields[seg].annotation
-        rest = segs[i + 1 :]
-        sub = _model_of(ann)
-        if not rest:
-            node[seg] = _plain(copy.deepcopy(value))
-            path.append(seg)
-            return tuple(path)
-        if sub is not None:
-            child = node.get(seg)
-            if not isinstance(child, dict):
-                child = {}
-                node[seg] = child
-            node, model = child, sub
-            path.append(seg)
-            continue
-        if _is_mapping(ann):
-            child = node.get(seg)
-            if not isinstance(child, dict):
-                child = {}
-                node[seg] = child
-            name = ".".join(rest)
-            child[name] = _plain(copy.deepcopy(value))
-            return (*path, seg, name)
-        raise ExperimentError(f"--set {key!r}: {'.'.join(segs[: i + 1])} has no fields")
-    return tuple(path)
-
-
-def _model_of(ann: Any) -> type[BaseModel] | None:
-    from typing import get_args
-
-    for a in (ann, *get_args(ann)):
-        if isinstance(a, type) and issubclass(a, BaseModel):
-            return a
-    return None
-
-
-def _is_mapping(ann: Any) -> bool:
-    from typing import get_origin
-
-    return get_origin(ann) is dict or ann is dict
