@@ -133,10 +133,6 @@ class ScriptedAttacker(Player):
         self.direct = np.zeros((B, self.U), dtype=np.bool_)
         self._replan = np.ones(B, dtype=np.bool_)
         self._out = np.zeros((B, self.U), dtype=np.int64)
-        self._plan = Plan(
-            float(g.cell), self.cost, self.risk_sum, self.field, self.plen,
-            self.target, self.fixed, self.extend, self.direct,
-        )  # fmt: skip
 
     # ------------------------------------------------------------------ episode
     def reset(self, worlds: np.ndarray | None = None) -> None:
@@ -243,11 +239,16 @@ class ScriptedAttacker(Player):
             s.air_pos, s.air_heading, s.air_status, s.air_fuel, s.air_par,
             self.roles, self.carrier, self.C,
         )  # fmt: skip
-        assign_targets(own, known, self._plan, self._replan, self.p_hit, self.params.terminal_range)
+        # built each step, as a caller may give `fixed` (a target plan) a new array
+        plan = Plan(
+            float(self.grid.cell), self.cost, self.risk_sum, self.field, self.plen,
+            self.target, self.fixed, self.extend, self.direct,
+        )  # fmt: skip
+        assign_targets(own, known, plan, self._replan, self.p_hit, self.params.terminal_range)
         self._replan[:] = False
         self._ensure_fields()
         arena = Arena(
             st.heights, st.cell, st.width, st.height, st.dt, s.t, float(st.max_steps * st.dt)
         )
-        guide(own, known, self._plan, arena, self.params, self._out)
+        guide(own, known, plan, arena, self.params, self._out)
         return self._out.copy()
