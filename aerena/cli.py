@@ -17,14 +17,19 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from aerena import __version__
 from aerena.cliargs import Parser
+from aerena.envs.airdefense import rollout, whatif
 from aerena.errors import UserError
+from aerena.graphs import cli as graphs_cli
+from aerena.graphs.learned import cli as solver_cli
+from aerena.scenarios import cli as scenario_cli
+from aerena.training import cli as training_cli
+from aerena.training import export_cli
+from aerena.viz import cli as viz_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from aerena import __version__
-    from aerena.scenarios import cli as scenario_cli
-
     parser = Parser(
         prog="aerena",
         description="aerena: multi-agent air-defence worlds and graph-optimization tasks.",
@@ -35,28 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    scenario_cli.add_parser(sub)
-    _add_optional(sub, "aerena.envs.airdefense.rollout")
-    _add_optional(sub, "aerena.envs.airdefense.whatif")
-    _add_optional(sub, "aerena.training.cli")  # train, evaluate, run, league, tune
-    _add_optional(sub, "aerena.training.export_cli")  # export, play-onnx
-    _add_optional(sub, "aerena.viz.cli")  # replay
-    _add_optional(sub, "aerena.graphs.cli")  # solve
-    _add_optional(sub, "aerena.graphs.learned.cli")  # train-solver
+    scenario_cli.add_parser(sub)  # scenario
+    rollout.add_parser(sub)  # rollout
+    whatif.add_parser(sub)  # whatif
+    training_cli.add_parser(sub)  # train, evaluate, run, league, tune
+    export_cli.add_parser(sub)  # export, play-onnx
+    viz_cli.add_parser(sub)  # replay
+    graphs_cli.add_parser(sub)  # solve
+    solver_cli.add_parser(sub)  # train-solver
     return parser
-
-
-def _add_optional(sub: argparse._SubParsersAction, module: str) -> None:
-    """Register a subcommand module if it exists (features land one issue at a time)."""
-    import importlib
-
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return
-    mod.add_parser(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,8 +9,9 @@ import pytest
 
 from aerena.agents.scripted import side_columns
 from aerena.agents.scripted.attacker import ScriptedAttacker
+from aerena.agents.scripted.compare import compare_fire_control
 from aerena.agents.scripted.defender import ScriptedDefender
-from aerena.agents.scripted.wta_fire import compare_fire_control, solve_one_to_one
+from aerena.agents.scripted.wta_fire import solve_one_to_one
 from aerena.envs.airdefense import layout as Lo
 from aerena.envs.airdefense.world import World
 

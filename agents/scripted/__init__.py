@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from aerena.agents.scripted.attacker import ScriptedAttacker
 from aerena.agents.scripted.base import Player, side_columns
+from aerena.agents.scripted.defender import ScriptedDefender
 from aerena.agents.scripted.random_player import RandomPlayer
 
 SIDES = ("attacker", "defender")
@@ -31,15 +33,9 @@ def make_player(side: str, kind: str, world: Any, *, seed: int | None = None) ->
         return RandomPlayer(world, side, seed=seed)
     if kind == "scripted":
         if side == "attacker":
-            from aerena.agents.scripted.attacker import ScriptedAttacker
-
             return ScriptedAttacker(world, seed=seed)
-        from aerena.agents.scripted.defender import ScriptedDefender
-
         return ScriptedDefender(world, seed=seed)
     if kind == "scripted-wta" and side == "defender":
-        from aerena.agents.scripted.defender import ScriptedDefender
-
         return ScriptedDefender(world, seed=seed, fire_control="wta")
     raise ValueError(f"unknown player kind {kind!r}: expected one of {', '.join(KINDS)}")
 

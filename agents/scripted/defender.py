@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from aerena.agents.scripted.base import Player
+from aerena.agents.scripted.wta_fire import RANGE_PENALTY, wta_engage
 from aerena.envs.airdefense import layout as Lo
 from aerena.jit import njit
 
@@ -375,8 +376,6 @@ class ScriptedDefender(Player):
             self._tti,
         )
         if self.fire_control == "wta":
-            from aerena.agents.scripted.wta_fire import RANGE_PENALTY, wta_engage
-
             wta_engage(
                 s.obs_ent,
                 s.obs_mask,

@@ -15,8 +15,8 @@ Observation: the side's n agents stacked (same features as the PettingZoo env ca
 :mod:`aerena.envs.airdefense.parallel`)::
 
     Dict({
-        "self":        Box(n, 16)      float32
-        "entities":    Box(n, K, 24)   float32
+        "self":        Box(n, 27)      float32
+        "entities":    Box(n, K, 25)   float32
         "entity_mask": Box(0, 1, (n, K), int8)
         "action_mask": Box(0, 1, (n, AMAX), int8)   AMAX = max(54, 1 + K)
         "agent_alive": Box(0, 1, (n,), int8)
@@ -40,7 +40,7 @@ Rendering: `render_mode="ansi"` (text), `"rgb_array"` ([H, W, 3] uint8, `env.ren
 or `"human"` (a pygame window, drawn after every step) -- the picture modes use the replay
 viewer's renderer (see :mod:`aerena.envs.airdefense.parallel`).
 
-Version v0.
+Version v2 (the PettingZoo env's version, see its env card).
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from aerena.graphs.common.registry import Registry
+from aerena.graphs.cvrp.io import load_cvrplib
+from aerena.graphs.tsp.io import load_tsplib
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
@@ -50,11 +52,7 @@ def load(name: str) -> Any:
     """The instance of benchmark `name` (TSPLIB or CVRPLIB)."""
     kind, _ = BENCHMARKS.get(name)
     if kind == "tsp":
-        from aerena.graphs.tsp.io import load_tsplib
-
         return load_tsplib(path(name))
-    from aerena.graphs.cvrp.io import load_cvrplib
-
     return load_cvrplib(path(name))
 
 

@@ -6,6 +6,8 @@ import importlib.util
 import warnings
 from typing import Any
 
+import numpy as np
+
 from aerena.errors import UserError
 
 
@@ -52,8 +54,6 @@ def solve(model: Any, *, time_limit: float = 30.0, seed: int = 0, workers: int =
 def integer_weights(w: Any, scale: float = 1e6) -> tuple[Any, float]:
     """Integer coefficients for CP-SAT: `w` as is when integral, else ``round(w * s)``
     with ``s`` chosen so that the largest magnitude is about `scale`."""
-    import numpy as np
-
     w = np.asarray(w, dtype=np.float64)
     if np.all(w == np.round(w)) and np.all(np.abs(w) < 2**40):
         return w.astype(np.int64), 1.0

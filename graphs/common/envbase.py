@@ -23,6 +23,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from aerena.graphs.common.graph import max_edges_bound
+from aerena.graphs.common.pyg import to_pyg
 from aerena.graphs.common.registry import Registry
 
 INVALID_ACTION_MODES = ("repair", "raise")
@@ -133,8 +135,6 @@ class ConstructiveEnv(gym.Env):
         (`Data`, or `HeteroData` for MaxCover and WTA; see :mod:`aerena.graphs.common.pyg`)."""
         if self.instance is None:
             raise RuntimeError("call reset() before to_pyg()")
-        from aerena.graphs.common.pyg import to_pyg
-
         return to_pyg(self.problem, self._obs() if obs is None else obs)
 
     def render(self) -> str | None:
@@ -199,7 +199,5 @@ def graph_arrays(
 
 def default_max_edges(generator: str, n: int, kwargs: dict[str, Any]) -> int:
     """A bound on the undirected edge count of `generator` graphs on n nodes."""
-    from aerena.graphs.common.graph import max_edges_bound
-
     params = {k: kwargs[k] for k in ("p", "m", "k") if k in kwargs}
     return max(1, max_edges_bound(generator, n, **params))

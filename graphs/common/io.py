@@ -30,6 +30,7 @@ import numpy as np
 
 from aerena.errors import UserError
 from aerena.files import atomic_write_text
+from aerena.graphs.common.distances import FUNCTION_TYPES, distance_matrix
 from aerena.graphs.common.graph import Graph
 
 
@@ -79,7 +80,7 @@ def read_text(path: str | os.PathLike[str]) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def _num(x: float) -> str:
+def number_text(x: float) -> str:
     """Shortest exact text of a float; integers without a decimal point."""
     xf = float(x)
     if xf.is_integer() and abs(xf) < 1e15:
@@ -349,8 +350,6 @@ def tsplib_distances(f: TSPLIBFile, n: int) -> tuple[np.ndarray, np.ndarray | No
         if coords is not None and coords.shape[1] != 2:
             coords = None
         return d, coords, ewt
-    from aerena.graphs.common.distances import FUNCTION_TYPES, distance_matrix
-
     if ewt not in FUNCTION_TYPES:
         raise _err(
             f.path,
@@ -364,16 +363,19 @@ def tsplib_distances(f: TSPLIBFile, n: int) -> tuple[np.ndarray, np.ndarray | No
     return distance_matrix(coords, ewt), coords, ewt
 
 
-def _header(pairs: Iterable[tuple[str, Any]]) -> list[str]:
+def header_lines(pairs: Iterable[tuple[str, Any]]) -> list[str]:
+    """TSPLIB `KEY : value` lines of the pairs whose value is given."""
     return [f"{k} : {v}" for k, v in pairs if v is not None and v != ""]
 
 
-def _coord_lines(coords: np.ndarray, first_id: int = 1) -> list[str]:
-    return [f"{i + first_id} {_num(x)} {_num(y)}" for i, (x, y) in enumerate(coords)]
+def coord_lines(coords: np.ndarray, first_id: int = 1) -> list[str]:
+    """`id x y` lines of a coordinate section, ids from `first_id`."""
+    return [f"{i + first_id} {number_text(x)} {number_text(y)}" for i, (x, y) in enumerate(coords)]
 
 
-def _matrix_lines(d: np.ndarray) -> list[str]:
-    return [" ".join(_num(x) for x in row) for row in d]
+def matrix_lines(d: np.ndarray) -> list[str]:
+    """One line of numbers per matrix row (an explicit FULL_MATRIX section)."""
+    return [" ".join(number_text(x) for x in row) for row in d]
 
 
 # --------------------------------------------------------------------------- tours
@@ -400,7 +402,7 @@ def write_tour(
 ) -> Path:
     """Write a TSPLIB ``.tour`` file (0-based `tour` written 1-based, ending in -1)."""
     t = np.asarray(tour, dtype=np.int64)
-    lines = _header(
+    lines = header_lines(
         [("NAME", name), ("COMMENT", comment), ("TYPE", "TOUR"), ("DIMENSION", t.shape[0])]
     )
     lines.append("TOUR_SECTION")
@@ -456,7 +458,7 @@ def write_cvrp_solution(
             continue
         k += 1
         lines.append(f"Route #{k}: " + " ".join(str(int(c)) for c in r))
-    lines.append(f"Cost {_num(cost)}")
+    lines.append(f"Cost {number_text(cost)}")
     return atomic_write_text(path, "\n".join(lines) + "\n")
 
 
@@ -506,7 +508,7 @@ def read_edgelist(path: str | os.PathLike[str], n: int | None = None) -> Graph:
 def write_edgelist(path: str | os.PathLike[str], graph: Graph, weights: bool = True) -> Path:
     lines = [f"# nodes {graph.n} edges {graph.m}"]
     for (u, v), w in zip(graph.edges, graph.weights, strict=True):
-        lines.append(f"{u} {v} {_num(w)}" if weights else f"{u} {v}")
+        lines.append(f"{u} {v} {number_text(w)}" if weights else f"{u} {v}")
     return atomic_write_text(path, "\n".join(lines) + "\n")
 
 
@@ -560,7 +562,7 @@ def write_dimacs(
     lines = [f"c {c}" for c in comment.splitlines()]
     lines.append(f"p edge {graph.n} {graph.m}")
     for (u, v), w in zip(graph.edges, graph.weights, strict=True):
-        lines.append(f"e {u + 1} {v + 1} {_num(w)}" if weights else f"e {u + 1} {v + 1}")
+        lines.append(f"e {u + 1} {v + 1} {number_text(w)}" if weights else f"e {u + 1} {v + 1}")
     return atomic_write_text(path, "\n".join(lines) + "\n")
 
 
@@ -596,5 +598,5 @@ def read_rudy(path: str | os.PathLike[str]) -> Graph:
 def write_rudy(path: str | os.PathLike[str], graph: Graph) -> Path:
     lines = [f"{graph.n} {graph.m}"]
     for (u, v), w in zip(graph.edges, graph.weights, strict=True):
-        lines.append(f"{u + 1} {v + 1} {_num(w)}")
+        lines.append(f"{u + 1} {v + 1} {number_text(w)}")
     return atomic_write_text(path, "\n".join(lines) + "\n")

@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
+import numpy as np
+
 from aerena.errors import UserError
 
 T = TypeVar("T")
@@ -89,8 +91,6 @@ class Registry(Generic[T]):
 
 def as_rng(seed: Any = None) -> Any:
     """A `numpy.random.Generator` from a seed, a generator (returned as is) or None."""
-    import numpy as np
-
     if isinstance(seed, np.random.Generator):
         return seed
     return np.random.default_rng(seed)

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
+import aerena.graphs.cvrp.kernels as K
 from aerena.graphs.common.registry import InstanceTooLargeError, Registry, as_rng
-from aerena.graphs.cvrp import kernels as K
 from aerena.graphs.cvrp.instance import CVRPInstance
 
 BASELINES: Registry = Registry("CVRP baseline")
@@ -36,7 +36,9 @@ def _args(inst: CVRPInstance) -> tuple[np.ndarray, np.ndarray, float]:
     return inst.dist, inst.demand, float(inst.capacity)
 
 
-def _improve(inst: CVRPInstance, giant: np.ndarray) -> np.ndarray:
+def improve(inst: CVRPInstance, giant: np.ndarray) -> np.ndarray:
+    """A giant tour improved by the local search (2-opt, relocate, swap and 2-opt* moves
+    until none improves)."""
     routes, lens = K.giant_to_routes(giant, inst.n)
     K.local_search(*_args(inst), routes, lens)
     return K.routes_to_giant(routes, lens)
@@ -72,7 +74,7 @@ def local_search(instance: CVRPInstance, *, seed: Any = None, init: str = "savin
     """Local search from the `init` baseline's solution."""
     if init == "ls":
         raise ValueError("init must be a construction baseline")
-    return _improve(instance, BASELINES.get(init)(instance))
+    return improve(instance, BASELINES.get(init)(instance))
 
 
 def customer_neighbours(dist: np.ndarray, k: int) -> np.ndarray:

@@ -14,11 +14,11 @@ import numpy as np
 
 from aerena.graphs.common.io import (
     FormatError,
-    _coord_lines,
-    _header,
-    _matrix_lines,
-    _num,
     atomic_write_text,
+    coord_lines,
+    header_lines,
+    matrix_lines,
+    number_text,
     parse_tsplib,
     read_cvrp_solution,
     tsplib_distances,
@@ -85,7 +85,7 @@ def save_cvrplib(path: str | os.PathLike[str], instance: CVRPInstance) -> Path:
     ewt = instance.edge_weight_type.upper()
     explicit = ewt in ("EUC", "EXPLICIT") or instance.coords is None
     n1 = instance.n + 1
-    lines = _header(
+    lines = header_lines(
         [
             ("NAME", instance.name),
             ("COMMENT", instance.comment),
@@ -93,20 +93,20 @@ def save_cvrplib(path: str | os.PathLike[str], instance: CVRPInstance) -> Path:
             ("DIMENSION", n1),
             ("EDGE_WEIGHT_TYPE", "EXPLICIT" if explicit else ewt),
             ("EDGE_WEIGHT_FORMAT", "FULL_MATRIX" if explicit else None),
-            ("CAPACITY", _num(instance.capacity)),
+            ("CAPACITY", number_text(instance.capacity)),
         ]
     )
     if explicit:
         lines.append("EDGE_WEIGHT_SECTION")
-        lines += _matrix_lines(instance.dist)
+        lines += matrix_lines(instance.dist)
         if instance.coords is not None:
             lines.append("DISPLAY_DATA_SECTION")
-            lines += _coord_lines(instance.coords)
+            lines += coord_lines(instance.coords)
     else:
         lines.append("NODE_COORD_SECTION")
-        lines += _coord_lines(instance.coords)
+        lines += coord_lines(instance.coords)
     lines.append("DEMAND_SECTION")
-    lines += [f"{i + 1} {_num(q)}" for i, q in enumerate(instance.demand)]
+    lines += [f"{i + 1} {number_text(q)}" for i, q in enumerate(instance.demand)]
     lines += ["DEPOT_SECTION", "1", "-1", "EOF", ""]
     return atomic_write_text(path, "\n".join(lines))
 

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
+import aerena.graphs.im.kernels as K
 from aerena.graphs.common.registry import InstanceTooLargeError, Registry
-from aerena.graphs.im import kernels as K
 from aerena.graphs.im.instance import IMInstance
 from aerena.graphs.im.objective import RR_STREAM, SOLVER_STREAM, rr_sets, stream_key
 

@@ -43,9 +43,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+import aerena.graphs.im.kernels as K
 from aerena.graphs.common.envbase import ConstructiveEnv, float_box, index_box, pad, unit_box
 from aerena.graphs.common.graph import max_edges_bound
-from aerena.graphs.im import kernels as K
 from aerena.graphs.im.generators import GENERATORS
 from aerena.graphs.im.instance import IMInstance
 from aerena.graphs.im.objective import (

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+import aerena.graphs.im.kernels as K
 from aerena.graphs.common.registry import InvalidSolutionError
-from aerena.graphs.im import kernels as K
 from aerena.graphs.im.instance import IMInstance
 
 EVAL_SIMS = 10_000

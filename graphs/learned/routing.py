@@ -28,7 +28,7 @@ the tour is rotated to start at 0 afterwards.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -396,8 +396,3 @@ def augment8(coords: Tensor) -> Tensor:
         (x, 1 - y), (1 - y, x), (1 - x, 1 - y), (1 - y, 1 - x),
     ]  # fmt: skip
     return torch.cat([torch.cat(v, -1) for v in variants], 0)
-
-
-def net_kwargs_summary(net: GraphPolicyNet) -> dict[str, Any]:
-    """The size of a net: config and parameter count."""
-    return {**net.config, "parameters": sum(p.numel() for p in net.parameters())}

@@ -182,7 +182,7 @@ def polish_solution(problem: str, instance: Any, solution: np.ndarray) -> np.nda
         K.local_search(instance.dist, tour, neigh, True, True, everyone)  # 2-opt + Or-opt
         return K.rotate_to(tour, 0)
     if problem == "cvrp":
-        from aerena.graphs.cvrp.baselines import _improve
+        from aerena.graphs.cvrp.baselines import improve as _improve
 
         return _improve(instance, np.ascontiguousarray(solution, dtype=np.int64))
     return solution

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
+import aerena.graphs.tsp.kernels as K
 from aerena.graphs.common.registry import InstanceTooLargeError, Registry, as_rng
-from aerena.graphs.tsp import kernels as K
 from aerena.graphs.tsp.instance import TSPInstance
 
 BASELINES: Registry = Registry("TSP baseline")

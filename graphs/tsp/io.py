@@ -9,10 +9,10 @@ import numpy as np
 
 from aerena.graphs.common.io import (
     FormatError,
-    _coord_lines,
-    _header,
-    _matrix_lines,
     atomic_write_text,
+    coord_lines,
+    header_lines,
+    matrix_lines,
     parse_tsplib,
     read_tour,
     tsplib_distances,
@@ -43,7 +43,7 @@ def save_tsplib(path: str | os.PathLike[str], instance: TSPInstance) -> Path:
     significant digits, exact round trip) with coordinates in ``DISPLAY_DATA_SECTION``."""
     ewt = instance.edge_weight_type.upper()
     explicit = ewt in ("EUC", "EXPLICIT") or instance.coords is None
-    lines = _header(
+    lines = header_lines(
         [
             ("NAME", instance.name),
             ("TYPE", "TSP"),
@@ -59,12 +59,12 @@ def save_tsplib(path: str | os.PathLike[str], instance: TSPInstance) -> Path:
     )
     if explicit:
         lines.append("EDGE_WEIGHT_SECTION")
-        lines += _matrix_lines(instance.dist)
+        lines += matrix_lines(instance.dist)
         if instance.coords is not None:
             lines.append("DISPLAY_DATA_SECTION")
-            lines += _coord_lines(instance.coords)
+            lines += coord_lines(instance.coords)
     else:
         lines.append("NODE_COORD_SECTION")
-        lines += _coord_lines(instance.coords)
+        lines += coord_lines(instance.coords)
     lines += ["EOF", ""]
     return atomic_write_text(path, "\n".join(lines))

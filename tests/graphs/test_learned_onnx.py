@@ -369,7 +369,9 @@ def _main_with_export(argv: list[str]) -> int:
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     if "export" not in sub.choices:
-        cli._add_optional(sub, "aerena.training.export_cli")
+        from aerena.training import export_cli
+
+        export_cli.add_parser(sub)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
