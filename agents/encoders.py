@@ -23,6 +23,8 @@ One layer (``L`` of them, `layers`) is::
     x = LayerNorm(x + h)
     x = LayerNorm(x + FFN(x))    # FFN: Linear(D, 2D) - ReLU - Linear(2D, D)
 
+(an :class:`aerena.agents.nn.TransformerBlock` around the conv).
+
 The embedding is ``MLP([self node, masked mean of the entity nodes, visible / K])``.
 Outputs: `embedding` [B, E] (invariant under permutations of the entity slots) and
 `nodes` [B, K, D] (the entity nodes, permuted with the slots; zeros in padding slots),
