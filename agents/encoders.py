@@ -23,6 +23,8 @@ One layer (``L`` of them, `layers`) is::
     x = LayerNorm(x + h)
     x = LayerNorm(x + FFN(x))    # FFN: Linear(D, 2D) - ReLU - Linear(2D, D)
 
+(an :class:`aerena.agents.nn.TransformerBlock` around the conv).
+
 The embedding is ``MLP([self node, masked mean of the entity nodes, visible / K])``.
 Outputs: `embedding` [B, E] (invariant under permutations of the entity slots) and
 `nodes` [B, K, D] (the entity nodes, permuted with the slots; zeros in padding slots),
@@ -31,11 +33,12 @@ which pointer-style heads (the launcher's "engage slot k") score per slot.
 
 from __future__ import annotations
 
-import math
 from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor, nn
+
+from aerena.agents.nn import TransformerBlock, attention, mlp, split_heads
 
 
 class Encoded(NamedTuple):
@@ -43,9 +46,6 @@ class Encoded(NamedTuple):
 
     embedding: Tensor  # [B, E]
     nodes: Tensor  # [B, K, D], zero in padding slots
-
-
-NEG_BIAS = -1e9  # additive score of a padding key: exp(-1e9) underflows to exactly 0.0
 
 
 class DenseTransformerConv(nn.Module):
@@ -56,8 +56,9 @@ class DenseTransformerConv(nn.Module):
         alpha_ij = softmax_j(<W_q x_i, W_k x_j>_h / sqrt(C))     per head h, C = out_dim / heads
         out_i    = concat_h(sum_j alpha_ij W_v x_j) + W_s x_i
 
-    Parameter names match torch_geometric's `TransformerConv` (concat=True,
-    root_weight=True, beta=False, no edge features, no dropout).
+    (:func:`aerena.agents.nn.attention`). Parameter names match torch_geometric's
+    `TransformerConv` (concat=True, root_weight=True, beta=False, no edge features, no
+    dropout).
     """
 
     def __init__(self, in_dim: int, out_dim: int, heads: int) -> None:
@@ -73,34 +74,18 @@ class DenseTransformerConv(nn.Module):
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
         """x [B, N, in_dim], mask [B, N] bool (True: a valid node) -> [B, N, out_dim]."""
-        B, N, _ = x.shape
-        H, C = self.heads, self.channels
-        # the scale goes on q ([B, H, N, C]) rather than on the scores ([B, H, N, N])
-        q = (self.lin_query(x) * (1.0 / math.sqrt(C))).view(B, N, H, C).transpose(1, 2)
-        k = self.lin_key(x).view(B, N, H, C).transpose(1, 2)
-        v = self.lin_value(x).view(B, N, H, C).transpose(1, 2)
-        # padding keys get a large negative additive bias: exp() of it is exactly 0.0 in
-        # float32, so padding slots carry exactly zero weight (every row has a valid key:
-        # the agent's own node), without a second masking pass over the scores
-        bias = (~mask).to(x.dtype)[:, None, None, :] * NEG_BIAS  # [B, 1, 1, Nk]
-        attn = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) + bias, dim=-1)
-        out = torch.matmul(attn, v).transpose(1, 2).reshape(B, N, H * C)
-        return out + self.lin_skip(x)
+        H = self.heads
+        q = split_heads(self.lin_query(x), H)
+        k = split_heads(self.lin_key(x), H)
+        v = split_heads(self.lin_value(x), H)
+        # every row has a valid key (the agent's own node), so padding keys weigh exactly 0
+        keep = mask.unsqueeze(1)
+        return attention(q, k, v, keep, channels=self.channels) + self.lin_skip(x)
 
 
-class _Block(nn.Module):
+def _block(conv: nn.Module, dim: int) -> TransformerBlock:
     """One message-passing layer: attention conv, residual + LayerNorm, FFN + LayerNorm."""
-
-    def __init__(self, conv: nn.Module, dim: int) -> None:
-        super().__init__()
-        self.conv = conv
-        self.norm1 = nn.LayerNorm(dim)
-        self.ffn = nn.Sequential(nn.Linear(dim, 2 * dim), nn.ReLU(), nn.Linear(2 * dim, dim))
-        self.norm2 = nn.LayerNorm(dim)
-
-    def post(self, x: Tensor, h: Tensor) -> Tensor:
-        x = self.norm1(x + h)
-        return self.norm2(x + self.ffn(x))
+    return TransformerBlock(conv, dim, 2 * dim)
 
 
 class _EncoderBase(nn.Module):
@@ -116,9 +101,7 @@ class _EncoderBase(nn.Module):
         self.dim, self.embed_dim = dim, embed_dim
         self.self_in = nn.Linear(self_dim, dim)
         self.ent_in = nn.Linear(entity_dim, dim)
-        self.pool = nn.Sequential(
-            nn.Linear(2 * dim + 1, embed_dim), nn.ReLU(), nn.Linear(embed_dim, embed_dim)
-        )
+        self.pool = mlp(2 * dim + 1, embed_dim, embed_dim)
 
     def _pool(self, self_node: Tensor, ent_sum: Tensor, count: Tensor) -> Tensor:
         """self_node [B, D], ent_sum [B, D] (sum over valid entities), count [B] float."""
@@ -153,7 +136,7 @@ class EntityEncoder(_EncoderBase):
     ) -> None:
         super().__init__(self_dim, entity_dim, k, dim, embed_dim, layers)
         self.layers = nn.ModuleList(
-            [_Block(DenseTransformerConv(dim, dim, heads), dim) for _ in range(layers)]
+            [_block(DenseTransformerConv(dim, dim, heads), dim) for _ in range(layers)]
         )
 
     def forward(self, obs_self: Tensor, entities: Tensor, entity_mask: Tensor) -> Encoded:
@@ -165,7 +148,7 @@ class EntityEncoder(_EncoderBase):
         x = torch.cat([self.self_in(obs_self)[:, None, :], self.ent_in(ent)], dim=1)
         node_mask = torch.cat([torch.ones_like(m[:, :1]), m], dim=1)  # [B, 1 + K]
         for block in self.layers:
-            x = block.post(x, block.conv(x, node_mask))
+            x = block(x, node_mask)
         nodes = x[:, 1:] * keep  # padding nodes are finite here (their input was zeroed)
         count = keep[..., 0].sum(dim=1)
         emb = self._pool(x[:, 0], nodes.sum(dim=1), count)
@@ -233,7 +216,7 @@ class PygEntityEncoder(_EncoderBase):
         if dim % heads:
             raise ValueError(f"dim {dim} must be divisible by heads {heads}")
         self.layers = nn.ModuleList(
-            [_Block(TransformerConv(dim, dim // heads, heads=heads), dim) for _ in range(layers)]
+            [_block(TransformerConv(dim, dim // heads, heads=heads), dim) for _ in range(layers)]
         )
 
     def forward(self, batch: Any) -> Encoded:
@@ -243,7 +226,7 @@ class PygEntityEncoder(_EncoderBase):
         x_raw, is_self = batch.x, batch.is_self
         x = torch.where(is_self[:, None], self.self_in(x_raw[:, :S]), self.ent_in(x_raw[:, S:]))
         for block in self.layers:
-            x = block.post(x, block.conv(x, batch.edge_index))
+            x = block(x, batch.edge_index)
         B = int(batch.num_graphs)
         ent = ~is_self
         ent_sum = scatter(x[ent], batch.batch[ent], dim=0, dim_size=B, reduce="sum")

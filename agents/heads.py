@@ -1,4 +1,4 @@
-"""Policy heads per agent role, the value head and action masking.
+"""Policy heads per agent role and the value head.
 
 Heads read an :class:`~aerena.agents.encoders.Encoded` (pooled embedding [B, E] and entity
 nodes [B, K, D]) and return logits over the role's actions:
@@ -11,10 +11,11 @@ nodes [B, K, D]) and return logits over the role's actions:
   option with H durations it is ``Discrete(H * (1 + K))``, choice ``h * (1 + K) + a``:
   the two MLPs score each action for each duration.
 
-:func:`mask_logits` sets the logits of illegal actions to the most negative finite float
-(probability exactly zero after the softmax, finite gradients, no NaN in entropies or KL).
-A row without any legal action (the final observation of a lost agent) allows action 0
-only, which keeps its distribution well defined; such rows are never acted on.
+Their logits are masked by :func:`aerena.agents.nn.mask_logits`: illegal actions get the
+most negative finite float (probability exactly zero after the softmax, finite gradients,
+no NaN in entropies or KL); a row without any legal action (the final observation of a
+lost agent) allows action 0 only, which keeps its distribution well defined; such rows are
+never acted on.
 """
 
 from __future__ import annotations
@@ -23,27 +24,9 @@ import torch
 from torch import Tensor, nn
 
 from aerena.agents.encoders import Encoded
+from aerena.agents.nn import mlp
 
 ROLES = ("uav", "launcher", "radar")
-
-
-def mask_logits(logits: Tensor, action_mask: Tensor) -> Tensor:
-    """logits [B, A], action_mask [B, A] (nonzero = legal) -> masked logits [B, A]."""
-    legal = action_mask != 0
-    none = ~legal.any(dim=-1, keepdim=True)
-    first = torch.arange(legal.shape[-1], device=legal.device) == 0
-    legal = legal | (none & first)
-    return torch.where(legal, logits, torch.full_like(logits, torch.finfo(logits.dtype).min))
-
-
-def _mlp(inp: int, hidden: int, out: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Linear(inp, hidden),
-        nn.ReLU(),
-        nn.Linear(hidden, hidden),
-        nn.ReLU(),
-        nn.Linear(hidden, out),
-    )
 
 
 class MLPHead(nn.Module):
@@ -51,7 +34,7 @@ class MLPHead(nn.Module):
 
     def __init__(self, embed_dim: int, hidden: int, n: int) -> None:
         super().__init__()
-        self.net = _mlp(embed_dim, hidden, n)
+        self.net = mlp(embed_dim, hidden, hidden, n)
         nn.init.normal_(self.net[-1].weight, std=0.01)  # near-uniform initial policy
         nn.init.zeros_(self.net[-1].bias)
 
@@ -76,8 +59,8 @@ class PointerHead(nn.Module):
     def __init__(self, embed_dim: int, node_dim: int, hidden: int, durations: int = 1) -> None:
         super().__init__()
         self.H = int(durations)
-        self.hold = _mlp(embed_dim, hidden, self.H)
-        self.engage = _mlp(node_dim + embed_dim, hidden, self.H)
+        self.hold = mlp(embed_dim, hidden, hidden, self.H)
+        self.engage = mlp(node_dim + embed_dim, hidden, hidden, self.H)
         for net in (self.hold, self.engage):
             nn.init.normal_(net[-1].weight, std=0.01)
             nn.init.zeros_(net[-1].bias)
@@ -97,7 +80,7 @@ class ValueHead(nn.Module):
 
     def __init__(self, embed_dim: int, hidden: int) -> None:
         super().__init__()
-        self.net = _mlp(embed_dim, hidden, 1)
+        self.net = mlp(embed_dim, hidden, hidden, 1)
 
     def forward(self, embedding: Tensor) -> Tensor:
         return self.net(embedding).squeeze(-1)

@@ -5,7 +5,7 @@ shares its parameters (`policy_mapping_fn`: :func:`~aerena.agents.heads.role_of_
 The module reads the env's `Dict` observation (`self`, `entities`, `entity_mask`,
 `action_mask`; see :mod:`aerena.envs.airdefense.parallel`), encodes it with the dense
 attention :class:`~aerena.agents.encoders.EntityEncoder`, and returns the role head's
-logits with illegal actions masked (:func:`~aerena.agents.heads.mask_logits`): sampled
+logits with illegal actions masked (:func:`~aerena.agents.nn.mask_logits`): sampled
 and greedy actions are always legal. The value head shares the encoder.
 
 `model_config` keys (all optional):
@@ -54,7 +54,8 @@ from ray.rllib.core.rl_module.apis.target_network_api import TARGET_NETWORK_ACTI
 from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
 
 from aerena.agents.encoders import Encoded, EntityEncoder
-from aerena.agents.heads import ROLES, ValueHead, make_head, mask_logits
+from aerena.agents.heads import ROLES, ValueHead, make_head
+from aerena.agents.nn import mask_logits, mlp
 from aerena.agents.play import SidePlay
 from aerena.agents.scripted.base import Player
 from aerena.envs.airdefense import layout as Lo
@@ -110,9 +111,7 @@ class EntityGNNModule(TorchRLModule, ValueFunctionAPI, TargetNetworkAPI, Inferen
         self.vf = ValueHead(emb, hidden)
         if "state" in space.spaces:  # centralised critic: the value also reads the state
             D = int(space["state"].shape[0])
-            self.critic_state = torch.nn.Sequential(
-                torch.nn.Linear(D, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, emb)
-            )
+            self.critic_state = mlp(D, hidden, emb)
 
     # ------------------------------------------------------------------ forward passes
     def _encode(self, obs: Mapping[str, torch.Tensor], encoder: Any = None) -> Encoded:

@@ -16,7 +16,8 @@ from aerena.agents.encoders import (  # noqa: E402
     PygEntityEncoder,
     to_pyg_batch,
 )
-from aerena.agents.heads import PointerHead, mask_logits, role_of_agent  # noqa: E402
+from aerena.agents.heads import PointerHead, role_of_agent  # noqa: E402
+from aerena.agents.nn import mask_logits  # noqa: E402
 from aerena.envs.airdefense import layout as Lo  # noqa: E402
 
 S, F = Lo.S_DIM, Lo.F_DIM
@@ -271,7 +272,7 @@ def test_module_sizes_from_model_config() -> None:
     )
     assert module.role == "launcher"
     assert len(module.encoder.layers) == 3
-    assert module.encoder.embed_dim == 20 and module.encoder.layers[0].conv.heads == 3
+    assert module.encoder.embed_dim == 20 and module.encoder.layers[0].attn.heads == 3
     with pytest.raises(ValueError, match="1 \\+ K"):
         EntityGNNModule(
             observation_space=_obs_space(4, 7),

@@ -267,7 +267,7 @@ def _forward(module: Any, obs: dict[str, Any]) -> tuple[Any, Any]:
     """Masked logits and value of an `EntityGNNModule` on a batch of observations."""
     from ray.rllib.core.columns import Columns
 
-    from aerena.agents.heads import mask_logits
+    from aerena.agents.nn import mask_logits
 
     enc = module._encode(obs)
     value = module.compute_values({Columns.OBS: obs}, embeddings=enc.embedding)

@@ -31,7 +31,6 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from aerena.agents.heads import mask_logits
 from aerena.errors import UserError
 
 CHECKPOINT_FORMAT = "aerena-graph-policy/1"
@@ -47,16 +46,6 @@ NETS: dict[str, str] = {
     "wta": "aerena.graphs.learned.wta_net:WTANet",
     "im": "aerena.graphs.learned.node_gnn:IMNet",
 }
-
-
-def neg_inf(x: Tensor) -> float:
-    """The most negative finite value of x's dtype: the logit of a masked action."""
-    return float(torch.finfo(x.dtype).min)
-
-
-# illegal actions get the most negative float; a row with no legal action keeps action 0
-# legal (the air-defence heads' rule, shared): logits [B, A], action_mask [B, A] -> [B, A]
-masked = mask_logits
 
 
 class GraphPolicyNet(nn.Module):

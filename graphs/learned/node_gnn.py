@@ -42,10 +42,11 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
+from aerena.agents.nn import mask_logits, masked_mean, masked_sum, mlp
 from aerena.errors import UserError
-from aerena.graphs.learned.base import GraphPolicyNet, masked
+from aerena.graphs.learned.base import GraphPolicyNet
 
-__all__ = ["IMNet", "MVCNet", "MaxCoverNet", "MaxCutNet", "aggregate", "masked_mean"]
+__all__ = ["IMNet", "MVCNet", "MaxCoverNet", "MaxCutNet", "aggregate"]
 
 
 # --------------------------------------------------------------------------------------
@@ -67,22 +68,6 @@ def aggregate(
     deg = torch.zeros(msg.shape[0], n_dst, dtype=msg.dtype, device=msg.device)
     deg = deg.scatter_add(1, dst, real)
     return out / deg.clamp(min=1.0).unsqueeze(-1)
-
-
-def masked_mean(h: Tensor, mask: Tensor) -> Tensor:
-    """Mean of h [B, N, D] over the nodes with mask [B, N] != 0 -> [B, D]."""
-    m = (mask != 0).to(h.dtype).unsqueeze(-1)
-    return (h * m).sum(1) / m.sum(1).clamp(min=1.0)
-
-
-def masked_sum(x: Tensor, mask: Tensor) -> Tensor:
-    """Sum of x [B, N] over mask [B, N] != 0 -> [B]."""
-    return (x * (mask != 0).to(x.dtype)).sum(-1)
-
-
-def mlp(i: int, hidden: int, o: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(i, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                         nn.Linear(hidden, o))  # fmt: skip
 
 
 class MPLayer(nn.Module):
@@ -124,11 +109,11 @@ class _NodeGNN(GraphPolicyNet):
         super().__init__(dim=int(dim), layers=int(layers), hidden=hidden)
         self.embed = nn.Linear(self.in_features, dim)
         self.mp = nn.ModuleList(MPLayer(dim) for _ in range(layers))
-        self.score = mlp(2 * dim, hidden, 1)
-        self.node_value = mlp(2 * dim, hidden, 1)
-        self.graph_value = mlp(dim, hidden, 1)
+        self.score = mlp(2 * dim, hidden, hidden, 1)
+        self.node_value = mlp(2 * dim, hidden, hidden, 1)
+        self.graph_value = mlp(dim, hidden, hidden, 1)
         if self.stop_action:
-            self.stop = mlp(dim, hidden, 1)
+            self.stop = mlp(dim, hidden, hidden, 1)
 
     def _encode(
         self, feats: Tensor, selected: Tensor, node_mask: Tensor, edge_index: Tensor,
@@ -158,7 +143,7 @@ class _NodeGNN(GraphPolicyNet):
         logits = self.score(hg).squeeze(-1)
         if self.stop_action:
             logits = torch.cat([logits, self.stop(g)], dim=-1)
-        return masked(logits, action_mask)
+        return mask_logits(logits, action_mask)
 
     def _value(self, h: Tensor, g: Tensor, node_mask: Tensor) -> Tensor:
         hg = torch.cat([h, g.unsqueeze(1).expand(-1, h.shape[1], -1)], dim=-1)
@@ -297,10 +282,10 @@ class MaxCoverNet(GraphPolicyNet):
         self.embed_item = nn.Linear(2, dim)
         self.to_item = nn.ModuleList(MPLayer(dim) for _ in range(layers))
         self.to_set = nn.ModuleList(MPLayer(dim) for _ in range(layers))
-        self.score = mlp(3 * dim + 1, hidden, 1)
-        self.stop = mlp(2 * dim + 1, hidden, 1)
-        self.set_value = mlp(3 * dim + 1, hidden, 1)
-        self.graph_value = mlp(2 * dim + 1, hidden, 1)
+        self.score = mlp(3 * dim + 1, hidden, hidden, 1)
+        self.stop = mlp(2 * dim + 1, hidden, hidden, 1)
+        self.set_value = mlp(3 * dim + 1, hidden, hidden, 1)
+        self.graph_value = mlp(2 * dim + 1, hidden, hidden, 1)
 
     def _encode(self, set_f, item_f, set_mask, item_mask, edge_index, edge_mask, budget_left,
                 action_mask):  # fmt: skip
@@ -334,7 +319,7 @@ class MaxCoverNet(GraphPolicyNet):
         hg, g = self._encode(set_f, item_f, set_mask, item_mask, edge_index, edge_mask,
                              budget_left, action_mask)  # fmt: skip
         logits = torch.cat([self.score(hg).squeeze(-1), self.stop(g)], dim=-1)
-        return masked(logits, action_mask)
+        return mask_logits(logits, action_mask)
 
     def value(self, set_f: Tensor, item_f: Tensor, set_mask: Tensor, item_mask: Tensor,
               edge_index: Tensor, edge_mask: Tensor, budget_left: Tensor,

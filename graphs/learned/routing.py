@@ -10,6 +10,9 @@ it, with LayerNorm in place of batch/instance norm (padding-invariant, exports t
     glimpse   q' = W_o MHA(q, h) over the legal next nodes
     pointer   logit_j = C tanh(<q', W_k h_j> / sqrt(D)),  C = 10; illegal -> finfo.min
 
+The encoder layers are :class:`aerena.agents.nn.TransformerBlock` around a
+:class:`~aerena.agents.nn.MultiHeadAttention` (q, k, v without bias), as is the glimpse.
+
 Two ways to run the same function:
 
 * ``net(*obs)`` -- one decision from the env's observation (`aerena/TSP-v0`,
@@ -34,54 +37,10 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from aerena.graphs.learned.base import GraphPolicyNet, masked, neg_inf
+from aerena.agents.nn import MultiHeadAttention, TransformerBlock, mask_logits, masked_mean, mlp
+from aerena.graphs.learned.base import GraphPolicyNet
 
 TANH_CLIP = 10.0
-
-
-class _MHA(nn.Module):
-    """Dense multi-head attention with a key mask (True = may be attended)."""
-
-    def __init__(self, dim: int, heads: int) -> None:
-        super().__init__()
-        if dim % heads:
-            raise ValueError(f"dim {dim} is not divisible by heads {heads}")
-        self.heads = heads
-        self.q = nn.Linear(dim, dim, bias=False)
-        self.k = nn.Linear(dim, dim, bias=False)
-        self.v = nn.Linear(dim, dim, bias=False)
-        self.o = nn.Linear(dim, dim)
-
-    def split(self, x: Tensor) -> Tensor:
-        """[B, T, D] -> [B, H, T, D/H]."""
-        b, t, d = x.shape
-        return x.reshape(b, t, self.heads, d // self.heads).transpose(1, 2)
-
-    def attend(self, q: Tensor, k: Tensor, v: Tensor, key_mask: Tensor) -> Tensor:
-        """q [B, H, Q, C], k/v [B, H, K, C], key_mask [B, Q or 1, K] -> [B, Q, D]."""
-        score = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
-        score = torch.where(key_mask.unsqueeze(1), score, torch.full_like(score, neg_inf(score)))
-        out = torch.softmax(score, dim=-1) @ v
-        b, h, t, c = out.shape
-        return self.o(out.transpose(1, 2).reshape(b, t, h * c))
-
-    def forward(self, x: Tensor, key_mask: Tensor) -> Tensor:
-        return self.attend(
-            self.split(self.q(x)), self.split(self.k(x)), self.split(self.v(x)), key_mask
-        )
-
-
-class _EncoderLayer(nn.Module):
-    def __init__(self, dim: int, heads: int, ff: int) -> None:
-        super().__init__()
-        self.mha = _MHA(dim, heads)
-        self.n1 = nn.LayerNorm(dim)
-        self.ff = nn.Sequential(nn.Linear(dim, ff), nn.ReLU(), nn.Linear(ff, dim))
-        self.n2 = nn.LayerNorm(dim)
-
-    def forward(self, x: Tensor, key_mask: Tensor) -> Tensor:
-        x = self.n1(x + self.mha(x, key_mask))
-        return self.n2(x + self.ff(x))
 
 
 class Cache(NamedTuple):
@@ -102,14 +61,17 @@ class _RoutingNet(GraphPolicyNet):
     def __init__(self, dim: int = 128, heads: int = 8, layers: int = 3, ff: int = 512) -> None:
         super().__init__(dim=dim, heads=heads, layers=layers, ff=ff)
         self.dim, self.heads = dim, heads
-        self.layers = nn.ModuleList(_EncoderLayer(dim, heads, ff) for _ in range(layers))
+        self.layers = nn.ModuleList(
+            TransformerBlock(MultiHeadAttention(dim, heads, qkv_bias=False), dim, ff)
+            for _ in range(layers)
+        )
         self.w_graph = nn.Linear(dim, dim, bias=False)
         self.w_ctx = nn.Linear(
             2 * dim if self.context_extra == 0 else dim + self.context_extra, dim, bias=False
         )
-        self.glimpse = _MHA(dim, heads)
+        self.glimpse = MultiHeadAttention(dim, heads, qkv_bias=False)
         self.w_lk = nn.Linear(dim, dim, bias=False)
-        self.critic = nn.Sequential(nn.Linear(2 * dim, dim), nn.ReLU(), nn.Linear(dim, 1))
+        self.critic = mlp(2 * dim, dim, 1)
 
     # -- encoder ------------------------------------------------------------------------
     def embed(self, coords: Tensor, demand: Tensor | None) -> Tensor:  # pragma: no cover
@@ -122,8 +84,7 @@ class _RoutingNet(GraphPolicyNet):
         for layer in self.layers:
             x = layer(x, key_mask)
         x = x * real.unsqueeze(-1).to(x.dtype)
-        count = real.to(x.dtype).sum(-1, keepdim=True).clamp(min=1.0)
-        graph = self.w_graph(x.sum(1) / count)
+        graph = self.w_graph(masked_mean(x, real))
         g = self.glimpse
         return Cache(x, graph, g.split(g.k(x)), g.split(g.v(x)), self.w_lk(x))
 
@@ -136,7 +97,7 @@ class _RoutingNet(GraphPolicyNet):
         logits = q @ cache.lk.transpose(1, 2) / math.sqrt(self.dim)
         logits = TANH_CLIP * torch.tanh(logits)
         b, p, n = logits.shape
-        return masked(logits.reshape(b * p, n), legal.reshape(b * p, n)).reshape(b, p, n)
+        return mask_logits(logits.reshape(b * p, n), legal.reshape(b * p, n)).reshape(b, p, n)
 
     @staticmethod
     def gather_nodes(h: Tensor, idx: Tensor) -> Tensor:

@@ -31,46 +31,28 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
+from aerena.agents.nn import (
+    MultiHeadAttention,
+    TransformerBlock,
+    mask_logits,
+    masked_mean,
+    masked_sum,
+    mlp,
+)
 from aerena.errors import UserError
-from aerena.graphs.learned.base import GraphPolicyNet, masked, neg_inf
-from aerena.graphs.learned.node_gnn import masked_mean, masked_sum, mlp
+from aerena.graphs.learned.base import GraphPolicyNet
 
 __all__ = ["WTANet"]
 
 PAIR_FEATURES = 3
 
 
-class CrossAttention(nn.Module):
-    """Queries [B,Q,D] attend to keys [B,K,D] (key_mask [B,K]) with a per-head additive
-    bias computed from pair features [B,Q,K,F]; residual + LayerNorm + feed-forward."""
-
-    def __init__(self, dim: int, heads: int, hidden: int) -> None:
-        super().__init__()
-        self.heads, self.dk = heads, dim // heads
-        self.q = nn.Linear(dim, dim)
-        self.k = nn.Linear(dim, dim)
-        self.v = nn.Linear(dim, dim)
-        self.o = nn.Linear(dim, dim)
-        self.bias = nn.Linear(PAIR_FEATURES, heads)
-        self.norm1 = nn.LayerNorm(dim)
-        self.ff = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, dim))
-        self.norm2 = nn.LayerNorm(dim)
-
-    def forward(self, xq: Tensor, xk: Tensor, key_mask: Tensor, pair: Tensor) -> Tensor:
-        b, nq, d = xq.shape
-        nk = xk.shape[1]
-        h, dk = self.heads, self.dk
-        q = self.q(xq).reshape(b, nq, h, dk).transpose(1, 2)  # [B,H,Q,dk]
-        k = self.k(xk).reshape(b, nk, h, dk).transpose(1, 2)
-        v = self.v(xk).reshape(b, nk, h, dk).transpose(1, 2)
-        scores = torch.matmul(q, k.transpose(-1, -2)) * (dk**-0.5)
-        scores = scores + self.bias(pair).permute(0, 3, 1, 2)  # [B,H,Q,K]
-        keep = (key_mask != 0).unsqueeze(1).unsqueeze(1)
-        scores = torch.where(keep, scores, torch.full_like(scores, neg_inf(scores)))
-        att = torch.softmax(scores, dim=-1)
-        out = torch.matmul(att, v).transpose(1, 2).reshape(b, nq, d)
-        x = self.norm1(xq + self.o(out))
-        return self.norm2(x + self.ff(x))
+def cross_attention(dim: int, heads: int, hidden: int) -> TransformerBlock:
+    """Queries [B,Q,D] attend to keys [B,K,D] with a per-head additive score bias learned
+    from pair features [B,Q,K,3]; residual + LayerNorm + feed-forward (``block(xq, keep,
+    xk, pair)``, keep [B,1,K] bool)."""
+    attn = MultiHeadAttention(dim, heads, pair_features=PAIR_FEATURES)
+    return TransformerBlock(attn, dim, hidden)
 
 
 class WTANet(GraphPolicyNet):
@@ -105,10 +87,10 @@ class WTANet(GraphPolicyNet):
         super().__init__(dim=int(dim), heads=int(heads), layers=int(layers), hidden=hidden)
         self.embed_t = nn.Linear(6, dim)
         self.embed_w = nn.Linear(6, dim)
-        self.t_from_w = nn.ModuleList(CrossAttention(dim, heads, hidden) for _ in range(layers))
-        self.w_from_t = nn.ModuleList(CrossAttention(dim, heads, hidden) for _ in range(layers))
-        self.score = mlp(3 * dim + PAIR_FEATURES, hidden, 1)
-        self.target_value = mlp(3 * dim, hidden, 1)
+        self.t_from_w = nn.ModuleList(cross_attention(dim, heads, hidden) for _ in range(layers))
+        self.w_from_t = nn.ModuleList(cross_attention(dim, heads, hidden) for _ in range(layers))
+        self.score = mlp(3 * dim + PAIR_FEATURES, hidden, hidden, 1)
+        self.target_value = mlp(3 * dim, hidden, hidden, 1)
 
     def _encode(self, kill_prob, values, surviving, assigned, weapon_mask, target_mask,
                 current):  # fmt: skip
@@ -153,9 +135,11 @@ class WTANet(GraphPolicyNet):
         ht = self.embed_t(xt) * tm.unsqueeze(-1)
         hw = self.embed_w(xw) * wm.unsqueeze(-1)
         pair_t = pair.transpose(1, 2)  # [B,T,M,3]
+        keep_w = (weapon_mask != 0).unsqueeze(1)  # [B,1,M]
+        keep_t = (target_mask != 0).unsqueeze(1)  # [B,1,T]
         for t_att, w_att in zip(self.t_from_w, self.w_from_t, strict=True):
-            ht = t_att(ht, hw, weapon_mask, pair_t) * tm.unsqueeze(-1)
-            hw = w_att(hw, ht, target_mask, pair) * wm.unsqueeze(-1)
+            ht = t_att(ht, keep_w, hw, pair_t) * tm.unsqueeze(-1)
+            hw = w_att(hw, keep_t, ht, pair) * wm.unsqueeze(-1)
         g = masked_mean(ht, target_mask)
         hc = torch.gather(hw, 1, cur.unsqueeze(-1).expand(-1, 1, hw.shape[-1]))  # [B,1,D]
         ctx = torch.cat([hc, g.unsqueeze(1)], dim=-1).expand(-1, n_t, -1)
@@ -168,7 +152,7 @@ class WTANet(GraphPolicyNet):
         h, cur_pair = self._encode(kill_prob, values, surviving, assigned, weapon_mask,
                                    target_mask, current)  # fmt: skip
         logits = self.score(torch.cat([h, cur_pair], dim=-1)).squeeze(-1)
-        return masked(logits, action_mask)
+        return mask_logits(logits, action_mask)
 
     def value(self, kill_prob: Tensor, values: Tensor, surviving: Tensor, assigned: Tensor,
               weapon_mask: Tensor, target_mask: Tensor, current: Tensor,

@@ -25,8 +25,9 @@ pytest.importorskip("onnxruntime")
 
 from torch import Tensor, nn  # noqa: E402
 
+from aerena.agents.nn import mask_logits as masked  # noqa: E402
 from aerena.errors import UserError  # noqa: E402
-from aerena.graphs.learned.base import GraphPolicyNet, masked, net_class  # noqa: E402
+from aerena.graphs.learned.base import GraphPolicyNet, net_class  # noqa: E402
 
 PROBLEMS = ("tsp", "cvrp", "mvc", "maxcut", "maxcover", "wta", "im")
 SMALL = {"dim": 16, "heads": 2, "layers": 2, "ff": 32, "hidden": 32}
