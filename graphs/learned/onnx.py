@@ -19,7 +19,10 @@ set / item axes) is a dynamic ONNX axis, and so are the output batch axis and th
 axis (named after the action mask's axis), so one model serves every graph size. The
 exporter is torch's TorchScript-based one (``dynamo=False``); every node is in the
 standard domain and ``onnx.checker.check_model(..., full_check=True)`` passes
-(:func:`aerena.agents.onnx_export.check_model`).
+(:func:`aerena.agents.export_pipeline.check_model`). The steps are those of the one export
+pipeline (:mod:`aerena.agents.export_pipeline`); :class:`GraphAdapter` is its adapter
+for graph policies (routing, node, WTA and IM nets alike: each is a `GraphPolicyNet`, and
+the per-problem parts are the tables below).
 
 ``metadata_props``: ``aerena_version``, ``problem``, ``env_id``, ``net_class``,
 ``net_config`` (JSON), ``observation_layout`` (JSON: ``input_order`` and, per input, its
@@ -59,9 +62,7 @@ torch eager, onnxruntime fp32 and int8, on recorded observations of each report 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -69,15 +70,30 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
+from aerena.agents.export_pipeline import (
+    ATOL,
+    DEFAULT_OPSET,
+    INT8_AGREEMENT,
+    LATENCY_CALLS,
+    OUTPUTS,
+    GreedyWrapper,
+    commit,
+    export_checked,
+    export_onnx,
+    latency_rows,
+    logit_stats,
+    one_thread,
+    quantize_search,
+    read_metadata,
+    session,
+    staging,
+    weight_nodes,
+)
 from aerena.errors import UserError
 from aerena.graphs.learned.base import GraphPolicyNet
 
-OUTPUTS = ("logits", "action")
-DEFAULT_OPSET = 17
-ATOL = 1e-5
-INT8_AGREEMENT = 0.99
 MIXED_MARGIN = 0.002  # the calibration set must clear the bar by this much
 CALIBRATION_COUNT = 512
 CALIBRATION_SEED = 50_000  # calibration episodes: other env seeds than the parity ones
@@ -85,7 +101,6 @@ PARITY_COUNT = 1024
 #: instance sizes of the recorded parity observations (nodes, sets, weapons and targets)
 PARITY_SIZES = (10, 20, 50)
 ROUTING = ("tsp", "cvrp")
-LATENCY_CALLS = 1000
 
 ENV_IDS = {
     "tsp": "aerena/TSP-v0",
@@ -145,16 +160,15 @@ def make_env(problem: str, size: int, **kwargs: Any) -> Any:
 # --------------------------------------------------------------------------------------
 # The wrapper and metadata
 # --------------------------------------------------------------------------------------
-class GreedyPolicy(nn.Module):
+class GreedyPolicy(GreedyWrapper):
     """forward(*obs) -> (masked logits [B, A], greedy action [B] int64)."""
 
     def __init__(self, net: GraphPolicyNet) -> None:
         super().__init__()
         self.net = net
 
-    def forward(self, *obs: Tensor) -> tuple[Tensor, Tensor]:
-        logits = self.net(*obs)
-        return logits, torch.argmax(logits, dim=-1)
+    def logits(self, *obs: Tensor) -> Tensor:
+        return self.net(*obs)
 
 
 def action_axis(net: GraphPolicyNet) -> str:
@@ -337,12 +351,6 @@ class GraphParity:
         )
 
 
-def _session(path: str | Path, threads: int = 1) -> Any:
-    from aerena.agents.onnx_export import _session as session
-
-    return session(path, threads)
-
-
 def reference_logits64(net: GraphPolicyNet, group: Group) -> np.ndarray | None:
     """The net's logits computed in float64 (None if the net cannot run in float64)."""
     import copy
@@ -360,35 +368,23 @@ def parity(
     net: GraphPolicyNet, path: str | Path, groups: Mapping[int, Group], label: str = ""
 ) -> list[GraphParity]:
     """onnxruntime (`path`) against torch, one entry per size group and a total (last)."""
-    sess = _session(path)
+    sess = session(path)
     rows: list[GraphParity] = []
-    fmin = np.finfo(np.float32).min
     for size, group in groups.items():
         ref = torch_logits(net, group)
         got, act = sess.run(list(OUTPUTS), _feeds(net, group, sess))
-        legal = ref > fmin
+        st = logit_stats(ref, got, act)
+        legal = st.legal
         ref64 = reference_logits64(net, group)
         if ref64 is None or not legal.any():
             ref_err, ort_err = 0.0, float("inf")
         else:
             ref_err = float(np.abs(ref64 - ref.astype(np.float64))[legal].max())
             ort_err = float(np.abs(ref64 - got.astype(np.float64))[legal].max())
-        diff = np.abs(got.astype(np.float64) - ref.astype(np.float64))
-        max_diff = float(diff[legal].max()) if legal.any() else 0.0
-        masked_equal = bool(got.shape == ref.shape and np.array_equal(got[~legal], ref[~legal]))
-        best = ref.argmax(axis=1)
-        same = act == best
-        top = ref.max(axis=1)
-        second = np.where(legal, ref, -np.inf)
-        second[np.arange(len(ref)), best] = -np.inf
-        tie = (top - second.max(axis=1)) <= ATOL
-        picked = ref[np.arange(len(ref)), np.clip(act, 0, ref.shape[1] - 1)]
-        agree_or_tied = same | (tie & (top - picked <= ATOL))
-        tie_ok = bool(np.all(agree_or_tied))
         rows.append(
-            GraphParity(f"{label} n={size}".strip(), len(ref), max_diff, masked_equal,
-                        float(same.mean()), int(tie.sum()), tie_ok, ref_err,
-                        max(ATOL, 2 * ref_err), ort_err, float(agree_or_tied.mean()))
+            GraphParity(f"{label} n={size}".strip(), len(ref), st.max_abs_diff, st.masked_equal,
+                        float(st.same.mean()), int(st.ties.sum()), bool(np.all(st.agree_or_tied)),
+                        ref_err, max(ATOL, 2 * ref_err), ort_err, float(st.agree_or_tied.mean()))
         )  # fmt: skip
     n = sum(r.n for r in rows)
     rows.append(
@@ -412,58 +408,17 @@ def parity(
 # --------------------------------------------------------------------------------------
 # int8 with the sensitive layers kept fp32
 # --------------------------------------------------------------------------------------
-def weight_nodes(path: str | Path) -> list[str]:
-    """Names of the MatMul / Gemm nodes of an ONNX model (what int8 quantises)."""
-    import onnx
-
-    model = onnx.load(str(path))
-    return [n.name for n in model.graph.node if n.op_type in ("MatMul", "Gemm")]
-
-
 def quantize_mixed(
     net: GraphPolicyNet, fp32: str | Path, q8: str | Path, calibration: Mapping[int, Group],
     target: float = INT8_AGREEMENT + MIXED_MARGIN,
 ) -> dict[str, Any]:  # fmt: skip
     """The first int8 model whose greedy agreement (ties counted) on the `calibration`
-    observations reaches `target`, trying in turn:
-
-    1. ``dynamic``: onnxruntime's dynamic quantisation (int8 weights, uint8 activations
-       scaled per call) of every weight node;
-    2. ``weights``: weight-only int8, one scale per output channel, fp32 arithmetic
-       (:func:`aerena.agents.onnx_export.quantize_int8_weights`);
-    3. ``dynamic`` with the most sensitive weight nodes kept fp32, one more at a time
-       (sensitivity: the agreement with that node alone left fp32), at most half of them.
-
-    Writes `q8` (the best tried when none reaches `target`); returns {"scheme",
-    "fp32_nodes", "calibration_agreement", "weight_nodes"}."""
-    from aerena.agents.onnx_export import quantize_int8, quantize_int8_weights
-
-    quantisers = {"dynamic": quantize_int8, "weights": quantize_int8_weights}
-
-    def agreement(scheme: str, keep: list[str]) -> float:
-        quantisers[scheme](fp32, q8, keep)
-        return parity(net, q8, calibration)[-1].tie_agreement
-
-    nodes = weight_nodes(fp32)
-    best: tuple[float, str, list[str]] = (-1.0, "dynamic", [])
-    for scheme in ("dynamic", "weights"):
-        a = agreement(scheme, [])
-        best = max(best, (a, scheme, []), key=lambda t: t[0])
-        if a >= target:
-            break
-    if best[0] < target:
-        ranked = sorted(nodes, key=lambda nd: -agreement("dynamic", [nd]))  # stable on ties
-        keep: list[str] = []
-        for nd in ranked[: len(nodes) // 2]:
-            keep.append(nd)
-            a = agreement("dynamic", keep)
-            best = max(best, (a, "dynamic", list(keep)), key=lambda t: t[0])
-            if a >= target:
-                break
-    agree, scheme, keep = best
-    quantisers[scheme](fp32, q8, keep)
-    return {"scheme": scheme, "fp32_nodes": keep, "calibration_agreement": agree,
-            "weight_nodes": len(nodes)}  # fmt: skip
+    observations reaches `target` (:func:`aerena.agents.export_pipeline.quantize_search`:
+    dynamic, weight-only, then dynamic with the most sensitive weight nodes kept fp32).
+    Writes `q8`; returns {"scheme", "fp32_nodes", "calibration_agreement", "weight_nodes"}."""
+    return quantize_search(
+        fp32, q8, lambda p: parity(net, p, calibration)[-1].tie_agreement, target
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -502,34 +457,21 @@ def latency_report(
 ) -> dict[str, dict[str, dict[str, float]]]:
     """ "n=<size>" -> runtime -> {median_ms, p99_ms, size_bytes}: batch-1 one-thread latency
     of torch eager (forward + argmax) and of each ONNX file in `paths`."""
-    from aerena.agents.onnx_export import time_calls
-
-    prev = torch.get_num_threads()
-    torch.set_num_threads(1)
     out: dict[str, dict[str, dict[str, float]]] = {}
-    sessions = {label: _session(p) for label, p in paths.items()}
-    try:
+    with one_thread():
         for size in sizes:
             group = record_observations(net, count=256, sizes=(size,), seed=seed)[int(size)]
             m = len(next(iter(group.values())))
             singles = [{k: v[i : i + 1] for k, v in group.items()} for i in range(m)]
-            tensors = [net.obs_tensors(s, batched=True) for s in singles]
-            rows: dict[str, dict[str, float]] = {}
-            with torch.no_grad():
-                med, p99 = time_calls(lambda x: net(*x).argmax(dim=-1), tensors, calls, warmup)
-            size_b = sum(p.numel() * p.element_size() for p in net.parameters())
-            rows["torch eager"] = {"median_ms": med, "p99_ms": p99, "size_bytes": float(size_b)}
-            for label, sess in sessions.items():
-                feeds = [_feeds(net, s, sess) for s in singles]
-                med, p99 = time_calls(lambda f, sess=sess: sess.run(None, f), feeds, calls, warmup)
-                rows[label] = {
-                    "median_ms": med,
-                    "p99_ms": p99,
-                    "size_bytes": float(os.path.getsize(paths[label])),
-                }
-            out[f"n={size}"] = rows
-    finally:
-        torch.set_num_threads(prev)
+            out[f"n={size}"] = latency_rows(
+                lambda x: net(*x).argmax(dim=-1),
+                [net.obs_tensors(s, batched=True) for s in singles],
+                list(net.parameters()),
+                paths,
+                lambda sess, singles=singles: [_feeds(net, s, sess) for s in singles],
+                calls=calls,
+                warmup=warmup,
+            )
     return out
 
 
@@ -548,40 +490,48 @@ def example_inputs(net: GraphPolicyNet, size: int = 12, seed: int = 0) -> tuple[
 def _export_onnx(
     net: GraphPolicyNet, path: Path, *, opset: int, meta: Mapping[str, Any] | None
 ) -> None:
-    import warnings
-
-    import onnx
-
-    from aerena.agents.onnx_export import check_model
-
-    wrapper = GreedyPolicy(net).eval()
     args = example_inputs(net)
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # the legacy exporter's notice
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        torch.onnx.export(
-            wrapper,
-            args,
-            str(path),
-            input_names=list(net.obs_keys),
-            output_names=list(OUTPUTS),
-            dynamic_axes=dynamic_axes(net),
-            opset_version=opset,
-            dynamo=False,
+    export_onnx(
+        GreedyPolicy(net),
+        args,
+        path,
+        input_names=net.obs_keys,
+        dynamic_axes=dynamic_axes(net),
+        meta=lambda used: metadata(net, args, meta, used),
+        opset=opset,
+        quiet_tracer=True,
+    )
+
+
+@dataclass
+class GraphAdapter:
+    """The pipeline's adapter (:class:`aerena.agents.export_pipeline.Adapter`) of a graph
+    policy: parity per size group (each group checked in fp32, the total in int8),
+    :func:`quantize_mixed` on a calibration set, :func:`latency_report`."""
+
+    net: GraphPolicyNet
+    groups: Mapping[int, Group]
+    opset: int
+    meta: Mapping[str, Any] | None
+    report_at: Sequence[int]
+    seed: int
+
+    def export(self, path: Path) -> None:
+        _export_onnx(self.net, path, opset=self.opset, meta=self.meta)
+
+    def parity(self, path: Path, int8: bool) -> tuple[list[GraphParity], list[GraphParity]]:
+        rows = parity(
+            self.net, path, self.groups, f"{self.net.problem} {'int8' if int8 else 'fp32'}"
         )
-    model = onnx.load(str(path))
-    used = [i.name for i in model.graph.input]
-    for k, v in metadata(net, args, meta, used).items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = k, v
-    onnx.save(model, str(path))
-    check_model(path)
+        return rows, (rows[-1:] if int8 else rows[:-1])
 
+    def quantize(self, fp32: Path, q8: Path) -> dict[str, Any]:
+        seed = self.seed + CALIBRATION_SEED
+        calib = record_observations(self.net, count=CALIBRATION_COUNT, seed=seed)
+        return quantize_mixed(self.net, fp32, q8, calib)
 
-def _read_metadata(path: Path) -> dict[str, str]:
-    import onnx
-
-    return {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    def latency(self, paths: dict[str, Path]) -> dict[str, dict[str, dict[str, float]]]:
+        return latency_report(self.net, paths, self.report_at, seed=self.seed)
 
 
 def export_graph_policy(
@@ -617,39 +567,13 @@ def export_graph_policy(
         groups = {int(k): dict(v) for k, v in parity_obs.items()}
     else:
         groups = record_observations(net, count=int(parity_obs or PARITY_COUNT), seed=seed)
-    tmpdir = Path(tempfile.mkdtemp(prefix=".aerena-export-", dir=path.parent))
-    results: list[GraphParity] = []
-    rep: dict[str, dict[str, dict[str, float]]] = {}
-    mixed: dict[str, Any] = {}
-    try:
-        fp32 = tmpdir / "model.fp32.onnx"
-        _export_onnx(net, fp32, opset=opset, meta=meta)
-        par = parity(net, fp32, groups, f"{net.problem} fp32")
-        results += par
-        bad = [p for p in par[:-1] if not p.ok(int8=False)]  # every size group
-        if bad:
-            raise UserError(f"ONNX parity check failed, nothing written: {bad[0].describe()}")
-        q8 = tmpdir / "model.int8.onnx"
-        if int8 or report:
-            from aerena.agents.onnx_export import check_model
-
-            calib = record_observations(net, count=CALIBRATION_COUNT, seed=seed + CALIBRATION_SEED)
-            mixed = quantize_mixed(net, fp32, q8, calib)
-            check_model(q8)
-            par8 = parity(net, q8, groups, f"{net.problem} int8")
-            results += par8
-            if int8 and not par8[-1].ok(int8=True):
-                raise UserError(f"int8 parity check failed, nothing written: {par8[-1].describe()}")
-        if report:
-            sizes = list(report_at or report_sizes(net.problem, trained_size(net.problem, meta)))
-            files = {"onnxruntime fp32": fp32, "onnxruntime int8": q8}
-            rep = latency_report(net, files, sizes, seed=seed)
-        meta_props = _read_metadata(fp32)
-        os.replace(q8 if int8 else fp32, path)
-    finally:
-        for f in tmpdir.iterdir():
-            f.unlink()
-        tmpdir.rmdir()
+    sizes = list(report_at or report_sizes(net.problem, trained_size(net.problem, meta)))
+    adapter = GraphAdapter(net, groups, opset, meta, sizes, seed)
+    with staging(path.parent) as folder:
+        done = export_checked(adapter, folder, "model", int8=int8, report=report)
+        meta_props = read_metadata(done.fp32)
+        commit({done.path: path})
+    results, rep, mixed = done.parity, done.report, done.int8_info
     return {
         "file": str(path),
         "problem": net.problem,
@@ -694,4 +618,5 @@ __all__ = [
     "record_observations",
     "torch_solve",
     "trained_size",
+    "weight_nodes",
 ]
