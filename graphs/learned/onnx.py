@@ -21,8 +21,10 @@ exporter is torch's TorchScript-based one (``dynamo=False``); every node is in t
 standard domain and ``onnx.checker.check_model(..., full_check=True)`` passes
 (:func:`aerena.agents.export_pipeline.check_model`). The steps are those of the one export
 pipeline (:mod:`aerena.agents.export_pipeline`); :class:`GraphAdapter` is its adapter
-for graph policies (routing, node, WTA and IM nets alike: each is a `GraphPolicyNet`, and
-the per-problem parts are the tables below).
+for graph policies (routing, node, WTA and IM nets alike: each is a `GraphPolicyNet`); the
+per-problem parts (envs, sizes, recorded observations) are
+:mod:`aerena.graphs.learned.onnx_problems` and the parity rule
+:mod:`aerena.graphs.learned.onnx_parity`.
 
 ``metadata_props``: ``aerena_version``, ``problem``, ``env_id``, ``net_class``,
 ``net_config`` (JSON), ``observation_layout`` (JSON: ``input_order`` and, per input, its
@@ -62,99 +64,48 @@ torch eager, onnxruntime fp32 and int8, on recorded observations of each report 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from aerena.agents.export_pipeline import (
-    ATOL,
     DEFAULT_OPSET,
     INT8_AGREEMENT,
     LATENCY_CALLS,
-    OUTPUTS,
     GreedyWrapper,
     commit,
     export_checked,
     export_onnx,
     latency_rows,
-    logit_stats,
     one_thread,
     quantize_search,
     read_metadata,
-    session,
     staging,
     weight_nodes,
 )
 from aerena.errors import UserError
 from aerena.graphs.learned.base import GraphPolicyNet
+from aerena.graphs.learned.onnx_parity import GraphParity, feeds, parity
+from aerena.graphs.learned.onnx_problems import (
+    ACTION_MEANING,
+    ENV_IDS,
+    PARITY_COUNT,
+    PARITY_SIZES,
+    Group,
+    make_env,
+    record_observations,
+    report_sizes,
+    torch_solve,
+    trained_size,
+)
 
 MIXED_MARGIN = 0.002  # the calibration set must clear the bar by this much
 CALIBRATION_COUNT = 512
 CALIBRATION_SEED = 50_000  # calibration episodes: other env seeds than the parity ones
-PARITY_COUNT = 1024
-#: instance sizes of the recorded parity observations (nodes, sets, weapons and targets)
-PARITY_SIZES = (10, 20, 50)
-ROUTING = ("tsp", "cvrp")
-
-ENV_IDS = {
-    "tsp": "aerena/TSP-v0",
-    "cvrp": "aerena/CVRP-v0",
-    "mvc": "aerena/MVC-v0",
-    "maxcut": "aerena/MaxCut-v0",
-    "maxcover": "aerena/MaxCover-v0",
-    "wta": "aerena/WTA-v0",
-    "im": "aerena/IM-v0",
-}
-
-ACTION_MEANING = {
-    "tsp": "node index (the next node of the tour)",
-    "cvrp": "node index (the next visit; 0 = depot)",
-    "mvc": "node index (added to the cover)",
-    "maxcut": "node index (moved into S); last = stop",
-    "maxcover": "set index (chosen); last = stop",
-    "wta": "target index (of the current weapon)",
-    "im": "node index (the next seed)",
-}
-
-#: the problem's default instance size (latency report of non-routing problems)
-DEFAULT_SIZE = {"tsp": 20, "cvrp": 20, "mvc": 20, "maxcut": 20, "maxcover": 20, "wta": 10,
-                "im": 20}  # fmt: skip
-
-
-# --------------------------------------------------------------------------------------
-# Envs of a problem at a size
-# --------------------------------------------------------------------------------------
-def env_kwargs(problem: str, size: int) -> dict[str, Any]:
-    """Constructor keywords of the problem's env for instances of `size` (nodes / sets /
-    weapons and targets)."""
-    n = int(size)
-    if problem in ("tsp", "cvrp", "mvc", "maxcut"):
-        return {"num_nodes": n}
-    if problem == "im":
-        return {"num_nodes": n, "rr_sets": 500, "generator_kwargs": {"budget": max(1, n // 4)}}
-    if problem == "maxcover":
-        return {"num_sets": n, "generator_kwargs": {"num_items": 2 * n}}
-    if problem == "wta":
-        return {"num_weapons": n, "num_targets": n}
-    raise UserError(f"no env for problem {problem!r}; known: {sorted(ENV_IDS)}")
-
-
-def make_env(problem: str, size: int, **kwargs: Any) -> Any:
-    """The problem's Gymnasium env (unwrapped) for instances of `size`."""
-    import importlib
-
-    from aerena.graphs import ENV_IDS as ENTRY_POINTS
-
-    if problem not in ENV_IDS:
-        raise UserError(f"no env for problem {problem!r}; known: {sorted(ENV_IDS)}")
-    mod, cls = ENTRY_POINTS[ENV_IDS[problem]].split(":")
-    return getattr(importlib.import_module(mod), cls)(**{**env_kwargs(problem, size), **kwargs})
 
 
 # --------------------------------------------------------------------------------------
@@ -241,171 +192,6 @@ def metadata(
 
 
 # --------------------------------------------------------------------------------------
-# Observations from real episodes
-# --------------------------------------------------------------------------------------
-Group = dict[str, np.ndarray]  # obs key -> stacked observations of one size
-
-
-def record_observations(
-    net: GraphPolicyNet,
-    *,
-    count: int = PARITY_COUNT,
-    sizes: Sequence[int] = PARITY_SIZES,
-    seed: int = 0,
-    envs: int = 8,
-) -> dict[int, Group]:
-    """size -> observations (stacked per obs key) of >= ceil(count / len(sizes)) steps of
-    episodes on the net's problem, `envs` episodes stepped together with actions sampled
-    from the net's own masked logits."""
-    if count < 1:
-        raise UserError(f"the parity observation count must be at least 1, got {count}")
-    per = -(-count // len(sizes))
-    g = torch.Generator().manual_seed(seed)
-    out: dict[int, Group] = {}
-    for si, size in enumerate(sizes):
-        pool = [make_env(net.problem, size) for _ in range(envs)]
-        next_seed = seed + 100_000 * si
-        obs = []
-        for env in pool:
-            obs.append(env.reset(seed=next_seed)[0])
-            next_seed += 1
-        rows: list[dict[str, np.ndarray]] = []
-        while len(rows) < per:
-            rows.extend(obs)
-            x = net.obs_tensors(obs)
-            with torch.no_grad():
-                probs = torch.softmax(net(*x).double(), dim=-1)
-            acts = torch.multinomial(probs, 1, generator=g)[:, 0].tolist()
-            for i, (env, a) in enumerate(zip(pool, acts, strict=True)):
-                o, _, term, trunc, _ = env.step(a)
-                if term or trunc:
-                    o = env.reset(seed=next_seed)[0]
-                    next_seed += 1
-                obs[i] = o
-        out[int(size)] = {k: np.stack([r[k] for r in rows[:per]]) for k in net.obs_keys}
-    return out
-
-
-def _feeds(net: GraphPolicyNet, group: Group, sess: Any) -> dict[str, np.ndarray]:
-    """The session's inputs (the obs keys the model kept) from a group."""
-    names = {i.name for i in sess.get_inputs()}
-    return {
-        k: np.ascontiguousarray(v)
-        for k, v in zip(net.obs_keys, _arrays(net, group), strict=True)
-        if k in names
-    }
-
-
-def _arrays(net: GraphPolicyNet, group: Group) -> list[np.ndarray]:
-    return [t.numpy() for t in net.obs_tensors(group, batched=True)]
-
-
-def torch_logits(net: GraphPolicyNet, group: Group) -> np.ndarray:
-    with torch.no_grad():
-        return net(*net.obs_tensors(group, batched=True)).numpy()
-
-
-# --------------------------------------------------------------------------------------
-# Parity
-# --------------------------------------------------------------------------------------
-@dataclass
-class GraphParity:
-    label: str  # e.g. "tsp fp32 n=20"
-    n: int
-    max_abs_diff: float  # over legal actions
-    masked_equal: bool  # illegal logits bit-identical
-    action_agreement: float  # identical greedy actions
-    ties: int  # rows whose two best legal torch logits are within ATOL
-    tie_ok: bool  # on the tie rows the model picked one of the tied best
-    ref_error: float = 0.0  # max |torch fp32 - torch fp64| over legal actions
-    tolerance: float = ATOL  # max(ATOL, 2 * ref_error)
-    ort_error: float = float("inf")  # max |onnxruntime - torch fp64| over legal actions
-    tie_agreement: float = 0.0  # same action, or one of torch's tied best (within ATOL)
-
-    def ok(self, int8: bool) -> bool:
-        if int8:
-            return self.tie_agreement >= INT8_AGREEMENT
-        agree_ok = self.action_agreement == 1.0 or (
-            self.tie_ok and self.action_agreement * self.n >= self.n - self.ties - 1e-9
-        )
-        close = self.max_abs_diff <= ATOL or self.ort_error <= self.tolerance
-        return close and self.masked_equal and agree_ok
-
-    def describe(self) -> str:
-        tie = (
-            f", {self.ties} near-ties ({100 * self.tie_agreement:.2f}% counting a tied best)"
-            if self.ties
-            else ""
-        )
-        wide = self.max_abs_diff > ATOL and "int8" not in self.label
-        tol = (
-            f" (vs float64 torch: onnxruntime {self.ort_error:.3g}, torch fp32 "
-            f"{self.ref_error:.3g}, tolerance {self.tolerance:.3g})"
-            if wide
-            else ""
-        )
-        return (
-            f"{self.label}: {self.n} observations, max |dlogit| {self.max_abs_diff:.3g}{tol} "
-            f"(legal actions), masked equal {self.masked_equal}, "
-            f"greedy agreement {100 * self.action_agreement:.2f}%{tie}"
-        )
-
-
-def reference_logits64(net: GraphPolicyNet, group: Group) -> np.ndarray | None:
-    """The net's logits computed in float64 (None if the net cannot run in float64)."""
-    import copy
-
-    try:
-        net64 = copy.deepcopy(net).double()
-        x = [t.double() if t.is_floating_point() else t for t in net.obs_tensors(group, True)]
-        with torch.no_grad():
-            return net64(*x).numpy()
-    except Exception:  # a net with float32 constants in its forward
-        return None
-
-
-def parity(
-    net: GraphPolicyNet, path: str | Path, groups: Mapping[int, Group], label: str = ""
-) -> list[GraphParity]:
-    """onnxruntime (`path`) against torch, one entry per size group and a total (last)."""
-    sess = session(path)
-    rows: list[GraphParity] = []
-    for size, group in groups.items():
-        ref = torch_logits(net, group)
-        got, act = sess.run(list(OUTPUTS), _feeds(net, group, sess))
-        st = logit_stats(ref, got, act)
-        legal = st.legal
-        ref64 = reference_logits64(net, group)
-        if ref64 is None or not legal.any():
-            ref_err, ort_err = 0.0, float("inf")
-        else:
-            ref_err = float(np.abs(ref64 - ref.astype(np.float64))[legal].max())
-            ort_err = float(np.abs(ref64 - got.astype(np.float64))[legal].max())
-        rows.append(
-            GraphParity(f"{label} n={size}".strip(), len(ref), st.max_abs_diff, st.masked_equal,
-                        float(st.same.mean()), int(st.ties.sum()), bool(np.all(st.agree_or_tied)),
-                        ref_err, max(ATOL, 2 * ref_err), ort_err, float(st.agree_or_tied.mean()))
-        )  # fmt: skip
-    n = sum(r.n for r in rows)
-    rows.append(
-        GraphParity(
-            f"{label} all sizes".strip(),
-            n,
-            max(r.max_abs_diff for r in rows),
-            all(r.masked_equal for r in rows),
-            sum(r.action_agreement * r.n for r in rows) / n,
-            sum(r.ties for r in rows),
-            all(r.tie_ok for r in rows),
-            max(r.ref_error for r in rows),
-            max(r.tolerance for r in rows),  # the groups are checked one by one
-            max(r.ort_error for r in rows),
-            sum(r.tie_agreement * r.n for r in rows) / n,
-        )
-    )
-    return rows
-
-
-# --------------------------------------------------------------------------------------
 # int8 with the sensitive layers kept fp32
 # --------------------------------------------------------------------------------------
 def quantize_mixed(
@@ -424,28 +210,6 @@ def quantize_mixed(
 # --------------------------------------------------------------------------------------
 # Latency
 # --------------------------------------------------------------------------------------
-def trained_size(problem: str, meta: Mapping[str, Any] | None, name: str = "") -> int:
-    """The instance size the net was trained on: from the checkpoint meta (`num_nodes`, `nodes`,
-    `size`, ... also inside `env` / `env_kwargs`), else the digits after the problem name
-    in the file name (`tsp20.pt`), else the problem's default size."""
-    meta = dict(meta or {})
-    keys = ("num_nodes", "nodes", "size", "num_sets", "num_weapons", "n")
-    for d in (meta, meta.get("env") or {}, meta.get("env_kwargs") or {}):
-        if isinstance(d, Mapping):
-            for k in keys:
-                if isinstance(d.get(k), int) and d[k] > 0:
-                    return int(d[k])
-    m = re.search(rf"{re.escape(problem)}[_-]?(\d+)", name)
-    if m and int(m.group(1)) > 1:
-        return int(m.group(1))
-    return DEFAULT_SIZE.get(problem, 20)
-
-
-def report_sizes(problem: str, size: int) -> list[int]:
-    """Sizes of the latency report: routing nets also at 100 nodes."""
-    return sorted({size, 100}) if problem in ROUTING else [size]
-
-
 def latency_report(
     net: GraphPolicyNet,
     paths: Mapping[str, Path],
@@ -468,7 +232,7 @@ def latency_report(
                 [net.obs_tensors(s, batched=True) for s in singles],
                 list(net.parameters()),
                 paths,
-                lambda sess, singles=singles: [_feeds(net, s, sess) for s in singles],
+                lambda sess, singles=singles: [feeds(net, s, sess) for s in singles],
                 calls=calls,
                 warmup=warmup,
             )
@@ -586,23 +350,6 @@ def export_graph_policy(
         "int8_calibration_agreement": mixed.get("calibration_agreement"),
         "metadata": meta_props,
     }
-
-
-# --------------------------------------------------------------------------------------
-# Greedy decoding in torch (the reference of the closed-loop test)
-# --------------------------------------------------------------------------------------
-def torch_solve(
-    net: GraphPolicyNet, env: Any, instance: Any = None, seed: int | None = None
-) -> tuple[float, np.ndarray]:
-    """(objective, solution) of the torch net's greedy actions stepping `env`."""
-    options = {"instance": instance} if instance is not None else None
-    obs, _ = env.reset(seed=seed, options=options)
-    while True:
-        with torch.no_grad():
-            a = int(net(*net.obs_tensors(obs)).argmax(dim=-1)[0])
-        obs, _, term, trunc, info = env.step(a)
-        if term or trunc:
-            return float(info["objective"]), np.asarray(info["solution"])
 
 
 __all__ = [
