@@ -32,27 +32,16 @@ dtype and its shape with axis names, e.g. ``["batch", "nodes", 2]``; the outputs
 ``action_meaning`` (e.g. ``"node index; last = stop"``) and ``training_meta`` (JSON, the
 checkpoint's `meta`). :class:`aerena.deploy.GraphOnnxPolicy` reads them.
 
-Parity (:func:`parity`): observations are recorded from real env episodes of the problem
-(:func:`record_observations`: the net's own sampled actions, instance sizes
-:data:`PARITY_SIZES` to exercise the dynamic axes; one group per size, since padded
-observations of different sizes do not stack) and onnxruntime is compared with torch per
-group: fp32 needs bit-identical masked logits, the same greedy actions (where torch's two best
-legal logits are within 1e-5 of each other -- a tie -- the model's action must be one of the
-tied best) and max |logit difference| <= 1e-5 over legal actions -- or, when torch's own
-float32 result is further than that from exact arithmetic, onnxruntime no further from the
-float64 torch forward than twice torch's float32 error (`ref_error` = max |torch fp32 -
-torch fp64|, `ort_error` = max |onnxruntime - torch fp64|). A trained 3-layer attention
-net with logits clipped to +-10 is only accurate to ~3e-5 in float32 (the pre-tanh
-scores carry ~1e-5 and the clip multiplies by up to 10; torch batch-1 and batched forwards
-differ by as much), so no float32 runtime can match torch's rounding to 1e-5; small and
-untrained nets are held to the plain 1e-5. int8
-(:func:`quantize_mixed`: onnxruntime's dynamic quantisation, else weight-only int8, else
-dynamic with the weight nodes the greedy choice is most sensitive to kept fp32 -- the first
-whose agreement on a separate calibration set of recorded observations, other episodes
-than the parity ones, clears 99.2%) needs
->= 99 % greedy agreement over all the parity observations, where picking one of torch's
-tied best actions (within 1e-5: node-selection policies meet many equally good nodes)
-counts as agreeing. A failed check
+Parity (:func:`~aerena.graphs.learned.onnx_parity.parity`, the rule in
+:mod:`aerena.graphs.learned.onnx_parity`): observations are recorded from real env
+episodes of the problem (:func:`~aerena.graphs.learned.onnx_problems.record_observations`:
+the net's own sampled actions, instance sizes :data:`PARITY_SIZES` to exercise the dynamic
+axes; one group per size, since padded observations of different sizes do not stack) and
+onnxruntime is compared with torch per group. int8 (:func:`quantize_mixed`: onnxruntime's
+dynamic quantisation, else weight-only int8, else dynamic with the weight nodes the greedy
+choice is most sensitive to kept fp32 -- the first whose agreement on a separate
+calibration set of recorded observations, other episodes than the parity ones, clears
+99.2%) needs >= 99 % greedy agreement over all the parity observations. A failed check
 raises `UserError` and leaves nothing behind: the model is written to a temporary folder
 beside the target and renamed only after every check passed.
 
