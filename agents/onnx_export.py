@@ -19,8 +19,12 @@ outputs: `logits` [B, A] float32 (illegal actions hold the most negative finite 
 exactly as in torch) and `action` [B] int64 (the masked greedy action, first maximum).
 The batch axis `batch` is dynamic. One model per role: `--policy defender` writes
 ``<out stem>.launcher.onnx`` and ``<out stem>.radar.onnx``, `attacker` (or a single module
-id) writes `--out` itself. :func:`model_paths` gives the files of an `--out` path and
-:class:`aerena.deploy.OnnxPolicy` loads them by that rule.
+id) writes `--out` itself. :func:`~aerena.agents.onnx_world.model_paths` gives the files
+of an `--out` path and :class:`aerena.deploy.OnnxPolicy` loads them by that rule.
+
+The steps are those of the one export pipeline (:mod:`aerena.agents.export_pipeline`);
+:class:`RoleAdapter` is its adapter for one role's module, and the world policy's side --
+inputs, metadata, recorded observations -- is :mod:`aerena.agents.onnx_world`.
 
 Every node is in the standard domain ('' / 'ai.onnx'), `onnx.checker.check_model(...,
 full_check=True)` passes, and `metadata_props` hold `aerena_version`, `scenario`,
@@ -42,34 +46,46 @@ after every check passed.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
+from aerena.agents.export_pipeline import (
+    ATOL,
+    DEFAULT_OPSET,
+    INT8_AGREEMENT,
+    OUTPUTS,
+    GreedyWrapper,
+    commit,
+    export_checked,
+    export_onnx,
+    latency_rows,
+    logit_stats,
+    one_thread,
+    quantize_int8,
+    session,
+    staging,
+)
+from aerena.agents.onnx_world import (
+    INPUTS,
+    check_choices,
+    example_inputs,
+    metadata,
+    model_paths,
+    record_observations,
+    resolve_roles,
+)
 from aerena.errors import UserError
-
-INPUTS = ("self", "entities", "entity_mask", "action_mask")
-OUTPUTS = ("logits", "action")
-SIDE_ROLES = {"attacker": ("uav",), "defender": ("launcher", "radar")}
-STANDARD_DOMAINS = ("", "ai.onnx")
-ATOL = 1e-5
-INT8_AGREEMENT = 0.99
-DEFAULT_OPSET = 17
 
 
 # --------------------------------------------------------------------------------------
 # The wrapper
 # --------------------------------------------------------------------------------------
-class InferencePolicy(nn.Module):
+class InferencePolicy(GreedyWrapper):
     """Tensor-in / tensor-out view of an RLModule's inference forward.
 
     forward(self, entities, entity_mask, action_mask) -> (masked logits, greedy action).
@@ -82,116 +98,14 @@ class InferencePolicy(nn.Module):
     def forward(
         self, obs_self: Tensor, entities: Tensor, entity_mask: Tensor, action_mask: Tensor
     ) -> tuple[Tensor, Tensor]:
-        from ray.rllib.core.columns import Columns
+        # named arguments: the keys of the dynamo exporter's dynamic shapes
+        return super().forward(obs_self, entities, entity_mask, action_mask)
 
-        obs = {
-            "self": obs_self,
-            "entities": entities,
-            "entity_mask": entity_mask,
-            "action_mask": action_mask,
-        }
-        logits = self.module._forward({Columns.OBS: obs})[Columns.ACTION_DIST_INPUTS]
-        return logits, torch.argmax(logits, dim=-1)
+    def logits(self, *inputs: Tensor) -> Tensor:
+        from ray.rllib.core.columns import Columns  # ray stays lazy (an optional extra)
 
-
-def module_sizes(module: Any) -> tuple[int, int, int, int]:
-    """(S, K, F, A) of an EntityGNNModule."""
-    space = module.observation_space
-    S = int(space["self"].shape[0])
-    K, F = (int(x) for x in space["entities"].shape)
-    return S, K, F, int(module.action_space.n)
-
-
-def example_inputs(module: Any, batch: int = 2) -> tuple[Tensor, ...]:
-    S, K, F, A = module_sizes(module)
-    g = torch.Generator().manual_seed(0)
-    mask = torch.ones(batch, K, dtype=torch.bool)
-    mask[:, K // 2 :] = False
-    return (
-        torch.randn(batch, S, generator=g),
-        torch.randn(batch, K, F, generator=g),
-        mask,
-        torch.ones(batch, A, dtype=torch.bool),
-    )
-
-
-# --------------------------------------------------------------------------------------
-# Metadata
-# --------------------------------------------------------------------------------------
-def action_meanings(role: str, n_actions: int, play: dict[str, Any] | None = None) -> list[str]:
-    """One human-readable string per choice of a role's module (under its play options:
-    a held option names its action and duration, a plan its delay or target)."""
-    from aerena.envs.airdefense import layout as Lo
-
-    play = dict(play or {})
-    hold = dict(play.get("hold") or {})
-    if role in hold:
-        ks = [int(k) for k in hold[role]]
-        n = n_actions // len(ks)
-        base = action_meanings(role, n)
-        return [f"{base[c % n]}, for {ks[c // n]} steps" for c in range(n_actions)]
-    if role == "radar" and play.get("emission_plan"):
-        step = float(play["emission_plan"][0])
-        return [f"silent for {a * step:g} s, then emit" for a in range(n_actions)]
-    if role == "uav" and play.get("target_plan"):
-        return ["target of the doctrine"] + [f"target slot {t}" for t in range(n_actions - 1)]
-    if role == "uav" and n_actions == Lo.UAV_ACTIONS:
-        speed = ("slow", "cruise", "fast")
-        out = []
-        for a in range(n_actions):
-            jam, rest = divmod(a, 27)
-            turn, rest = divmod(rest, 9)
-            climb, sp = divmod(rest, 3)
-            out.append(
-                f"jam {'on' if jam else 'off'}, turn {turn - 1:+d}, climb {climb - 1:+d}, "
-                f"speed {speed[sp]}"
-            )
-        return out
-    if role == "radar" and n_actions == Lo.RADAR_ACTIONS:
-        return ["emit", "silent"]
-    if role == "launcher":
-        return ["hold"] + [f"engage entity slot {k}" for k in range(n_actions - 1)]
-    return [str(a) for a in range(n_actions)]
-
-
-def metadata(
-    module: Any,
-    role: str,
-    module_id: str,
-    scenario: str,
-    overrides: dict[str, Any] | None = None,
-    play: dict[str, Any] | None = None,
-) -> dict[str, str]:
-    from aerena import __version__
-    from aerena.envs.airdefense import layout as Lo
-
-    S, K, F, A = module_sizes(module)
-    layout = {
-        "inputs": {
-            "self": {"shape": ["batch", S], "dtype": "float32"},
-            "entities": {"shape": ["batch", K, F], "dtype": "float32"},
-            "entity_mask": {"shape": ["batch", K], "dtype": "bool"},
-            "action_mask": {"shape": ["batch", A], "dtype": "bool"},
-        },
-        "input_order": list(INPUTS),
-        "outputs": list(OUTPUTS),
-        "S": S,
-        "K": K,
-        "F": F,
-        "A": A,
-        "self_features": list(Lo.SELF_FEATURES),
-        "entity_features": list(Lo.ENTITY_FEATURES),
-    }
-    return {
-        "aerena_version": __version__,
-        "scenario": scenario,
-        "scenario_overrides": json.dumps(dict(overrides or {})),
-        "role": role,
-        "module_id": module_id,
-        "observation_layout": json.dumps(layout),
-        "action_meanings": json.dumps(action_meanings(role, A, play)),
-        "play_options": json.dumps(dict(play or {})),
-    }
+        obs = dict(zip(INPUTS, inputs, strict=True))
+        return self.module._forward({Columns.OBS: obs})[Columns.ACTION_DIST_INPUTS]
 
 
 # --------------------------------------------------------------------------------------
@@ -205,211 +119,21 @@ def export_module(
     opset: int = DEFAULT_OPSET,
     dynamo: bool = False,
 ) -> None:
-    """Write the module's inference policy to `path` (an ONNX file, checked).
-
-    The default exporter is torch's TorchScript-based one (`dynamo=False`): fast, and its
-    plain op-by-op graph matches torch to ~1e-8 here. `dynamo=True` uses the torch.export
-    based exporter (needs onnxscript; slower, fused ops, ~1e-5 from torch).
-    """
-    import warnings
-
-    import onnx
-
-    wrapper = InferencePolicy(module).eval()
-    args = example_inputs(module)
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # the legacy exporter's notice
-        if dynamo:
-            batch = torch.export.Dim("batch")
-            names = ("obs_self", "entities", "entity_mask", "action_mask")
-            torch.onnx.export(
-                wrapper,
-                args,
-                str(path),
-                input_names=list(INPUTS),
-                output_names=list(OUTPUTS),
-                dynamic_shapes={n: {0: batch} for n in names},
-                opset_version=max(opset, 18),
-                dynamo=True,
-                verbose=False,
-            )
-        else:
-            torch.onnx.export(
-                wrapper,
-                args,
-                str(path),
-                input_names=list(INPUTS),
-                output_names=list(OUTPUTS),
-                dynamic_axes={name: {0: "batch"} for name in (*INPUTS, *OUTPUTS)},
-                opset_version=opset,
-                dynamo=False,
-            )
-    model = onnx.load(str(path))
-    for k, v in meta.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = k, v
-    onnx.save(model, str(path))
-    check_model(path)
-
-
-def check_model(path: str | Path) -> None:
-    """The full ONNX checker and standard operator domains only; UserError otherwise."""
-    import onnx
-
-    model = onnx.load(str(path))
-    try:
-        onnx.checker.check_model(model, full_check=True)
-    except Exception as exc:  # onnx raises ValidationError / InferenceError
-        raise UserError(f"the exported model fails the ONNX checker: {exc}") from exc
-    bad = sorted({n.domain for n in model.graph.node if n.domain not in STANDARD_DOMAINS})
-    if bad:
-        raise UserError(f"the exported model uses non-standard operator domains: {bad}")
-
-
-def quantize_int8(src: str | Path, dst: str | Path, exclude: Sequence[str] = ()) -> None:
-    """Dynamic int8 quantisation of the weights (onnxruntime.quantization); the nodes
-    named in `exclude` stay fp32."""
-    import logging
-
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # quiet its "consider pre-processing" advice
-    try:
-        quantize_dynamic(
-            str(src), str(dst), weight_type=QuantType.QInt8, nodes_to_exclude=list(exclude)
-        )
-    finally:
-        root.setLevel(level)
-
-
-def quantize_int8_weights(src: str | Path, dst: str | Path, exclude: Sequence[str] = ()) -> None:
-    """Weight-only int8: every 2-D float32 weight of a MatMul / Gemm (not in `exclude`) is
-    stored as int8 with one scale per output channel (max |w| / 127, zero point 0) behind
-    a standard ``DequantizeLinear``; activations and arithmetic stay fp32."""
-    import onnx
-    from onnx import helper, numpy_helper
-
-    model = onnx.load(str(src))
-    graph = model.graph
-    inits = {i.name: i for i in graph.initializer}
-    dq_nodes, done = [], set()
-    for node in graph.node:
-        if node.name in exclude or node.op_type not in ("MatMul", "Gemm"):
-            continue
-        if len(node.input) < 2 or node.input[1] not in inits or node.input[1] in done:
-            continue
-        name = node.input[1]
-        w = numpy_helper.to_array(inits[name])
-        if w.ndim != 2 or w.dtype != np.float32:
-            continue
-        trans = node.op_type == "Gemm" and any(a.name == "transB" and a.i for a in node.attribute)
-        axis = 0 if trans else 1  # the output-channel axis of B
-        amax = np.abs(w).max(axis=1 - axis)
-        scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
-        shaped = scale.reshape((-1, 1) if axis == 0 else (1, -1))
-        q = np.clip(np.rint(w / shaped), -127, 127).astype(np.int8)
-        graph.initializer.remove(inits[name])
-        graph.initializer.extend([
-            numpy_helper.from_array(q, f"{name}_int8"),
-            numpy_helper.from_array(scale, f"{name}_scale"),
-            numpy_helper.from_array(np.zeros(scale.shape, dtype=np.int8), f"{name}_zero"),
-        ])  # fmt: skip
-        dq_nodes.append(helper.make_node("DequantizeLinear",
-                                         [f"{name}_int8", f"{name}_scale", f"{name}_zero"],
-                                         [name], axis=axis, name=f"{name}_dequantize"))  # fmt: skip
-        done.add(name)
-    for node in reversed(dq_nodes):  # before their first use (topological order)
-        graph.node.insert(0, node)
-    onnx.save(model, str(dst))
-
-
-def model_paths(out: str | Path, roles: Sequence[str]) -> dict[str, Path]:
-    """role -> output file: `out` itself for one role, `<stem>.<role>.onnx` for several."""
-    out = Path(out)
-    if len(roles) == 1:
-        return {roles[0]: out}
-    stem = out.name[:-5] if out.name.endswith(".onnx") else out.name
-    return {r: out.with_name(f"{stem}.{r}.onnx") for r in roles}
-
-
-# --------------------------------------------------------------------------------------
-# Observations from real episodes, parity
-# --------------------------------------------------------------------------------------
-def record_observations(
-    scenario: str,
-    overrides: dict[str, Any] | None,
-    roles: Sequence[str],
-    *,
-    count: int = 1024,
-    seed: int = 0,
-    worlds: int = 8,
-    max_steps: int = 20_000,
-    play: dict[str, Any] | None = None,
-) -> dict[str, tuple[np.ndarray, ...]]:
-    """role -> (self, entities, entity_mask, action_mask) of >= `count` agent-steps
-    (live agents with a legal action) from scripted-vs-scripted episodes; the action
-    masks are those the module sees under the play options `play` (`SidePlay.masks`)."""
-    from aerena.agents.play import SidePlay
-    from aerena.agents.rl_module import ROLE_CODES
-    from aerena.agents.scripted import make_player, side_columns
-    from aerena.envs.airdefense.world import World
-
-    world = World(scenario, worlds, **(overrides or {}))
-    side_of = {"uav": "attacker", "launcher": "defender", "radar": "defender"}
-    plays = {x: SidePlay(world, x, **dict(play or {}))
-             for x in {side_of[r] for r in roles}}  # fmt: skip
-    rows: dict[str, list[tuple[np.ndarray, ...]]] = {r: [] for r in roles}
-    got = dict.fromkeys(roles, 0)
-    cols = {r: np.flatnonzero(world.agent_role == ROLE_CODES[r]) for r in roles}
-    for r in roles:
-        if len(cols[r]) == 0:
-            raise UserError(f"scenario {scenario!r} has no {r} agents to record")
-    players = {s: make_player(s, "scripted", world, seed=seed + i)
-               for i, s in enumerate(("attacker", "defender"))}  # fmt: skip
-    side_cols = {s: side_columns(world, s) for s in players}
-    world.reset([seed + b for b in range(worlds)])
-    episode = worlds
-    for p in players.values():
-        p.reset()
-    actions = np.zeros((worlds, world.sizes["N"]), dtype=np.int64)
-    s = world.state
-    for _ in range(max_steps):
-        masks = {r: m for p in plays.values() for r, m in p.masks().items()}
-        for r in roles:
-            c = cols[r]
-            am = masks[r]  # [B, agents of the role, choices], in column order
-            ok = s.agent_alive[:, c] & am.any(axis=2)
-            if ok.any():
-                rows[r].append(
-                    (s.obs_self[:, c][ok].copy(), s.obs_ent[:, c][ok].copy(),
-                     s.obs_mask[:, c][ok].copy(), am[ok].copy())
-                )  # fmt: skip
-                got[r] += int(ok.sum())
-        if all(got[r] >= count for r in roles):
-            break
-        done = np.flatnonzero(world.done)
-        if len(done):
-            world.reset([seed + episode + i for i in range(len(done))], worlds=done)
-            episode += len(done)
-            for p in players.values():
-                p.reset(done)
-        for side, p in players.items():
-            actions[:, side_cols[side]] = p.act()
-        world.step(actions)
-    out = {}
-    for r in roles:
-        if got[r] < count:
-            raise UserError(f"recorded only {got[r]} {r} observations (wanted {count})")
-        out[r] = tuple(np.concatenate([x[i] for x in rows[r]])[:count] for i in range(4))
-    return out
-
-
-def _session(path: str | Path, threads: int = 1) -> Any:
-    from aerena.deploy import cpu_session
-
-    return cpu_session(path, threads)
+    """Write the module's inference policy to `path` (an ONNX file, checked; see
+    :func:`aerena.agents.export_pipeline.export_onnx` for the two exporters)."""
+    batch = torch.export.Dim("batch") if dynamo else None
+    names = ("obs_self", "entities", "entity_mask", "action_mask")  # forward's arguments
+    export_onnx(
+        InferencePolicy(module),
+        example_inputs(module),
+        path,
+        input_names=INPUTS,
+        dynamic_axes={name: {0: "batch"} for name in (*INPUTS, *OUTPUTS)},
+        meta=meta,
+        opset=opset,
+        dynamo=dynamo,
+        dynamic_shapes={n: {0: batch} for n in names} if dynamo else None,
+    )
 
 
 def _feeds(obs: tuple[np.ndarray, ...]) -> dict[str, np.ndarray]:
@@ -456,112 +180,68 @@ class Parity:
 def parity(module: Any, path: str | Path, obs: tuple[np.ndarray, ...], role: str = "") -> Parity:
     """Compare onnxruntime (`path`) against torch on recorded observations."""
     ref = torch_logits(module, obs)
-    got, act = _session(path).run(list(OUTPUTS), _feeds(obs))
-    # the legal set as mask_logits computes it (a row without legal actions allows 0)
-    legal = ref > np.finfo(np.float32).min
-    diff = np.abs(got.astype(np.float64) - ref.astype(np.float64))
-    max_diff = float(diff[legal].max()) if legal.any() else 0.0
-    masked_equal = bool(np.array_equal(got[~legal], ref[~legal]))
-    agree = float(np.mean(act == ref.argmax(axis=1)))
-    return Parity(role, len(ref), max_diff, masked_equal, agree)
+    got, act = session(path).run(list(OUTPUTS), _feeds(obs))
+    st = logit_stats(ref, got, act)
+    return Parity(role, len(ref), st.max_abs_diff, st.masked_equal, float(np.mean(st.same)))
 
 
 # --------------------------------------------------------------------------------------
 # Latency report
 # --------------------------------------------------------------------------------------
-def time_calls(
-    call: Callable[[Any], Any], inputs: Sequence[Any], calls: int, warmup: int = 50
-) -> tuple[float, float]:
-    """(median, p99) in ms of `calls` timed calls of `call`, cycling over `inputs`, after
-    `warmup` untimed ones."""
-    times = []
-    for i in range(calls + warmup):
-        x = inputs[i % len(inputs)]
-        t0 = time.perf_counter()
-        call(x)
-        if i >= warmup:
-            times.append(time.perf_counter() - t0)
-    t = np.array(times) * 1e3
-    return float(np.median(t)), float(np.percentile(t, 99))
-
-
 def latency(
     module: Any, paths: dict[str, Path], obs: tuple[np.ndarray, ...], calls: int = 1000
 ) -> dict[str, dict[str, float]]:
     """Batch-1 latency (ms, median and p99 over `calls`) on one thread; model sizes."""
-    from ray.rllib.core.columns import Columns
+    from ray.rllib.core.columns import Columns  # ray stays lazy (an optional extra)
 
-    prev = torch.get_num_threads()
-    torch.set_num_threads(1)
     rows = [_feeds(tuple(x[i : i + 1] for x in obs)) for i in range(min(calls, len(obs[0])))]
-    out: dict[str, dict[str, float]] = {}
-    try:
+    with one_thread():
         batches = [{Columns.OBS: {k: torch.from_numpy(v) for k, v in f.items()}} for f in rows]
-        with torch.no_grad():
-            med, p99 = time_calls(
-                lambda b: module.forward_inference(b)[Columns.ACTION_DIST_INPUTS].argmax(dim=-1),
-                batches,
-                calls,
-            )
-        size = sum(p.numel() * p.element_size() for p in module.parameters())
-        out["torch eager"] = {"median_ms": med, "p99_ms": p99, "size_bytes": float(size)}
-        for label, path in paths.items():
-            sess = _session(path)
-            med, p99 = time_calls(lambda f, sess=sess: sess.run(None, f), rows, calls)
-            out[label] = {
-                "median_ms": med,
-                "p99_ms": p99,
-                "size_bytes": float(os.path.getsize(path)),
-            }
-    finally:
-        torch.set_num_threads(prev)
-    return out
+        return latency_rows(
+            lambda b: module.forward_inference(b)[Columns.ACTION_DIST_INPUTS].argmax(dim=-1),
+            batches,
+            list(module.parameters()),
+            paths,
+            lambda sess: rows,
+            calls=calls,
+        )
 
 
 # --------------------------------------------------------------------------------------
 # The whole export
 # --------------------------------------------------------------------------------------
 @dataclass
+class RoleAdapter:
+    """The pipeline's adapter (:class:`aerena.agents.export_pipeline.Adapter`) of one
+    role's module: dynamic int8, parity on the role's recorded observations."""
+
+    module: Any
+    role: str
+    obs: tuple[np.ndarray, ...]
+    meta: dict[str, str]
+    opset: int = DEFAULT_OPSET
+    dynamo: bool = False
+
+    def export(self, path: Path) -> None:
+        export_module(self.module, path, opset=self.opset, dynamo=self.dynamo, meta=self.meta)
+
+    def parity(self, path: Path, int8: bool) -> tuple[list[Parity], list[Parity]]:
+        row = parity(self.module, path, self.obs, f"{self.role} int8" if int8 else self.role)
+        return [row], [row]
+
+    def quantize(self, fp32: Path, q8: Path) -> dict[str, Any]:
+        quantize_int8(fp32, q8)
+        return {}
+
+    def latency(self, paths: dict[str, Path]) -> dict[str, dict[str, float]]:
+        return latency(self.module, paths, self.obs)
+
+
+@dataclass
 class ExportResult:
     paths: dict[str, Path]  # role -> written file
     parity: list[Parity]
     report: dict[str, dict[str, dict[str, float]]]  # role -> runtime -> numbers
-
-
-def resolve_roles(policy: str, modules: dict[str, Any]) -> list[str]:
-    roles = list(SIDE_ROLES.get(policy, (policy,)))
-    missing = [r for r in roles if r not in modules]
-    if missing:
-        raise UserError(
-            f"--policy {policy}: the checkpoint has no module {', '.join(missing)} "
-            f"(modules: {', '.join(sorted(modules))})"
-        )
-    return roles
-
-
-def check_choices(
-    modules: dict[str, Any], roles: Sequence[str], scenario: str,
-    overrides: dict[str, Any] | None, play: dict[str, Any] | None,
-) -> None:  # fmt: skip
-    """Each module's action count is the choice count its play options give (a plan or
-    held-option module exported without its run's options would be played wrongly)."""
-    from aerena.agents.play import SidePlay
-    from aerena.envs.airdefense.world import World
-
-    world = World(scenario, 1, **(overrides or {}))
-    groups = {}
-    for side in ("attacker", "defender"):
-        try:
-            groups.update({g.role: g for g in SidePlay(world, side, **dict(play or {})).groups})
-        except ValueError:
-            continue  # options of the other side (e.g. hold.uav on a defender run)
-    for role in roles:
-        n_mod, g = int(modules[role].action_space.n), groups.get(role)
-        if g is not None and n_mod != g.n_choices:
-            raise UserError(
-                f"the {role} module has {n_mod} actions, its play options give "
-                f"{g.n_choices} choices: export from the run folder, which holds them"
-            )
 
 
 def export_policy(
@@ -593,36 +273,18 @@ def export_policy(
     from aerena.envs.airdefense.world import World
 
     scenario_name = str(World(scenario, 1, **(overrides or {})).scenario.name)
-    tmpdir = Path(tempfile.mkdtemp(prefix=".aerena-export-", dir=Path(out).parent))
     results: list[Parity] = []
     rep: dict[str, dict[str, dict[str, float]]] = {}
-    try:
+    with staging(Path(out).parent) as folder:
         finals: dict[Path, Path] = {}
         for role in roles:
             module = modules[role].eval()
-            fp32 = tmpdir / f"{role}.fp32.onnx"
             meta = metadata(module, role, role, scenario_name, overrides, play)
-            export_module(module, fp32, opset=opset, dynamo=dynamo, meta=meta)
-            par = parity(module, fp32, obs[role], role)
-            results.append(par)
-            if not par.ok(int8=False):
-                raise UserError(f"ONNX parity check failed, nothing written: {par.describe()}")
-            q8 = tmpdir / f"{role}.int8.onnx"
-            if int8 or report:
-                quantize_int8(fp32, q8)
-                check_model(q8)
-                par8 = parity(module, q8, obs[role], f"{role} int8")
-                results.append(par8)
-                if int8 and not par8.ok(int8=True):
-                    raise UserError(f"int8 parity check failed, nothing written: {par8.describe()}")
+            adapter = RoleAdapter(module, role, obs[role], meta, opset, dynamo)
+            done = export_checked(adapter, folder, role, int8=int8, report=report)
+            results += done.parity
             if report:
-                rep[role] = latency(module, {"onnxruntime fp32": fp32, "onnxruntime int8": q8},
-                                    obs[role])  # fmt: skip
-            finals[q8 if int8 else fp32] = targets[role]
-        for src, dst in finals.items():
-            os.replace(src, dst)
-    finally:
-        for f in tmpdir.iterdir():
-            f.unlink()
-        tmpdir.rmdir()
+                rep[role] = done.report
+            finals[done.path] = targets[role]
+        commit(finals)
     return ExportResult(targets, results, rep)

@@ -61,7 +61,7 @@ def exported(modules: dict, tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def test_defender_export_writes_one_checked_model_per_role(exported: Any) -> None:
-    from aerena.agents.onnx_export import STANDARD_DOMAINS
+    from aerena.agents.export_pipeline import STANDARD_DOMAINS
 
     d, res = exported
     assert set(res.paths) == {"launcher", "radar"}
@@ -240,7 +240,8 @@ def test_export_cli_writes_models_and_report(
 
 def test_dynamo_exporter_also_passes_the_checks(modules: dict, tmp_path: Path) -> None:
     pytest.importorskip("onnxscript")
-    from aerena.agents.onnx_export import STANDARD_DOMAINS, export_policy
+    from aerena.agents.export_pipeline import STANDARD_DOMAINS
+    from aerena.agents.onnx_export import export_policy
 
     out = tmp_path / "radar.onnx"
     res = export_policy({"radar": modules["radar"]}, "radar", out, scenario=SCENARIO, dynamo=True)

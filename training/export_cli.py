@@ -224,7 +224,8 @@ def _cmd_export_graph(args: argparse.Namespace) -> int:
     import torch
 
     from aerena.graphs.learned.base import load_checkpoint
-    from aerena.graphs.learned.onnx import export_graph_policy, report_sizes, trained_size
+    from aerena.graphs.learned.onnx import export_graph_policy
+    from aerena.graphs.learned.onnx_problems import report_sizes, trained_size
 
     torch.set_num_threads(1)
     net, meta = load_checkpoint(args.checkpoint)
@@ -250,7 +251,7 @@ def _cmd_export_graph(args: argparse.Namespace) -> int:
         }
         sys.stdout.write(json.dumps(out) + "\n")
         return 0
-    from aerena.graphs.learned.onnx import GraphParity
+    from aerena.graphs.learned.onnx_parity import GraphParity
 
     for p in res["parity"]:
         print(f"parity {GraphParity(**p).describe()}")

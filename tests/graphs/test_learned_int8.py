@@ -13,7 +13,7 @@ import torch
 pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 
-from aerena.agents.onnx_export import check_model, quantize_int8_weights  # noqa: E402
+from aerena.agents.export_pipeline import check_model, quantize_int8_weights  # noqa: E402
 from aerena.graphs.learned import onnx as GO  # noqa: E402
 from aerena.graphs.learned.base import build_net  # noqa: E402
 

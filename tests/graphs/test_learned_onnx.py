@@ -127,7 +127,7 @@ def test_every_default_net_exports_with_fp32_parity(exported: tuple) -> None:
 
 
 def test_model_metadata_and_dynamic_axes(exported: tuple) -> None:
-    from aerena.agents.onnx_export import STANDARD_DOMAINS
+    from aerena.agents.export_pipeline import STANDARD_DOMAINS
     from aerena.graphs.learned.onnx import ACTION_MEANING
 
     net, out, _ = exported
