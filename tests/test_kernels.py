@@ -13,7 +13,14 @@ import math
 import numpy as np
 import pytest
 
-from aerena.envs.airdefense import kernels as K
+from aerena.envs.airdefense import (
+    engagement,
+    kernels,
+    kernels_common,
+    obs_parts,
+    observation,
+    sensing,
+)
 from aerena.envs.airdefense import layout as Lo
 from aerena.envs.airdefense.world import World
 
@@ -48,12 +55,14 @@ def _only(w: World, b: int) -> np.ndarray:
 # The kernels' calling conventions, in one place.
 def _build_grid(w: World, b: int) -> None:
     s, st = w.state, w.static
-    K.build_grid(st.grid_n, st.grid_cell, s.air_status, s.air_pos, s.grid_start, s.grid_items, b)
+    kernels_common.build_grid(
+        st.grid_n, st.grid_cell, s.air_status, s.air_pos, s.grid_start, s.grid_items, b
+    )
 
 
 def _nearest_friends(w: World, b: int, me: int, k: int, keys, idx, cand, out) -> int:
     s, st = w.state, w.static
-    return K.nearest_friends(
+    return obs_parts.nearest_friends(
         st.grid_n, st.grid_cell, s.grid_start, s.grid_items, s.air_status, s.air_pos,
         b, me, k, keys, idx, cand, out,
     )  # fmt: skip
@@ -61,24 +70,24 @@ def _nearest_friends(w: World, b: int, me: int, k: int, keys, idx, cand, out) ->
 
 def _can_engage(w: World, b: int, l: int, a: int) -> bool:
     s, st = w.state, w.static
-    return K.launcher_can_engage(
+    return obs_parts.launcher_can_engage(
         st.heights, st.cell, st.launcher_g, s.gnd_par, s.gnd_hp, s.gnd_pos, s.stock,
         s.reload_left, s.air_status, s.air_par, s.air_pos, b, l, a,
     )  # fmt: skip
 
 
 def _interceptor_phase(w: World, b: int) -> None:
-    K.interceptor_phase(w.static, w.state, _only(w, b))
+    engagement.interceptor_phase(w.static, w.state, _only(w, b))
 
 
 def _radar_phase(w: World, b: int) -> None:
-    K.radar_phase(w.static, w.state, _only(w, b))
+    sensing.radar_phase(w.static, w.state, _only(w, b))
 
 
 def _reward_phase(w: World, b: int, before: np.ndarray) -> None:
     all_before = np.zeros((w.num_worlds, 4))
     all_before[b] = before
-    K.reward_phase(w.static, w.state, all_before, _only(w, b))
+    kernels.reward_phase(w.static, w.state, all_before, _only(w, b))
 
 
 # --------------------------------------------------------------------------------------
@@ -120,7 +129,7 @@ def _randomise_air(w: World, rng: np.random.Generator) -> None:
             s.air_jam[b, a] = st.air_role[a] == Lo.JAMMER and rng.random() < 0.5
     s.int_status[:] = Lo.INT_FREE
     s.int_used[:] = 0
-    K.observe_all(st, s, _all(w))
+    observation.observe_all(st, s, _all(w))
 
 
 @pytest.mark.parametrize("name", ["tiny", "strike_small"])
@@ -207,7 +216,7 @@ def test_heading_turns_accumulate() -> None:
     s.air_pos[0, a] = (5000.0, 5000.0, 500.0)
     s.air_fuel[0, a] = 1e9
     s.air_heading[0, a] = 0.3
-    K.observe_all(st, s, _all(w))
+    observation.observe_all(st, s, _all(w))
     rate = s.air_par[0, a, Lo.AP_TURN_RATE]
     act = np.full((1, w.sizes["N"]), 0, np.int64)
     act[0, :U] = Lo.UAV_NOOP
@@ -232,7 +241,7 @@ def test_detection_probability_matches_formula() -> None:
         slope = rng.uniform(0.1, 3.0)
         dist = 10 ** rng.uniform(0, 5.5)
         jam = 0.0 if rng.random() < 0.3 else 10 ** rng.uniform(-3, 4)
-        got = K.detection_probability(rcs, rcs_ref, r0, slope, dist, jam)
+        got = sensing.detection_probability(rcs, rcs_ref, r0, slope, dist, jam)
         want = ref.detection_probability_ref(rcs, rcs_ref, r0, slope, dist, jam)
         assert 0.0 <= got <= 1.0
         assert got == pytest.approx(want, rel=1e-10, abs=1e-300)
@@ -244,11 +253,13 @@ def test_pd_is_one_half_at_reference_range() -> None:
         rcs_ref = 10 ** rng.uniform(-1, 1)
         r0 = 10 ** rng.uniform(3, 5)
         slope = rng.uniform(0.1, 3.0)
-        assert K.detection_probability(rcs_ref, rcs_ref, r0, slope, r0, 0.0) == pytest.approx(0.5)
+        assert sensing.detection_probability(rcs_ref, rcs_ref, r0, slope, r0, 0.0) == pytest.approx(
+            0.5
+        )
         # another cross-section: Pd = 1/2 where S = 1, R = r0 (rcs / rcs_ref)^(1/4)
         rcs = 10 ** rng.uniform(-2, 2)
         R = r0 * (rcs / rcs_ref) ** 0.25
-        assert K.detection_probability(rcs, rcs_ref, r0, slope, R, 0.0) == pytest.approx(0.5)
+        assert sensing.detection_probability(rcs, rcs_ref, r0, slope, R, 0.0) == pytest.approx(0.5)
 
 
 def test_pd_decreases_with_range_and_with_jamming() -> None:
@@ -258,8 +269,12 @@ def test_pd_decreases_with_range_and_with_jamming() -> None:
         r0, slope = 10 ** rng.uniform(3, 5), rng.uniform(0.1, 2.0)
         jam = 10 ** rng.uniform(-2, 3)
         dists = np.sort(10 ** rng.uniform(1, 5.5, size=40))
-        pd = np.array([K.detection_probability(rcs, rcs_ref, r0, slope, d, 0.0) for d in dists])
-        pj = np.array([K.detection_probability(rcs, rcs_ref, r0, slope, d, jam) for d in dists])
+        pd = np.array(
+            [sensing.detection_probability(rcs, rcs_ref, r0, slope, d, 0.0) for d in dists]
+        )
+        pj = np.array(
+            [sensing.detection_probability(rcs, rcs_ref, r0, slope, d, jam) for d in dists]
+        )
         assert np.all(np.diff(pd) <= 0.0)
         assert np.all(np.diff(pj) <= 0.0)
         assert np.all(pj <= pd)
@@ -294,20 +309,23 @@ def test_self_screening_jammer_burn_through() -> None:
 
     def J_at(R: float) -> float:
         s.air_pos[0, a] = (rx - R, ry, rz)  # same height: the line of sight is level
-        return K.jamming_at(st, s, 0, rx, ry, rz)
+        return sensing.jamming_at(st, s, 0, rx, ry, rz)
 
     Rs = np.geomspace(500.0, 40000.0, 60)
     Js = np.array([J_at(R) for R in Rs])
     np.testing.assert_allclose(Js, P / Rs**2, rtol=1e-12)
     pd = np.array(
-        [K.detection_probability(rcs, rcs_ref, r0, 1.0, R, J) for R, J in zip(Rs, Js, strict=True)]
+        [
+            sensing.detection_probability(rcs, rcs_ref, r0, 1.0, R, J)
+            for R, J in zip(Rs, Js, strict=True)
+        ]
     )
     assert np.all(np.diff(pd) < 0.0)  # closer is easier, jammer or not
     # where S = J, found numerically from the kernels (slope 0.05 keeps Pd off saturation)
     slope = 0.05
 
     def excess(R: float) -> float:
-        S = _signal_from_pd(K.detection_probability(rcs, rcs_ref, r0, slope, R, 0.0), slope)
+        S = _signal_from_pd(sensing.detection_probability(rcs, rcs_ref, r0, slope, R, 0.0), slope)
         return math.log(S / J_at(R))
 
     lo, hi = 100.0, 100000.0
@@ -353,7 +371,7 @@ def test_jamming_matches_reference(name: str) -> None:
             s.air_heading[b, a] = (
                 to + rng.normal(0, 0.6) if rng.random() < 0.5 else rng.uniform(-math.pi, math.pi)
             )
-        got = K.jamming_at(st, s, b, rx, ry, rz)
+        got = sensing.jamming_at(st, s, b, rx, ry, rz)
         want = ref.jamming_ref(
             s.air_pos[b], s.air_heading[b], s.air_status[b], s.air_jam[b], s.air_par[b], C,
             st.heights, st.cell, (rx, ry, rz),
@@ -398,7 +416,7 @@ def test_closest_approach2_matches_dense_sampling() -> None:
             m = _rand_point(rng)
             a1 = a0 + 2 * (m - a0)
             b1 = b0 + 2 * (m - b0)
-        got = K.closest_approach2(a0, a1, b0, b1)
+        got = kernels_common.closest_approach2(a0, a1, b0, b1)
         dense, err = ref.closest_approach2_dense(a0, a1, b0, b1)
         assert got <= dense + 1e-9 * (1 + dense)
         assert got >= dense - err - 1e-9 * (1 + dense)
@@ -414,7 +432,7 @@ def test_segment_point_dist2_matches_dense_sampling() -> None:
         p0, p1, q = (_rand_point(rng) for _ in range(3))
         if case % 10 == 0:
             p1 = p0.copy()
-        d2, tau = K.segment_point_dist2(p0, p1, q)
+        d2, tau = kernels_common.segment_point_dist2(p0, p1, q)
         dense, tau_d, err = ref.segment_point_dist2_dense(p0, p1, q)
         assert 0.0 <= tau <= 1.0
         assert d2 <= dense + 1e-9 * (1 + dense)
@@ -565,7 +583,7 @@ def test_top_k_matches_stable_argsort() -> None:
             keys = rng.uniform(-1, 1, size=n + 5)
         keys[n:] = -1e9  # beyond n: must be ignored
         out = np.full(k, -7, np.int32)
-        m = K.top_k(keys, n, k, out)
+        m = obs_parts.top_k(keys, n, k, out)
         want = ref.top_k_ref(keys[:n], k)
         assert m == len(want), f"case {case}"
         np.testing.assert_array_equal(out[:m], want, err_msg=f"case {case}: n={n} k={k}")
@@ -709,7 +727,7 @@ def test_uniform01_is_splitmix64() -> None:
         )
         state = seeds.copy()
         b = int(rng.integers(0, 3))
-        got = [K.uniform01(state, b) for _ in range(50)]
+        got = [kernels_common.uniform01(state, b) for _ in range(50)]
         want, new_state = ref.splitmix64_ref(int(seeds[b]), 50)
         assert got == want
         assert int(state[b]) == new_state
@@ -720,12 +738,12 @@ def test_uniform01_is_splitmix64() -> None:
 def test_uniform01_range_mean_and_determinism() -> None:
     state = np.array([np.uint64(2**64 - 3), np.uint64(12345)], dtype=np.uint64)  # wraps
     snap = state.copy()
-    u = np.array([K.uniform01(state, 0) for _ in range(20000)])
+    u = np.array([kernels_common.uniform01(state, 0) for _ in range(20000)])
     assert np.all((u >= 0.0) & (u < 1.0))
     assert abs(u.mean() - 0.5) < 5 * 0.2887 / math.sqrt(len(u))
     assert abs(u.var() - 1 / 12) < 0.01
     state2 = snap.copy()
-    u2 = np.array([K.uniform01(state2, 0) for _ in range(20000)])
+    u2 = np.array([kernels_common.uniform01(state2, 0) for _ in range(20000)])
     np.testing.assert_array_equal(u, u2)
     assert state2[0] == state[0] and state[1] == snap[1]
 

@@ -18,8 +18,8 @@ from aerena.agents.scripted.planning import (
     plan_path,
     risk_map,
 )
-from aerena.envs.airdefense import kernels
 from aerena.envs.airdefense import layout as Lo
+from aerena.envs.airdefense import observation
 from aerena.envs.airdefense.terrain import TerrainGrid
 from aerena.envs.airdefense.world import World
 
@@ -316,7 +316,7 @@ def test_defender_ignores_true_roles_and_hidden_air_state() -> None:
     hidden = ~seen & (s.air_status == Lo.ACTIVE)
     hidden[:, :C] = False
     s.air_pos[hidden, 0] = np.clip(s.air_pos[hidden, 0] + 3000.0, 0, st.width)
-    kernels.observe_all(world.static, s, np.ones(world.num_worlds, dtype=bool))
+    observation.observe_all(world.static, s, np.ones(world.num_worlds, dtype=bool))
     after = twin.act()
     np.testing.assert_array_equal(before, after)
 
@@ -338,6 +338,6 @@ def test_attacker_ignores_unknown_defence_units() -> None:
     s.det_time[:] = 0.0
     s.conn[:] = ~s.conn
     s.int_status[:] = Lo.INT_FLYING
-    kernels.observe_all(world.static, s, np.ones(world.num_worlds, dtype=bool))
+    observation.observe_all(world.static, s, np.ones(world.num_worlds, dtype=bool))
     after = twin.act()
     np.testing.assert_array_equal(before, after)

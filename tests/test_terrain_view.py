@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pytest
 
-from aerena.envs.airdefense import kernels as K
 from aerena.envs.airdefense import layout as Lo
+from aerena.envs.airdefense import observation
 from aerena.envs.airdefense import spaces as Sp
 from aerena.envs.airdefense.world import World
 
@@ -105,7 +105,7 @@ def test_terrain_view_matches_reference_on_random_states(name: str) -> None:
     counts = np.zeros(4, np.int64)  # radar known, seen now, unseen now, closing < 0
     for _ in range(6):
         _randomise(w, rng)
-        K.observe_all(w.static, w.state, np.ones(2, np.bool_))
+        observation.observe_all(w.static, w.state, np.ones(2, np.bool_))
         s = w.state
         for b in range(2):
             for a in range(w.static.n_carriers, s.air_status.shape[1]):
@@ -133,11 +133,11 @@ def test_terrain_view_uses_only_known_radars() -> None:
     w.reset([0])
     s, st = w.state, w.static
     s.known[0, st.radar_g] = False
-    K.observe_all(st, s, np.ones(1, np.bool_))
+    observation.observe_all(st, s, np.ones(1, np.bool_))
     U = s.air_status.shape[1] - st.n_carriers
     cols = slice(Lo.SF_RADAR_KNOWN, Lo.SF_ASSET_KNOWN)
     assert not np.any(s.obs_self[0, :U, cols])
     s.known[0, st.radar_g[0]] = True
-    K.observe_all(st, s, np.ones(1, np.bool_))
+    observation.observe_all(st, s, np.ones(1, np.bool_))
     live = s.air_status[0, st.n_carriers :] == Lo.ACTIVE
     assert np.all(s.obs_self[0, :U, Lo.SF_RADAR_KNOWN][live] == 1.0)

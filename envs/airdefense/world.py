@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from aerena.envs.airdefense import kernels
+from aerena.envs.airdefense import dynamics, kernels, observation
 from aerena.envs.airdefense import layout as Lo
 from aerena.envs.airdefense.roster import Roster, build_roster, draw_episode
 from aerena.envs.airdefense.state import (
@@ -132,7 +132,7 @@ class World:
         for b, seed in zip(idx, seeds, strict=True):
             self._reset_world(int(b), int(seed))
             mask[b] = True
-        kernels.observe_all(self.static, self.state, mask)
+        observation.observe_all(self.static, self.state, mask)
 
     def _reset_world(self, b: int, seed: int) -> None:
         s, ro, st = self.state, self.roster, self.static
@@ -209,7 +209,7 @@ class World:
         s.n_events[b] = 0
         one = np.zeros(self.num_worlds, dtype=np.bool_)
         one[b] = True
-        kernels.launch_phase(st, s, one)
+        dynamics.launch_phase(st, s, one)
 
     def step(
         self, actions: np.ndarray, worlds: np.ndarray | None = None, *, checked: bool = False

@@ -19,7 +19,7 @@ import heapq
 
 import numpy as np
 
-from aerena.envs.airdefense.kernels import uniform01
+from aerena.envs.airdefense.kernels_common import uniform01
 from aerena.jit import njit
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
