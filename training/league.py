@@ -368,11 +368,10 @@ def train_league(
     from aerena.training.config import LoadedExperiment
     from aerena.training.console import LOG_NAME, ray_log
     from aerena.training.progress import write_record
+    from aerena.training.runtime import init_ray, set_threads
     from aerena.training.train import (
-        _threads,
         build_algorithm_config,
         env_config,
-        init_ray,
         iteration_record,
         make_run_dir,
         save_checkpoint_weights,
@@ -388,7 +387,7 @@ def train_league(
     if spec.include_scripted:
         league.add_scripted()
     league.save(league_file)
-    _threads(exp.resources.torch_threads)
+    set_threads(exp.resources.torch_threads)
     with ray_log(run_dir / LOG_NAME):  # Ray's and RLlib's notices: the run's log
         init_ray(None, exp)
 

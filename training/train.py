@@ -28,9 +28,9 @@ iteration and step counters) and continues; the progress records after that chec
 are dropped (those iterations are played again); `--set` with `--resume` changes the
 run's `config.yaml` (e.g. `--set stop.iterations=200` to train longer).
 
-Ray: an embedded local instance (`ray.init(num_cpus=resources.num_cpus,
-include_dashboard=False)`) unless `--address` (`auto` or `ray://host:port`) names a
-cluster.
+Ray: an embedded local instance of `resources.num_cpus` CPUs
+(:func:`aerena.training.runtime.init_ray`) unless `--address` (`auto` or
+`ray://host:port`) names a cluster.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from aerena.errors import UserError
 from aerena.files import atomic_write_text
 from aerena.training import trust, weights
 from aerena.training.config import Experiment, LoadedExperiment, load_experiment
-from aerena.training.console import LOG_NAME, check_address, ray_log, start_failure
+from aerena.training.console import LOG_NAME, check_address, ray_log
 from aerena.training.progress import (
     ProgressView,
     plot_curves,
@@ -57,6 +57,7 @@ from aerena.training.progress import (
     record_line,
     write_record,
 )
+from aerena.training.runtime import init_ray, set_threads
 
 ENV_NAME = "aerena_side_v0"
 STATE_FILE = "aerena_state.json"  # our counters, inside each checkpoint folder
@@ -118,44 +119,6 @@ def policy_mapping_fn(agent_id: Any, episode: Any = None, **kwargs: Any) -> str:
     from aerena.agents.heads import role_of_agent
 
     return role_of_agent(agent_id)
-
-
-def _threads(n: int) -> None:
-    os.environ["OMP_NUM_THREADS"] = str(n)
-    os.environ["MKL_NUM_THREADS"] = str(n)
-    import torch
-
-    torch.set_num_threads(n)
-
-
-def init_ray(address: str | None, exp: Experiment, log: Path | None = None) -> bool:
-    """Start (or join, with `address`) Ray; True if this call started it. A failure is one
-    UserError (:func:`aerena.training.console.start_failure`; `log`: where Ray's messages
-    went)."""
-    import ray
-
-    if ray.is_initialized():
-        return False
-    check_address(address)
-    threads = str(exp.resources.torch_threads)
-    runtime_env = {"env_vars": {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}}
-    try:
-        if address:
-            ray.init(address=address, runtime_env=runtime_env, log_to_driver=False)
-        else:
-            # "local": always a new embedded instance, never an unrelated cluster that
-            # happens to run on this machine (ray.init() without an address would join it)
-            ray.init(
-                address="local",
-                num_cpus=exp.resources.num_cpus,
-                include_dashboard=False,
-                runtime_env=runtime_env,
-                log_to_driver=False,
-                configure_logging=False,
-            )
-    except (ConnectionError, RuntimeError, ValueError, OSError, TimeoutError) as exc:
-        raise start_failure(address, exc, log) from None
-    return True
 
 
 # ======================================================================================
@@ -409,7 +372,7 @@ def train(
         exp = experiment.config if isinstance(experiment, LoadedExperiment) else experiment
         run_dir = make_run_dir(exp, runs_dir)
     atomic_write_text(run_dir / "config.yaml", exp.to_yaml())
-    _threads(exp.resources.torch_threads)
+    set_threads(exp.resources.torch_threads)
 
     # ---- 2-3. env and algorithm ----
     quiet = ray_log(run_dir / LOG_NAME, verbose)
