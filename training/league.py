@@ -47,7 +47,7 @@ import numpy as np
 
 from aerena.errors import UserError
 from aerena.files import atomic_write_text
-from aerena.training import trust, weights
+from aerena.training import checkpoints, trust, weights
 
 SIDES = ("attacker", "defender")
 START_ELO = 1000.0
@@ -276,29 +276,12 @@ def save_snapshot_modules(
 
 
 def load_snapshot_modules(path: str | Path) -> dict[str, Any]:
-    """role -> RLModule of a league snapshot (a weights folder), an RLlib checkpoint or a
-    run folder; a snapshot of bare RLlib modules only when aerena signed it (see
-    :mod:`aerena.training.trust`)."""
-    from aerena.training.evaluate import is_checkpoint_or_run
+    """role -> RLModule of a league snapshot, an RLlib checkpoint or a run folder: opened
+    as :func:`aerena.training.checkpoints.load_snapshot_modules` says, for SideEnv's
+    spaces."""
+    from aerena.training.side_env import SideEnv  # RLlib: heavy
 
-    p = Path(path)
-    if is_checkpoint_or_run(p):
-        from aerena.training.evaluate import load_modules, resolve_checkpoint
-
-        return load_modules(resolve_checkpoint(p)[0])
-    out = {}
-    if p.is_dir():
-        trust.require_trusted(p)  # before anything in it is unpickled
-    from ray.rllib.core.rl_module.rl_module import RLModule  # heavy: only when needed
-
-    for d in sorted(p.iterdir()) if p.is_dir() else []:
-        if d.is_dir() and (d / "class_and_ctor_args.pkl").is_file():
-            module = RLModule.from_checkpoint(str(d))
-            module.eval()
-            out[d.name] = module
-    if not out:
-        raise UserError(f"{path}: no modules (neither a snapshot, a checkpoint nor a run folder)")
-    return out
+    return checkpoints.load_snapshot_modules(path, SideEnv)
 
 
 # --------------------------------------------------------------------------------------

@@ -258,7 +258,9 @@ class SideEnv(MultiAgentEnv):
     # ------------------------------------------------------------------ opponents
     def _learned_player(self, path: str, play: dict[str, Any] | None = None) -> Any:
         """A frozen opponent: the modules at `path`, played as their run trained them."""
-        return learned_opponent(self.world, self._other, path, self._opp_seed, play)
+        return learned_opponent(
+            self.world, self._other, path, self._opp_seed, play, env_cls=SideEnv
+        )
 
     def _draw_league_opponent(self) -> None:
         """Self-play: this episode's opponent drawn from the league file (re-read when it
