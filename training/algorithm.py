@@ -34,7 +34,7 @@ def env_config(exp: Experiment) -> dict[str, Any]:
 
 def policy_mapping_fn(agent_id: Any, episode: Any = None, **kwargs: Any) -> str:
     """Agent -> module id: its role (`uav_3` -> `uav`)."""
-    from aerena.agents.heads import role_of_agent
+    from aerena.agents.heads import role_of_agent  # torch: heavy
 
     return role_of_agent(agent_id)
 
@@ -49,8 +49,8 @@ def algorithm_config(exp: Experiment, env_cls: type, runner_cls: type | None = N
     from ray.rllib.core.rl_module.rl_module import RLModuleSpec
     from ray.tune.registry import register_env
 
-    from aerena.agents.rl_module import EntityGNNModule
-    from aerena.training.callbacks import GameMetricsCallback
+    from aerena.agents.rl_module import EntityGNNModule  # torch and ray: heavy
+    from aerena.training.callbacks import GameMetricsCallback  # RLlib: heavy
 
     register_env(ENV_NAME, lambda cfg: env_cls(cfg))
     env_cfg = env_config(exp)

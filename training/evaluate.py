@@ -32,7 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from aerena.envs.airdefense.rollout import play_episodes
+from aerena.agents.scripted import make_player
+from aerena.envs.airdefense.rollout import play_episodes, t_quantile_975
+from aerena.envs.airdefense.world import World
 from aerena.errors import UserError
 from aerena.seeding import player_seed
 from aerena.training import checkpoints
@@ -40,6 +42,8 @@ from aerena.training.checkpoints import (
     checkpoint_play_options,  # noqa: F401  (public here too)
     resolve_checkpoint,
 )
+from aerena.training.config import load_experiment
+from aerena.training.progress import fmt
 
 METRICS = (
     ("win_rate", "win rate"),
@@ -81,8 +85,6 @@ def wilson(k: float, n: int, z: float = 1.959963984540054) -> tuple[float, float
 
 
 def t_interval(x: np.ndarray) -> tuple[float, float]:
-    from aerena.envs.airdefense.rollout import t_quantile_975
-
     n = len(x)
     if n < 2:
         return (math.nan, math.nan)
@@ -146,19 +148,15 @@ def evaluate(
     sample: bool = False,
 ) -> dict[str, Any]:
     """Evaluate a checkpoint's learned side and the scripted baseline; a JSON-able report."""
-    import torch
+    import torch  # heavy: only when a policy plays
 
-    from aerena.agents.rl_module import LearnedPlayer
-    from aerena.agents.scripted import make_player
-    from aerena.envs.airdefense.world import World
+    from aerena.agents.rl_module import LearnedPlayer  # torch and ray: heavy
 
     if episodes < 1:
         raise UserError(f"--episodes must be at least 1, got {episodes}")
     ckpt, run_dir = resolve_checkpoint(checkpoint)
     exp = None
     if run_dir is not None:
-        from aerena.training.config import load_experiment
-
         exp = load_experiment(run_dir / "config.yaml").config
     modules = load_modules(ckpt)
     if side is None:
@@ -207,8 +205,6 @@ def evaluate(
 
 
 def _cell(entry: dict[str, Any]) -> str:
-    from aerena.training.progress import fmt
-
     m = entry["mean"]
     lo, hi = entry["ci95"]
     if math.isnan(lo):

@@ -37,6 +37,7 @@ id, side, elo, games, wins, draws, round, path), `pfsp`, `round`, `threshold`.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
@@ -45,9 +46,23 @@ from typing import Any
 
 import numpy as np
 
+from aerena.agents.scripted import make_player
+from aerena.envs.airdefense.rollout import play_episodes
+from aerena.envs.airdefense.world import World
 from aerena.errors import UserError
 from aerena.files import atomic_write_text
 from aerena.training import checkpoints, trust, weights
+from aerena.training.algorithm import env_config
+from aerena.training.config import LoadedExperiment
+from aerena.training.console import LOG_NAME, ray_log
+from aerena.training.progress import write_record
+from aerena.training.runtime import init_ray, set_threads
+from aerena.training.train import (
+    build_algorithm_config,
+    iteration_record,
+    make_run_dir,
+    save_checkpoint_weights,
+)
 
 SIDES = ("attacker", "defender")
 START_ELO = 1000.0
@@ -308,10 +323,7 @@ def play_matches(
 ) -> list[tuple[str, float]]:
     """`episodes` games of the main of `side` against PFSP-drawn snapshots; recorded.
     `play`: the experiment's `play_options()`, for the main and its snapshots alike."""
-    from aerena.agents.rl_module import LearnedPlayer
-    from aerena.agents.scripted import make_player
-    from aerena.envs.airdefense.rollout import play_episodes
-    from aerena.envs.airdefense.world import World
+    from aerena.agents.rl_module import LearnedPlayer  # torch and ray: heavy
 
     other = "defender" if side == "attacker" else "attacker"
     opps, probs = league.opponent_probs(side)
@@ -346,20 +358,6 @@ def train_league(
     file: Any = None,
 ) -> Path:
     """Self-play league training (see the module docstring); the run folder."""
-    import sys
-
-    from aerena.training.config import LoadedExperiment
-    from aerena.training.console import LOG_NAME, ray_log
-    from aerena.training.progress import write_record
-    from aerena.training.runtime import init_ray, set_threads
-    from aerena.training.train import (
-        build_algorithm_config,
-        env_config,
-        iteration_record,
-        make_run_dir,
-        save_checkpoint_weights,
-    )
-
     out = file if file is not None else sys.stdout
     exp = experiment.config if isinstance(experiment, LoadedExperiment) else experiment
     spec = exp.league

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aerena.envs.airdefense.world import World
 from aerena.errors import UserError
 from aerena.files import atomic_write_text
 from aerena.training import trust, weights
@@ -55,6 +56,7 @@ from aerena.training.algorithm import (
 from aerena.training.checkpoints import STATE_FILE, latest_checkpoint
 from aerena.training.config import Experiment, LoadedExperiment, load_experiment
 from aerena.training.console import LOG_NAME, check_address, ray_log
+from aerena.training.imitation import imitate, load_into_algorithm
 from aerena.training.progress import (
     ProgressView,
     plot_curves,
@@ -103,8 +105,6 @@ def build_algorithm_config(exp: Experiment) -> Any:
 def warm_start(algo: Any, config: Any, exp: Experiment, run_dir: Path, file: Any = None) -> None:
     """Behaviour-clone `exp.init.imitate` into the algorithm's modules (new runs only)."""
 
-    from aerena.training.imitation import imitate, load_into_algorithm
-
     out = file if file is not None else sys.stderr
     multi = config.rl_module_spec.build()
     modules = {role: multi[role] for role in multi.keys()}
@@ -115,7 +115,7 @@ def warm_start(algo: Any, config: Any, exp: Experiment, run_dir: Path, file: Any
 def iteration_record(result: dict[str, Any], exp: Experiment, time_s: float, dt: float,
                      prev_steps: int) -> dict[str, Any]:  # fmt: skip
     """One progress record from an `algo.train()` result."""
-    from aerena.training.callbacks import episode_stats
+    from aerena.training.callbacks import episode_stats  # RLlib: heavy
 
     runners = result.get("env_runners", {})
     steps = int(result.get("num_env_steps_sampled_lifetime", 0) or 0)
@@ -269,8 +269,6 @@ def train(
     try:
         started = init_ray(address, exp, log)
         config = build_algorithm_config(exp)
-        from aerena.envs.airdefense.world import World
-
         world = World(exp.scenario, 1, **exp.overrides)
         atomic_write_text(run_dir / "scenario.yaml", world.scenario_text)
         algo = config.build_algo()
