@@ -259,13 +259,8 @@ class BatchedSampler:
     (SideEnv, from the env runner; see :func:`aerena.training.checkpoints.load_modules`).
     """
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        num_worlds: int,
-        worker_index: int | None = None,
-        env_cls: type | None = None,
-    ) -> None:
+    def __init__(self, config: dict[str, Any], num_worlds: int, worker_index: int | None = None,
+                 env_cls: type | None = None) -> None:  # fmt: skip
         cfg = dict(config)
         self.env_cls = env_cls
         self.learn = str(cfg.get("learn", "defender"))
