@@ -453,6 +453,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     import ray
     import torch
 
+    from aerena.training.runtime import start_ray
+
     torch.set_num_threads(1)
     start = time.perf_counter()
     header: dict[str, Any] = {
@@ -468,13 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "set": extra,
         "seed": args.seed,
     }
-    ray.init(
-        address="local",
-        num_cpus=2,
-        include_dashboard=False,
-        log_to_driver=False,
-        configure_logging=False,
-    )
+    start_ray(num_cpus=2)
     results: list[dict[str, Any]] = []
     try:
         for row in rows:

@@ -26,6 +26,7 @@ from ray.tune.registry import register_env
 
 import aerena
 from aerena import wrappers
+from aerena.training.runtime import start_ray
 
 ENV = "aerena_flat_masked"
 
@@ -47,9 +48,7 @@ def count_invalid(episode: Any, metrics_logger: Any = None, **kwargs: Any) -> No
 
 def main(steps: int = 4000, seed: int = 0, scenario: str = "tiny") -> dict[str, float]:
     register_env(ENV, make_env)
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
+    started = start_ray(num_cpus=1, configure_logging=True)
     config = (
         PPOConfig()
         .environment(ENV, env_config={"scenario": scenario, "seed": seed, "episode.max_steps": 100})

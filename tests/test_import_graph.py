@@ -32,11 +32,6 @@ KNOWN: list[str] = [
     # envs <-> viz through envs/airdefense/parallel.py
     "aerena.envs.airdefense.parallel",
     "aerena.viz",
-    # training: train <-> side_env <-> league / evaluate
-    "aerena.training.train",
-    "aerena.training.side_env",
-    "aerena.training.league",
-    "aerena.training.evaluate",
     # scenarios/loader.py privates used by training/config.py
     "aerena.training.config",
     "aerena.scenarios.loader",

@@ -177,11 +177,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.onnx:
         if args.checkpoint:
             raise UserError("give a CHECKPOINT or --onnx MODEL.onnx, not both")
-        from aerena.training.export_cli import _cmd_play
+        from aerena.training.export_cli import cmd_play
 
         args.model = args.onnx
         args.opponent = args.opponent or "scripted"
-        return _cmd_play(args)
+        return cmd_play(args)
     if not args.checkpoint:
         raise UserError("evaluate needs a CHECKPOINT (or --onnx MODEL.onnx)")
     _require_training_deps()

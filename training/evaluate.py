@@ -32,10 +32,18 @@ from typing import Any
 
 import numpy as np
 
-from aerena.envs.airdefense.rollout import play_episodes
+from aerena.agents.scripted import make_player
+from aerena.envs.airdefense.rollout import play_episodes, t_quantile_975
+from aerena.envs.airdefense.world import World
 from aerena.errors import UserError
 from aerena.seeding import player_seed
-from aerena.training import trust, weights
+from aerena.training import checkpoints
+from aerena.training.checkpoints import (
+    checkpoint_play_options,  # noqa: F401  (public here too)
+    resolve_checkpoint,
+)
+from aerena.training.config import load_experiment
+from aerena.training.progress import fmt
 
 METRICS = (
     ("win_rate", "win rate"),
@@ -52,110 +60,12 @@ METRICS = (
 # --------------------------------------------------------------------------------------
 # Checkpoints and modules
 # --------------------------------------------------------------------------------------
-def resolve_checkpoint(path: str | Path) -> tuple[Path, Path | None]:
-    """(checkpoint folder, run folder or None) of a checkpoint, weights or run folder (a
-    weights folder with its experiment is its own run folder: its ``config.yaml``)."""
-    p = Path(path)
-    if weights.is_weights_folder(p):
-        return p, p if (p / weights.EXPERIMENT_FILE).is_file() else None
-    if (p / "rllib_checkpoint.json").is_file():
-        run = p.parent.parent
-        return p, run if (run / "config.yaml").is_file() else None
-    if (p / "config.yaml").is_file():
-        from aerena.training.train import latest_checkpoint
-
-        ck = latest_checkpoint(p)
-        if ck is None:
-            raise UserError(f"{p}: the run folder has no checkpoint yet")
-        return ck, p
-    raise UserError(f"{p}: neither an RLlib checkpoint, a weights folder nor a run folder")
-
-
-def is_checkpoint_or_run(path: str | Path) -> bool:
-    """Whether `path` is an RLlib checkpoint, weights or run folder (not, e.g., a league
-    snapshot folder of bare RLlib modules)."""
-    p = Path(path)
-    return (
-        weights.is_weights_folder(p)
-        or (p / "rllib_checkpoint.json").is_file()
-        or (p / "config.yaml").is_file()
-    )
-
-
-def checkpoint_play_options(path: str | Path) -> dict[str, Any]:
-    """`LearnedPlayer` options of the run a checkpoint (or run folder) belongs to: its
-    experiment's `play_options()`; none for a checkpoint outside a run folder or a league
-    snapshot folder."""
-    if not is_checkpoint_or_run(path):
-        return {}
-    _, run_dir = resolve_checkpoint(path)
-    if run_dir is None:
-        return {}
-    from aerena.training.config import load_experiment
-
-    return load_experiment(run_dir / "config.yaml").config.play_options()
-
-
 def load_modules(checkpoint: str | Path) -> dict[str, Any]:
-    """role -> RLModule of a weights folder or an algorithm checkpoint (learner's modules).
+    """role -> RLModule of a weights folder or an algorithm checkpoint: opened as
+    :func:`aerena.training.checkpoints.load_modules` says, for SideEnv's spaces."""
+    from aerena.training.side_env import SideEnv  # RLlib: heavy
 
-    A weights folder (:mod:`aerena.training.weights`) holds no code and is always read.
-    A checkpoint aerena signed (:mod:`aerena.training.trust`), or any with
-    ``--trust-checkpoint``, is restored by RLlib (``RLModule.from_checkpoint``: pickles).
-    Any other checkpoint inside a run folder is opened without running code from it: each
-    module is built from the run's ``config.yaml`` and given the weights of its
-    ``module_state.pkl`` read as plain arrays (:func:`trust.load_module_state`); its other
-    pickles are never read; one with a ``weights/`` folder (training writes it into every
-    checkpoint) is read from there. Anything else is refused."""
-    ck = Path(checkpoint)
-    if weights.is_weights_folder(ck):
-        return weights.load_weights(ck)
-    base = Path(checkpoint) / "learner_group" / "learner" / "rl_module"
-    if not base.is_dir():
-        raise UserError(f"{checkpoint}: no learner modules in the checkpoint ({base})")
-    roles = [d.name for d in sorted(base.iterdir()) if (d / "module_state.pkl").is_file()]
-    if not roles:
-        raise UserError(f"{checkpoint}: no modules found in {base}")
-    if trust.untrusted_reason(checkpoint) is not None:
-        if weights.is_weights_folder(ck / "weights"):
-            return weights.load_weights(ck / "weights")
-        run = Path(checkpoint).parent.parent
-        if not (run / "config.yaml").is_file():
-            trust.require_trusted(checkpoint)  # refuses, saying why and what to do
-        return _weights_only_modules(Path(checkpoint), run, roles)
-    from ray.rllib.core.rl_module.rl_module import RLModule  # heavy: only when needed
-
-    out = {}
-    for role in roles:
-        module = RLModule.from_checkpoint(str((base / role).resolve()))
-        module.eval()
-        out[role] = module
-    return out
-
-
-def _weights_only_modules(checkpoint: Path, run: Path, roles: list[str]) -> dict[str, Any]:
-    """The modules of an unsigned checkpoint, built from its run's experiment (YAML) and
-    loaded with its weights as plain arrays: no pickle of the checkpoint runs code."""
-    from aerena.training.config import load_experiment
-    from aerena.training.train import build_algorithm_config  # imports RLlib: heavy
-
-    exp = load_experiment(run / "config.yaml").config
-    specs = build_algorithm_config(exp).rl_module_spec.rl_module_specs
-    out = {}
-    for role in roles:
-        if role not in specs:
-            raise UserError(f"{checkpoint}: module {role!r} is not one of its run's roles")
-        module = specs[role].build()
-        path = checkpoint / "learner_group" / "learner" / "rl_module" / role / "module_state.pkl"
-        try:
-            module.set_state(trust.load_module_state(path))
-        except (RuntimeError, KeyError, ValueError, TypeError) as exc:
-            raise UserError(
-                f"{path}: the weights do not fit the run's {role} module ({exc})"
-            ) from None
-        module.eval()
-        out[role] = module
-    return out
+    return checkpoints.load_modules(checkpoint, SideEnv)
 
 
 # --------------------------------------------------------------------------------------
@@ -175,8 +85,6 @@ def wilson(k: float, n: int, z: float = 1.959963984540054) -> tuple[float, float
 
 
 def t_interval(x: np.ndarray) -> tuple[float, float]:
-    from aerena.envs.airdefense.rollout import t_quantile_975
-
     n = len(x)
     if n < 2:
         return (math.nan, math.nan)
@@ -240,19 +148,15 @@ def evaluate(
     sample: bool = False,
 ) -> dict[str, Any]:
     """Evaluate a checkpoint's learned side and the scripted baseline; a JSON-able report."""
-    import torch
+    import torch  # heavy: only when a policy plays
 
-    from aerena.agents.rl_module import LearnedPlayer
-    from aerena.agents.scripted import make_player
-    from aerena.envs.airdefense.world import World
+    from aerena.agents.rl_module import LearnedPlayer  # torch and ray: heavy
 
     if episodes < 1:
         raise UserError(f"--episodes must be at least 1, got {episodes}")
     ckpt, run_dir = resolve_checkpoint(checkpoint)
     exp = None
     if run_dir is not None:
-        from aerena.training.config import load_experiment
-
         exp = load_experiment(run_dir / "config.yaml").config
     modules = load_modules(ckpt)
     if side is None:
@@ -301,8 +205,6 @@ def evaluate(
 
 
 def _cell(entry: dict[str, Any]) -> str:
-    from aerena.training.progress import fmt
-
     m = entry["mean"]
     lo, hi = entry["ci95"]
     if math.isnan(lo):

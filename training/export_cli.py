@@ -309,7 +309,7 @@ def _add_play(sub: argparse._SubParsersAction) -> None:
     )
     cliargs.add_worlds_option(p, 16)
     p.add_argument("--json", action="store_true", help="print one JSON object, nothing else")
-    p.set_defaults(func=_cmd_play)
+    p.set_defaults(func=cmd_play)
 
 
 def play_onnx(
@@ -365,7 +365,7 @@ def play_onnx(
     }
 
 
-def _cmd_play(args: argparse.Namespace) -> int:
+def cmd_play(args: argparse.Namespace) -> int:
     _require("onnxruntime", extra="deploy")
     report = play_onnx(
         args.model,

@@ -37,6 +37,7 @@ id, side, elo, games, wins, draws, round, path), `pfsp`, `round`, `threshold`.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
@@ -45,9 +46,23 @@ from typing import Any
 
 import numpy as np
 
+from aerena.agents.scripted import make_player
+from aerena.envs.airdefense.rollout import play_episodes
+from aerena.envs.airdefense.world import World
 from aerena.errors import UserError
 from aerena.files import atomic_write_text
-from aerena.training import trust, weights
+from aerena.training import checkpoints, trust, weights
+from aerena.training.algorithm import env_config
+from aerena.training.config import LoadedExperiment
+from aerena.training.console import LOG_NAME, ray_log
+from aerena.training.progress import write_record
+from aerena.training.runtime import init_ray, set_threads
+from aerena.training.train import (
+    build_algorithm_config,
+    iteration_record,
+    make_run_dir,
+    save_checkpoint_weights,
+)
 
 SIDES = ("attacker", "defender")
 START_ELO = 1000.0
@@ -276,29 +291,12 @@ def save_snapshot_modules(
 
 
 def load_snapshot_modules(path: str | Path) -> dict[str, Any]:
-    """role -> RLModule of a league snapshot (a weights folder), an RLlib checkpoint or a
-    run folder; a snapshot of bare RLlib modules only when aerena signed it (see
-    :mod:`aerena.training.trust`)."""
-    from aerena.training.evaluate import is_checkpoint_or_run
+    """role -> RLModule of a league snapshot, an RLlib checkpoint or a run folder: opened
+    as :func:`aerena.training.checkpoints.load_snapshot_modules` says, for SideEnv's
+    spaces."""
+    from aerena.training.side_env import SideEnv  # RLlib: heavy
 
-    p = Path(path)
-    if is_checkpoint_or_run(p):
-        from aerena.training.evaluate import load_modules, resolve_checkpoint
-
-        return load_modules(resolve_checkpoint(p)[0])
-    out = {}
-    if p.is_dir():
-        trust.require_trusted(p)  # before anything in it is unpickled
-    from ray.rllib.core.rl_module.rl_module import RLModule  # heavy: only when needed
-
-    for d in sorted(p.iterdir()) if p.is_dir() else []:
-        if d.is_dir() and (d / "class_and_ctor_args.pkl").is_file():
-            module = RLModule.from_checkpoint(str(d))
-            module.eval()
-            out[d.name] = module
-    if not out:
-        raise UserError(f"{path}: no modules (neither a snapshot, a checkpoint nor a run folder)")
-    return out
+    return checkpoints.load_snapshot_modules(path, SideEnv)
 
 
 # --------------------------------------------------------------------------------------
@@ -325,10 +323,7 @@ def play_matches(
 ) -> list[tuple[str, float]]:
     """`episodes` games of the main of `side` against PFSP-drawn snapshots; recorded.
     `play`: the experiment's `play_options()`, for the main and its snapshots alike."""
-    from aerena.agents.rl_module import LearnedPlayer
-    from aerena.agents.scripted import make_player
-    from aerena.envs.airdefense.rollout import play_episodes
-    from aerena.envs.airdefense.world import World
+    from aerena.agents.rl_module import LearnedPlayer  # torch and ray: heavy
 
     other = "defender" if side == "attacker" else "attacker"
     opps, probs = league.opponent_probs(side)
@@ -363,21 +358,6 @@ def train_league(
     file: Any = None,
 ) -> Path:
     """Self-play league training (see the module docstring); the run folder."""
-    import sys
-
-    from aerena.training.config import LoadedExperiment
-    from aerena.training.console import LOG_NAME, ray_log
-    from aerena.training.progress import write_record
-    from aerena.training.train import (
-        _threads,
-        build_algorithm_config,
-        env_config,
-        init_ray,
-        iteration_record,
-        make_run_dir,
-        save_checkpoint_weights,
-    )
-
     out = file if file is not None else sys.stdout
     exp = experiment.config if isinstance(experiment, LoadedExperiment) else experiment
     spec = exp.league
@@ -388,7 +368,7 @@ def train_league(
     if spec.include_scripted:
         league.add_scripted()
     league.save(league_file)
-    _threads(exp.resources.torch_threads)
+    set_threads(exp.resources.torch_threads)
     with ray_log(run_dir / LOG_NAME):  # Ray's and RLlib's notices: the run's log
         init_ray(None, exp)
 

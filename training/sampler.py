@@ -47,6 +47,7 @@ from aerena.envs.airdefense.rllib_env import runner_seed
 from aerena.envs.airdefense.spaces import noop_actions
 from aerena.envs.airdefense.world import World
 from aerena.seeding import entropy_seed, episode_seed
+from aerena.training.checkpoints import checkpoint_play_options, load_snapshot_modules
 
 Policy = Callable[[str, dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
@@ -119,14 +120,15 @@ class LeagueDraw:
 
 
 def learned_opponent(world: Any, side: str, path: str, seed: int | None,
-                     play: dict[str, Any] | None = None) -> Any:  # fmt: skip
+                     play: dict[str, Any] | None = None, *,
+                     env_cls: type | None = None) -> Any:  # fmt: skip
     """A frozen opponent: the modules at `path`, played as their run trained them
-    (`play`: LearnedPlayer options; default: read from the checkpoint's run folder)."""
+    (`play`: LearnedPlayer options; default: read from the checkpoint's run folder).
+    `env_cls`: the env an unsigned checkpoint's modules are built for (SideEnv; see
+    :func:`aerena.training.checkpoints.load_modules`)."""
     from aerena.agents.rl_module import LearnedPlayer  # torch and ray: heavy imports
-    from aerena.training.evaluate import checkpoint_play_options
-    from aerena.training.league import load_snapshot_modules
 
-    modules = load_snapshot_modules(path)
+    modules = load_snapshot_modules(path, env_cls)
     if play is None:
         play = checkpoint_play_options(path)
     return LearnedPlayer(world, side, modules, seed=seed, **play)
@@ -253,13 +255,14 @@ class BatchedSampler:
     `opponent_checkpoint`, `league_file`, `seed`, `action_repeat`, `emission_latch`,
     `emission_plan`, `target_plan`, `hold`, `global_state`), plus `skip_forced` (default True).
     `worker_index` combines with the seed as in RLlib's EnvContext (world b is vector
-    index b).
+    index b). `env_cls`: the env an unsigned checkpoint opponent's modules are built for
+    (SideEnv, from the env runner; see :func:`aerena.training.checkpoints.load_modules`).
     """
 
-    def __init__(
-        self, config: dict[str, Any], num_worlds: int, worker_index: int | None = None
-    ) -> None:
+    def __init__(self, config: dict[str, Any], num_worlds: int, worker_index: int | None = None,
+                 env_cls: type | None = None) -> None:  # fmt: skip
         cfg = dict(config)
+        self.env_cls = env_cls
         self.learn = str(cfg.get("learn", "defender"))
         self.opponent_kind = str(cfg.get("opponent", "scripted"))
         scenario = cfg.get("scenario", "tiny")
@@ -310,7 +313,9 @@ class BatchedSampler:
                 path = cfg.get("opponent_checkpoint")
                 if not path:
                     raise ValueError("opponent: checkpoint needs opponent_checkpoint")
-                self._players[kind] = learned_opponent(w, self.other, str(path), opp_seed)
+                self._players[kind] = learned_opponent(
+                    w, self.other, str(path), opp_seed, env_cls=env_cls
+                )
             else:
                 self._league = LeagueDraw(cfg.get("league_file"), self.other, opp_seed)
                 kind = "scripted"
@@ -380,7 +385,7 @@ class BatchedSampler:
                 self._players[sid] = make_player(other, "scripted", w, seed=self._opp_seed)
             else:  # league snapshots come from this experiment: its own play options
                 self._players[sid] = learned_opponent(
-                    w, other, path, self._opp_seed, self.play.options()
+                    w, other, path, self._opp_seed, self.play.options(), env_cls=self.env_cls
                 )
         self._opp_of[b] = sid
 

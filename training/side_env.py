@@ -88,6 +88,10 @@ import gymnasium as gym
 import numpy as np
 from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
+from aerena.agents.heads import role_of_agent
+from aerena.agents.play import check_hold
+from aerena.agents.scripted import make_player, side_columns
+from aerena.agents.scripted.attacker import ScriptedAttacker
 from aerena.envs.airdefense import spaces as Sp
 from aerena.envs.airdefense.rllib_env import AirDefenseMultiAgentEnv, runner_seed
 from aerena.training import trust
@@ -128,8 +132,6 @@ class SideEnv(MultiAgentEnv):
         self.base = AirDefenseMultiAgentEnv(inner)
         self.par = self.base.par_env
         world = self.par.world
-        from aerena.agents.scripted import make_player, side_columns
-
         names = list(world.agent_names)
         if self.learn == "both":
             learn_cols = np.arange(len(names))
@@ -172,8 +174,6 @@ class SideEnv(MultiAgentEnv):
         self.metadata = dict(self.base.metadata)
         self.last_episode: dict[str, Any] | None = None
         self._returns = np.zeros(2, dtype=np.float64)
-        from aerena.agents.heads import role_of_agent
-
         repeat = {str(r): int(k) for r, k in dict(cfg.get("action_repeat") or {}).items()}
         self._repeat = {
             a: repeat[role_of_agent(a)]
@@ -202,14 +202,10 @@ class SideEnv(MultiAgentEnv):
         if self.target_plan:
             if not self._uavs:
                 raise ValueError("target_plan: needs learning UAVs (learn: attacker | both)")
-            from aerena.agents.scripted.attacker import ScriptedAttacker
-
             self.pilot = ScriptedAttacker(world, seed=None if run_seed is None else run_seed + 2)
             uav_cols = side_columns(world, "attacker")
             self._uav_slot = {names[c]: j for j, c in enumerate(uav_cols)}
             self._plan_spaces(self._uavs, 1 + len(self.pilot.target_names))
-        from aerena.agents.play import check_hold
-
         hold = check_hold(cfg.get("hold"))
         self._ks: dict[str, tuple[int, ...]] = {}  # hold agent -> its durations
         self._n_world: dict[str, int] = {}
@@ -258,13 +254,13 @@ class SideEnv(MultiAgentEnv):
     # ------------------------------------------------------------------ opponents
     def _learned_player(self, path: str, play: dict[str, Any] | None = None) -> Any:
         """A frozen opponent: the modules at `path`, played as their run trained them."""
-        return learned_opponent(self.world, self._other, path, self._opp_seed, play)
+        return learned_opponent(
+            self.world, self._other, path, self._opp_seed, play, env_cls=SideEnv
+        )
 
     def _draw_league_opponent(self) -> None:
         """Self-play: this episode's opponent drawn from the league file (re-read when it
         changes; the scripted player while the league is empty)."""
-        from aerena.agents.scripted import make_player
-
         got = self._draw.draw()
         if got is None:
             return

@@ -28,9 +28,9 @@ iteration and step counters) and continues; the progress records after that chec
 are dropped (those iterations are played again); `--set` with `--resume` changes the
 run's `config.yaml` (e.g. `--set stop.iterations=200` to train longer).
 
-Ray: an embedded local instance (`ray.init(num_cpus=resources.num_cpus,
-include_dashboard=False)`) unless `--address` (`auto` or `ray://host:port`) names a
-cluster.
+Ray: an embedded local instance of `resources.num_cpus` CPUs
+(:func:`aerena.training.runtime.init_ray`) unless `--address` (`auto` or
+`ray://host:port`) names a cluster.
 """
 
 from __future__ import annotations
@@ -45,11 +45,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aerena.envs.airdefense.world import World
 from aerena.errors import UserError
 from aerena.files import atomic_write_text
 from aerena.training import trust, weights
+from aerena.training.algorithm import (
+    algorithm_config,
+    env_config,  # noqa: F401  (public here too)
+)
+from aerena.training.checkpoints import STATE_FILE, latest_checkpoint
 from aerena.training.config import Experiment, LoadedExperiment, load_experiment
-from aerena.training.console import LOG_NAME, check_address, ray_log, start_failure
+from aerena.training.console import LOG_NAME, check_address, ray_log
+from aerena.training.imitation import imitate, load_into_algorithm
 from aerena.training.progress import (
     ProgressView,
     plot_curves,
@@ -57,9 +64,7 @@ from aerena.training.progress import (
     record_line,
     write_record,
 )
-
-ENV_NAME = "aerena_side_v0"
-STATE_FILE = "aerena_state.json"  # our counters, inside each checkpoint folder
+from aerena.training.runtime import init_ray, set_threads
 
 
 @dataclass
@@ -86,172 +91,19 @@ def make_run_dir(exp: Experiment, runs_dir: str | Path) -> Path:
     return run
 
 
-def latest_checkpoint(run_dir: Path) -> Path | None:
-    """The newest complete checkpoint of a run folder (or None)."""
-    ck = run_dir / "checkpoints"
-    pointer = ck / "latest"
-    if pointer.is_file():
-        cand = ck / pointer.read_text(encoding="utf-8").strip()
-        if (cand / STATE_FILE).is_file():
-            return cand
-    done = sorted(p for p in ck.glob("iter_*") if (p / STATE_FILE).is_file())
-    return done[-1] if done else None
-
-
-def env_config(exp: Experiment) -> dict[str, Any]:
-    return {
-        "scenario": exp.scenario,
-        "overrides": dict(exp.overrides),
-        "learn": exp.learn,
-        "opponent": exp.opponent,
-        "opponent_checkpoint": exp.opponent_checkpoint,
-        "seed": exp.seed,
-        **exp.play_options(),  # action_repeat, emission_latch, emission_plan, target_plan
-        "global_state": exp.critic == "global",
-        "skip_forced": exp.skip_forced,
-        trust.RUNNER_KEY: trust.trusted_by_flag(),  # --trust-checkpoint, on every runner
-    }
-
-
-def policy_mapping_fn(agent_id: Any, episode: Any = None, **kwargs: Any) -> str:
-    """Agent -> module id: its role (`uav_3` -> `uav`)."""
-    from aerena.agents.heads import role_of_agent
-
-    return role_of_agent(agent_id)
-
-
-def _threads(n: int) -> None:
-    os.environ["OMP_NUM_THREADS"] = str(n)
-    os.environ["MKL_NUM_THREADS"] = str(n)
-    import torch
-
-    torch.set_num_threads(n)
-
-
-def init_ray(address: str | None, exp: Experiment, log: Path | None = None) -> bool:
-    """Start (or join, with `address`) Ray; True if this call started it. A failure is one
-    UserError (:func:`aerena.training.console.start_failure`; `log`: where Ray's messages
-    went)."""
-    import ray
-
-    if ray.is_initialized():
-        return False
-    check_address(address)
-    threads = str(exp.resources.torch_threads)
-    runtime_env = {"env_vars": {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}}
-    try:
-        if address:
-            ray.init(address=address, runtime_env=runtime_env, log_to_driver=False)
-        else:
-            # "local": always a new embedded instance, never an unrelated cluster that
-            # happens to run on this machine (ray.init() without an address would join it)
-            ray.init(
-                address="local",
-                num_cpus=exp.resources.num_cpus,
-                include_dashboard=False,
-                runtime_env=runtime_env,
-                log_to_driver=False,
-                configure_logging=False,
-            )
-    except (ConnectionError, RuntimeError, ValueError, OSError, TimeoutError) as exc:
-        raise start_failure(address, exc, log) from None
-    return True
-
-
-# ======================================================================================
-# 2-3. Env and algorithm
-# ======================================================================================
 def build_algorithm_config(exp: Experiment) -> Any:
-    """The RLlib AlgorithmConfig of an experiment (env registered, one module per role)."""
-    from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
-    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
-    from ray.tune.registry import register_env
+    """The RLlib AlgorithmConfig of an experiment (env registered, one module per role):
+    :func:`aerena.training.algorithm.algorithm_config` with SideEnv and, on the batched
+    path (the default), its env runner."""
+    from aerena.training.batched_runner import BatchedEnvRunner  # RLlib: heavy
+    from aerena.training.side_env import SideEnv  # RLlib: heavy
 
-    from aerena.agents.rl_module import EntityGNNModule
-    from aerena.training.callbacks import GameMetricsCallback
-    from aerena.training.side_env import SideEnv
-
-    register_env(ENV_NAME, lambda cfg: SideEnv(cfg))
-    env_cfg = env_config(exp)
-    probe = SideEnv(env_cfg)  # spaces per role (and an early scenario check)
-    specs: dict[str, Any] = {}
-    for agent in probe.possible_agents:
-        role = policy_mapping_fn(agent)
-        if role not in specs:
-            specs[role] = RLModuleSpec(
-                module_class=EntityGNNModule,
-                observation_space=probe.observation_spaces[agent],
-                action_space=probe.action_spaces[agent],
-                model_config={"role": role, **exp.model.model_dump()},
-            )
-    probe.close()
-    if not specs:
-        raise UserError(f"scenario {exp.scenario!r} has no {exp.learn} agents to train")
-
-    # ---- the algorithm and its hyperparameters (change here) ----
-    a, r = exp.algorithm, exp.resources
-    common = {
-        "lr": a.lr,
-        "gamma": a.gamma,
-        "train_batch_size_per_learner": a.train_batch_size,
-        "entropy_coeff": a.entropy_coeff,
-        "vf_loss_coeff": a.vf_loss_coeff,
-        "grad_clip": a.grad_clip,
-    }
-    if a.name == "PPO":
-        from ray.rllib.algorithms.ppo import PPOConfig
-
-        config = PPOConfig().training(
-            **common,
-            minibatch_size=min(a.minibatch_size, a.train_batch_size),
-            num_epochs=a.num_epochs,
-            lambda_=a.gae_lambda,
-            clip_param=a.clip_param,
-        )
-    elif a.name == "APPO":
-        from ray.rllib.algorithms.appo import APPOConfig
-
-        config = APPOConfig().training(**common, clip_param=a.clip_param)
-    else:
-        from ray.rllib.algorithms.impala import IMPALAConfig
-
-        config = IMPALAConfig().training(**common)
-    if a.extra:
-        config = config.training(**a.extra)
-
-    runner: dict[str, Any] = {}
-    if r.sampler == "batched":  # one World of B worlds per env runner (the default)
-        from aerena.training.batched_runner import BatchedEnvRunner
-
-        runner["env_runner_cls"] = BatchedEnvRunner
-    config = (
-        config.environment(ENV_NAME, env_config=env_cfg)
-        .framework("torch")
-        .env_runners(
-            **runner,
-            num_env_runners=r.num_env_runners,
-            num_envs_per_env_runner=r.num_envs_per_env_runner,
-            rollout_fragment_length=r.rollout_fragment_length,
-            num_cpus_per_env_runner=r.num_cpus_per_env_runner,
-            custom_resources_per_env_runner=dict(r.custom_resources_per_env_runner),
-        )
-        .learners(num_learners=r.num_learners, num_gpus_per_learner=r.num_gpus_per_learner)
-        .multi_agent(
-            policies=set(specs),
-            policy_mapping_fn=policy_mapping_fn,
-            policies_to_train=sorted(set(specs) - set(exp.init.freeze)),
-        )
-        .rl_module(rl_module_spec=MultiRLModuleSpec(rl_module_specs=specs))
-        .callbacks(GameMetricsCallback)
-        .debugging(seed=exp.seed)
-    )
-    return config
+    runner = BatchedEnvRunner if exp.resources.sampler == "batched" else None
+    return algorithm_config(exp, SideEnv, runner)
 
 
 def warm_start(algo: Any, config: Any, exp: Experiment, run_dir: Path, file: Any = None) -> None:
     """Behaviour-clone `exp.init.imitate` into the algorithm's modules (new runs only)."""
-
-    from aerena.training.imitation import imitate, load_into_algorithm
 
     out = file if file is not None else sys.stderr
     multi = config.rl_module_spec.build()
@@ -263,7 +115,7 @@ def warm_start(algo: Any, config: Any, exp: Experiment, run_dir: Path, file: Any
 def iteration_record(result: dict[str, Any], exp: Experiment, time_s: float, dt: float,
                      prev_steps: int) -> dict[str, Any]:  # fmt: skip
     """One progress record from an `algo.train()` result."""
-    from aerena.training.callbacks import episode_stats
+    from aerena.training.callbacks import episode_stats  # RLlib: heavy
 
     runners = result.get("env_runners", {})
     steps = int(result.get("num_env_steps_sampled_lifetime", 0) or 0)
@@ -409,7 +261,7 @@ def train(
         exp = experiment.config if isinstance(experiment, LoadedExperiment) else experiment
         run_dir = make_run_dir(exp, runs_dir)
     atomic_write_text(run_dir / "config.yaml", exp.to_yaml())
-    _threads(exp.resources.torch_threads)
+    set_threads(exp.resources.torch_threads)
 
     # ---- 2-3. env and algorithm ----
     quiet = ray_log(run_dir / LOG_NAME, verbose)
@@ -417,8 +269,6 @@ def train(
     try:
         started = init_ray(address, exp, log)
         config = build_algorithm_config(exp)
-        from aerena.envs.airdefense.world import World
-
         world = World(exp.scenario, 1, **exp.overrides)
         atomic_write_text(run_dir / "scenario.yaml", world.scenario_text)
         algo = config.build_algo()

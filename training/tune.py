@@ -39,12 +39,13 @@ def _trainable(config: dict[str, Any]) -> None:
     from ray.tune import Checkpoint
 
     from aerena.training.config import Experiment
-    from aerena.training.train import _threads, build_algorithm_config, iteration_record
+    from aerena.training.runtime import set_threads
+    from aerena.training.train import build_algorithm_config, iteration_record
 
     exp = Experiment.model_validate(config["experiment"])
     a = exp.algorithm.model_copy(update={k: float(config[k]) for k in TUNED})
     exp = exp.model_copy(update={"algorithm": a})
-    _threads(exp.resources.torch_threads)
+    set_threads(exp.resources.torch_threads)
     algo = build_algorithm_config(exp).build_algo()
     interval = int(config["interval"])
     metric = str(config["metric"])
@@ -101,7 +102,7 @@ def tune_pbt(
     from aerena.files import atomic_write_text
     from aerena.training.config import LoadedExperiment
     from aerena.training.console import LOG_NAME, ray_log
-    from aerena.training.train import init_ray
+    from aerena.training.runtime import init_ray
 
     exp = experiment.config if isinstance(experiment, LoadedExperiment) else experiment
     spec = exp.tune

@@ -44,6 +44,7 @@ from aerena import cliargs
 from aerena.errors import UserError
 from aerena.graphs import ENV_IDS
 from aerena.graphs.learned.base import GraphPolicyNet, build_net, net_class
+from aerena.training.runtime import start_ray
 
 __all__ = [
     "ENV_ID",
@@ -165,19 +166,7 @@ def learner_net(algo: Any) -> GraphPolicyNet:
 
 def init_local_ray(num_cpus: int) -> bool:
     """Start an embedded local Ray unless one is up; True when this call started it."""
-    import ray
-
-    if ray.is_initialized():
-        return False
-    ray.init(
-        address="local",
-        num_cpus=num_cpus,
-        include_dashboard=False,
-        runtime_env={"env_vars": {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}},
-        log_to_driver=False,
-        configure_logging=False,
-    )
-    return True
+    return start_ray(num_cpus=num_cpus, threads=1)
 
 
 def train_ppo(

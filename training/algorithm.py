@@ -1,0 +1,127 @@
+"""The RLlib algorithm of an experiment: env config, module per role, hyperparameters.
+
+:func:`algorithm_config` is the recipe's steps 2-3 (:mod:`aerena.training.train` builds
+it with SideEnv and the batched env runner); the same config gives the modules' spec that
+opens an unsigned checkpoint (:mod:`aerena.training.checkpoints`). RLlib is imported in
+the functions only: importing this module stays light.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aerena.errors import UserError
+from aerena.training import trust
+from aerena.training.config import Experiment
+
+ENV_NAME = "aerena_side_v0"
+
+
+def env_config(exp: Experiment) -> dict[str, Any]:
+    return {
+        "scenario": exp.scenario,
+        "overrides": dict(exp.overrides),
+        "learn": exp.learn,
+        "opponent": exp.opponent,
+        "opponent_checkpoint": exp.opponent_checkpoint,
+        "seed": exp.seed,
+        **exp.play_options(),  # action_repeat, emission_latch, emission_plan, target_plan
+        "global_state": exp.critic == "global",
+        "skip_forced": exp.skip_forced,
+        trust.RUNNER_KEY: trust.trusted_by_flag(),  # --trust-checkpoint, on every runner
+    }
+
+
+def policy_mapping_fn(agent_id: Any, episode: Any = None, **kwargs: Any) -> str:
+    """Agent -> module id: its role (`uav_3` -> `uav`)."""
+    from aerena.agents.heads import role_of_agent  # torch: heavy
+
+    return role_of_agent(agent_id)
+
+
+def algorithm_config(exp: Experiment, env_cls: type, runner_cls: type | None = None) -> Any:
+    """The RLlib AlgorithmConfig of an experiment (env registered, one module per role).
+
+    `env_cls`: the env (:class:`~aerena.training.side_env.SideEnv`; passed in, as the env
+    itself opens checkpoints through this module); `runner_cls`: the env runner class
+    (None: RLlib's own; the modules' spec does not depend on it)."""
+    from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
+    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+    from ray.tune.registry import register_env
+
+    from aerena.agents.rl_module import EntityGNNModule  # torch and ray: heavy
+    from aerena.training.callbacks import GameMetricsCallback  # RLlib: heavy
+
+    register_env(ENV_NAME, lambda cfg: env_cls(cfg))
+    env_cfg = env_config(exp)
+    probe = env_cls(env_cfg)  # spaces per role (and an early scenario check)
+    specs: dict[str, Any] = {}
+    for agent in probe.possible_agents:
+        role = policy_mapping_fn(agent)
+        if role not in specs:
+            specs[role] = RLModuleSpec(
+                module_class=EntityGNNModule,
+                observation_space=probe.observation_spaces[agent],
+                action_space=probe.action_spaces[agent],
+                model_config={"role": role, **exp.model.model_dump()},
+            )
+    probe.close()
+    if not specs:
+        raise UserError(f"scenario {exp.scenario!r} has no {exp.learn} agents to train")
+
+    # ---- the algorithm and its hyperparameters (change here) ----
+    a, r = exp.algorithm, exp.resources
+    common = {
+        "lr": a.lr,
+        "gamma": a.gamma,
+        "train_batch_size_per_learner": a.train_batch_size,
+        "entropy_coeff": a.entropy_coeff,
+        "vf_loss_coeff": a.vf_loss_coeff,
+        "grad_clip": a.grad_clip,
+    }
+    if a.name == "PPO":
+        from ray.rllib.algorithms.ppo import PPOConfig
+
+        config = PPOConfig().training(
+            **common,
+            minibatch_size=min(a.minibatch_size, a.train_batch_size),
+            num_epochs=a.num_epochs,
+            lambda_=a.gae_lambda,
+            clip_param=a.clip_param,
+        )
+    elif a.name == "APPO":
+        from ray.rllib.algorithms.appo import APPOConfig
+
+        config = APPOConfig().training(**common, clip_param=a.clip_param)
+    else:
+        from ray.rllib.algorithms.impala import IMPALAConfig
+
+        config = IMPALAConfig().training(**common)
+    if a.extra:
+        config = config.training(**a.extra)
+
+    runner: dict[str, Any] = {}
+    if runner_cls is not None:  # the batched path: one World of B worlds per env runner
+        runner["env_runner_cls"] = runner_cls
+    config = (
+        config.environment(ENV_NAME, env_config=env_cfg)
+        .framework("torch")
+        .env_runners(
+            **runner,
+            num_env_runners=r.num_env_runners,
+            num_envs_per_env_runner=r.num_envs_per_env_runner,
+            rollout_fragment_length=r.rollout_fragment_length,
+            num_cpus_per_env_runner=r.num_cpus_per_env_runner,
+            custom_resources_per_env_runner=dict(r.custom_resources_per_env_runner),
+        )
+        .learners(num_learners=r.num_learners, num_gpus_per_learner=r.num_gpus_per_learner)
+        .multi_agent(
+            policies=set(specs),
+            policy_mapping_fn=policy_mapping_fn,
+            policies_to_train=sorted(set(specs) - set(exp.init.freeze)),
+        )
+        .rl_module(rl_module_spec=MultiRLModuleSpec(rl_module_specs=specs))
+        .callbacks(GameMetricsCallback)
+        .debugging(seed=exp.seed)
+    )
+    return config
