@@ -14,15 +14,16 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
-
+from aerena.envs.airdefense.render_hook import set_live_view_factory
 from aerena.seeding import episode_seed
+from aerena.version import __version__
 
 __all__ = ["__version__", "episode_seed", "load_scenario", "parallel_env", "vector_env"]
 
 
 def load_scenario(name_or_path: Any, **overrides: Any) -> Any:
     """Load and validate a scenario by shipped name (`strike_small`) or by path."""
+    # lazy: the loader brings pydantic and yaml (~+30 ms), `import aerena` stays light
     from aerena.scenarios.loader import load_scenario as _load
 
     return _load(name_or_path, **overrides)
@@ -38,6 +39,7 @@ def parallel_env(
 ) -> Any:
     """The PettingZoo `ParallelEnv` of the air-defence world; `fixed_agents=True`: every
     possible agent present at every step (:mod:`aerena.envs.airdefense.fixed`)."""
+    # lazy (here and below): the envs compile Numba kernels, `import aerena` stays light
     from aerena.envs.airdefense.parallel import AirDefenseParallelEnv
 
     env = AirDefenseParallelEnv(scenario, seed=seed, render_mode=render_mode, **overrides)
@@ -55,6 +57,13 @@ def vector_env(scenario: Any, num_envs: int, *, seed: int | None = None, **overr
     return AirDefenseVectorEnv(scenario, num_envs, seed=seed, **overrides)
 
 
+def _live_view(world: Any, size: tuple[int, int], fps: float) -> Any:
+    """The envs' default picture renderer (:mod:`aerena.envs.airdefense.render_hook`)."""
+    from aerena.viz.live import LiveView  # lazy: pygame is optional (aerena[viz]) and heavy
+
+    return LiveView(world, 0, size=size, fps=fps)
+
+
 def _register_gym_envs() -> None:
     import gymnasium
 
@@ -68,4 +77,5 @@ def _register_gym_envs() -> None:
     _register_graph_envs()
 
 
+set_live_view_factory(_live_view)
 _register_gym_envs()

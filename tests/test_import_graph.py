@@ -29,9 +29,6 @@ ROOT = Path(__file__).resolve().parents[1]
 # Modules other helpers of issue 16 are fixing: a cycle through one of them, or a private
 # name imported by or from one of them, is expected to fail for now.
 KNOWN: list[str] = [
-    # envs <-> viz through envs/airdefense/parallel.py
-    "aerena.envs.airdefense.parallel",
-    "aerena.viz",
     # scenarios/loader.py privates used by training/config.py
     "aerena.training.config",
     "aerena.scenarios.loader",

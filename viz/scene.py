@@ -323,12 +323,12 @@ class LiveScene(Scene):
     def _read(self) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, np.ndarray]]:
         rec = self.recorder
         meta = rec.meta()
-        static, frames = recorder_views(rec)
+        static, frames = rec.views()
         return meta, static, frames
 
     def _refresh(self) -> None:
         rec = self.recorder
-        static, frames = recorder_views(rec)
+        static, frames = rec.views()
         self.st = static
         self.fr = frames
         w, b = self.world, self.b
@@ -357,27 +357,3 @@ class LiveScene(Scene):
             self._refresh()
         else:
             self.restart()
-
-
-def recorder_views(rec: Any) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """(static, frames) arrays of a Recorder's episode so far, as views where possible.
-
-    Reads the recorder's buffers without copying the frames (`Recorder.arrays()` copies
-    every frame, which costs O(steps) per drawn frame); falls back to `arrays()`.
-    """
-    buf = getattr(rec, "_buf", None)
-    static = getattr(rec, "_static", None)
-    events = getattr(rec, "_events", None)
-    index = getattr(rec, "_event_index", None)
-    if buf is None or static is None or events is None or index is None:
-        arrays = rec.arrays()
-        frames = {k: arrays[k] for k in (*FRAME_KEYS, *DYNAMIC_EXTRA)}
-        return {k: v for k, v in arrays.items() if k not in frames}, frames
-    n = int(rec.n)
-    frames = {k: v[:n] for k, v in buf.items()}
-    if events:
-        frames["events"] = np.concatenate(events) if len(events) > 1 else events[0]
-    else:
-        frames["events"] = np.zeros((0, Lo.EVENT_WIDTH), np.float64)
-    frames["event_index"] = np.asarray(index, dtype=np.int64)
-    return dict(static), frames

@@ -201,6 +201,7 @@ from pettingzoo import ParallelEnv
 from aerena.envs.airdefense import layout as Lo
 from aerena.envs.airdefense import spaces as Sp
 from aerena.envs.airdefense.forms import flat_outcome
+from aerena.envs.airdefense.render_hook import live_view_factory
 from aerena.envs.airdefense.state import WorldState
 from aerena.envs.airdefense.world import World
 from aerena.seeding import episode_seed, next_episode
@@ -220,14 +221,20 @@ def check_render_mode(render_mode: str | None) -> str | None:
 
 
 def make_live_view(world: World, size: tuple[int, int], metadata: Mapping[str, Any]) -> Any:
-    """The picture renderer of the "rgb_array" / "human" modes (imports pygame lazily)."""
-    try:  # the one envs -> viz edge, lazy: pygame is a heavy optional dependency (aerena[viz])
-        from aerena.viz.live import LiveView
+    """The picture renderer of the "rgb_array" / "human" modes: the factory registered in
+    :mod:`.render_hook` (by default the replay viewer's `LiveView`, which imports pygame)."""
+    factory = live_view_factory()
+    if factory is None:
+        raise RuntimeError(
+            "render_mode 'rgb_array' / 'human': no picture renderer registered "
+            "(aerena.envs.airdefense.render_hook.set_live_view_factory)"
+        )
+    try:
+        return factory(world, size, float(metadata.get("render_fps", 10)))
     except ImportError as exc:
         raise ImportError(
             f"render_mode 'rgb_array' / 'human' needs pygame-ce ({exc}): pip install 'aerena[viz]'"
         ) from exc
-    return LiveView(world, 0, size=size, fps=float(metadata.get("render_fps", 10)))
 
 
 def agent_sides(world: World) -> np.ndarray:

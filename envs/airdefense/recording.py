@@ -46,9 +46,10 @@ from typing import IO, Any
 
 import numpy as np
 
-from aerena import files
+import aerena.files as files
 from aerena.envs.airdefense import layout as Lo
 from aerena.errors import UserError
+from aerena.version import __version__
 
 FORMAT_NAME = "aerena-replay"
 FORMAT_VERSION = 1
@@ -302,23 +303,27 @@ class Recorder:
         }
 
     # ---------------------------------------------------------------- output
+    def views(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """(static, frames) arrays of the episode so far, the frames as views of the buffers
+        (no per-frame copy, so a live viewer pays O(1) per drawn frame; valid until the next
+        :meth:`capture` or :meth:`start`). `frames` holds `FRAME_KEYS`, `events` and
+        `event_index`; :meth:`arrays` is their copy in one dict."""
+        frames = {k: v[: self.n] for k, v in self._buf.items()}
+        if self._events:
+            events = np.concatenate(self._events) if len(self._events) > 1 else self._events[0]
+        else:
+            events = np.zeros((0, Lo.EVENT_WIDTH), np.float64)
+        frames["events"] = events.astype(np.float64, copy=False)
+        frames["event_index"] = np.asarray(self._event_index, dtype=np.int64)
+        return dict(self._static), frames
+
     def arrays(self) -> dict[str, np.ndarray]:
         """Every array of the file (frames trimmed to the episode so far), without meta."""
-        out = {k: v[: self.n].copy() for k, v in self._buf.items()}
-        events = (
-            np.concatenate(self._events)
-            if self._events
-            else np.zeros((0, Lo.EVENT_WIDTH), np.float64)
-        )
-        out["events"] = events.astype(np.float64, copy=False)
-        out["event_index"] = np.asarray(self._event_index, dtype=np.int64)
-        out.update({k: v.copy() for k, v in self._static.items()})
-        return out
+        static, frames = self.views()
+        return {k: v.copy() for k, v in (frames | static).items()}
 
     def meta(self) -> dict[str, Any]:
         """The JSON metadata of the file (outcome as of now: final once the world is done)."""
-        from aerena import __version__
-
         w, st, b = self.world, self.world.static, self.b
         ro = w.roster
         sizes = {k: int(w.sizes[k]) for k in w.sizes}

@@ -40,10 +40,10 @@ from typing import Any
 
 import numpy as np
 
-from aerena import cliargs
+import aerena.cliargs as cliargs
 from aerena.envs.airdefense import layout as Lo
 from aerena.errors import UserError
-from aerena.scenarios.loader import add_set_option
+from aerena.scenarios.loader import add_set_option, parse_set_options
 from aerena.seeding import episode_seed, player_seed
 
 PLAYER_KINDS = {
@@ -369,8 +369,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_rollout(args: argparse.Namespace) -> int:
-    from aerena.scenarios.loader import parse_set_options
-
     result = run_rollouts(
         args.scenario,
         attacker=args.attacker,

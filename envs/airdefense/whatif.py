@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from aerena import __version__, cliargs
+import aerena.cliargs as cliargs
 from aerena.agents.scripted import side_columns
 from aerena.envs.airdefense import layout as Lo
 from aerena.envs.airdefense.recording import (
@@ -68,6 +68,7 @@ from aerena.envs.airdefense.rollout import (
     summarise,
 )
 from aerena.errors import UserError
+from aerena.version import __version__
 
 DEFAULT_BRANCHES = 8
 SIDES = ("attacker", "defender")

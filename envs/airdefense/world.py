@@ -9,6 +9,7 @@ Agents, in order (N = U + L + R): `uav_0..uav_{U-1}`, `launcher_0..`, `radar_0..
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,17 +28,14 @@ from aerena.envs.airdefense.state import (
     copy_into,
     copy_state,
 )
-from aerena.envs.airdefense.terrain import TerrainGrid, block_max, make_terrain
+from aerena.envs.airdefense.terrain import TerrainGrid, block_max, height_at, make_terrain
+from aerena.scenarios import loader
 from aerena.scenarios import schema as S
 
 
 def _load(scenario: Any, overrides: dict[str, Any]) -> tuple[S.Scenario, str, Path | None]:
     if isinstance(scenario, S.Scenario) and not overrides:
-        import json
-
         return scenario, json.dumps(scenario.model_dump(mode="json")), None
-    from aerena.scenarios import loader
-
     return loader.load_scenario_with_source(scenario, **overrides)
 
 
@@ -155,8 +153,6 @@ class World:
         s.terminated[b] = False
         s.truncated[b] = False
         C = ro.n_carriers
-        from aerena.envs.airdefense.terrain import height_at
-
         for c in range(C):
             x, y = self._air_xy[c]
             s.air_pos[b, c] = (
