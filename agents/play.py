@@ -43,7 +43,7 @@ Agents that are not alive take their no-op and never decide.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -101,13 +101,9 @@ class SidePlay:
             raise ValueError(f"emission_plan: step_s > 0 and choices >= 2, got {emission_plan}")
         self.skip_forced = bool(skip_forced)
         self.hold = check_hold(hold)
-        for r in self.hold:
-            if r in self.action_repeat:
-                raise ValueError(f"hold.{r}: the role has action_repeat too (keep one)")
-        if "radar" in self.hold and (self.emission_latch or self.plan is not None):
-            raise ValueError("hold.radar: not with emission_latch or emission_plan")
-        if "uav" in self.hold and target_plan:
-            raise ValueError("hold.uav: not with target_plan")
+        check_hold_conflicts(
+            self.hold, self.action_repeat, self.emission_latch, self.plan is not None, target_plan
+        )
         self.pilot: Any = None
         role = world.agent_role[self.columns]
         if target_plan:
@@ -318,3 +314,24 @@ def check_hold(hold: Mapping[str, Sequence[int]] | None) -> dict[str, tuple[int,
             raise ValueError(f"hold.{role}: durations must be distinct steps >= 1, got {ks}")
         out[str(role)] = ks
     return out
+
+
+def check_hold_conflicts(
+    hold: Iterable[str],
+    action_repeat: Iterable[str],
+    emission_latch: bool,
+    emission_plan: bool,
+    target_plan: bool,
+) -> None:
+    """The play options a `hold` role cannot have besides (roles of `hold` and of
+    `action_repeat`; whether the latch, an emission plan, a target plan is on); a ValueError
+    names the first conflict. The one check of :class:`SidePlay` and of the experiment
+    config (:mod:`aerena.training.config`)."""
+    repeat = set(action_repeat)
+    for role in hold:
+        if role in repeat:
+            raise ValueError(f"hold.{role}: the role has action_repeat too (keep one)")
+    if "radar" in hold and (emission_latch or emission_plan):
+        raise ValueError("hold.radar: not with emission_latch or emission_plan")
+    if "uav" in hold and target_plan:
+        raise ValueError("hold.uav: not with target_plan")

@@ -1,7 +1,9 @@
 """The scripted attacker against the scripted defender plays bit for bit the same episodes.
 
 The hashes below were recorded before the scripted attacker's kernels were reorganised
-(parameters as a record, `guide` split into phases, the module split): any change in what
+(parameters as a record, `guide` split into phases, the module split), and those of the
+defender cases (`saturation`, `*_salvo`) before the defender's kernel was (records, phases):
+any change in what
 the scripted players do, down to the last bit of a position, changes a hash. Record new
 ones only for an intended change of behaviour.
 """
@@ -14,6 +16,7 @@ import numpy as np
 import pytest
 
 from aerena.agents.scripted import make_player, side_columns
+from aerena.agents.scripted.defender import ScriptedDefender
 from aerena.envs.airdefense.world import World
 
 # (scenario, worlds, seeds from, step limit or None, defender kind, fixed target slot or None)
@@ -22,6 +25,17 @@ CASES = {
     "strike_small_plan": ("strike_small", 2, 7, 400, "scripted", 1),
     "saturation_wta": ("saturation", 2, 3, 500, "scripted-wta", None),
     "tiny": ("tiny", 4, 11, None, "scripted", None),
+    # the default defender under saturation; defenders that conserve and fire salvos, and
+    # (strike_small_salvo) whose radar goes silent and emits again
+    "saturation": ("saturation", 2, 5, 500, "scripted", None),
+    "saturation_salvo": ("saturation", 2, 9, 500, "scripted", None),
+    "strike_small_salvo": ("strike_small", 2, 21, None, "scripted", None),
+}
+
+#: Defender parameters of a case (default: the defender's own).
+DEFENDER_PARAMS = {
+    "saturation_salvo": {"salvo_time": 60.0, "conserve_ratio": 3.0, "hold_time": 150.0},
+    "strike_small_salvo": {"salvo_time": 40.0, "silent_range": 15000.0, "strike_range": 9000.0},
 }
 
 EXPECTED = {
@@ -29,6 +43,9 @@ EXPECTED = {
     "strike_small_plan": "294e547b4a57cec06d38099c35c7516240b6f5c7bd456a11d38ee1f819c24740",
     "saturation_wta": "09385a119c718d5f647f45f9310c51f8013a618dac74c2d2f3d4a56cfa47a802",
     "tiny": "96467b33eb69ceb917bdd2584d50cb3a13d65c0037ecf3fadeb757c55c68fd50",
+    "saturation": "15a645b6558a9905cdcce3573581f040515bf2012c7e8882fcffb483c3ea7b50",
+    "saturation_salvo": "c55188181317e4c602d2bac6d5f7bf32141048cec7940550a0b1c920d8008ac6",
+    "strike_small_salvo": "8ef77eb6845cc6a2144dd72b02bda59b58526258ea820da1abef9e13546f3d2f",
 }
 
 
@@ -40,7 +57,10 @@ def trajectory_hash(case: str) -> str:
     world = World(scenario, n, **overrides)
     world.reset([seed + b for b in range(n)])
     att = make_player("attacker", "scripted", world, seed=seed)
-    dfd = make_player("defender", defender, world, seed=seed + 1)
+    if case in DEFENDER_PARAMS:
+        dfd = ScriptedDefender(world, seed=seed + 1, **DEFENDER_PARAMS[case])
+    else:
+        dfd = make_player("defender", defender, world, seed=seed + 1)
     att.reset()
     dfd.reset()
     if fixed is not None:

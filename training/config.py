@@ -43,6 +43,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from aerena.agents.play import check_hold_conflicts
 from aerena.envs.airdefense import layout as Lo
 from aerena.errors import ScenarioError, UserError
 from aerena.scenarios.located import Loc, Mark, summary
@@ -357,14 +358,16 @@ class Experiment(_Strict):
                 raise ValueError(f"hold.{role}: not a role of the {self.learn}")
             if not ks or len(set(ks)) != len(ks):
                 raise ValueError(f"hold.{role}: give distinct durations, got {ks}")
-            if role in self.action_repeat:
-                raise ValueError(f"hold.{role}: the role has action_repeat too (keep one)")
+        check_hold_conflicts(
+            self.hold,
+            self.action_repeat,
+            self.emission_latch,
+            self.emission_plan is not None,
+            self.target_plan,
+        )
+        for role in self.hold:
             if role in self.model.action_prior:
                 raise ValueError(f"hold.{role}: action_prior.{role} is for per-step actions")
-        if "radar" in self.hold and (self.emission_latch or self.emission_plan is not None):
-            raise ValueError("hold.radar: not with emission_latch or emission_plan")
-        if "uav" in self.hold and self.target_plan:
-            raise ValueError("hold.uav: not with target_plan")
         prior = self.model.action_prior.get("radar")
         n = Lo.RADAR_ACTIONS if self.emission_plan is None else self.emission_plan.choices
         if prior is not None and len(prior) != n:
