@@ -10,9 +10,6 @@ also to ``P.x`` when that is a module: a package's own modules take their siblin
 ``from P.kernels import f`` or ``import P.kernels as K``, not ``from P import kernels``,
 when ``P/__init__.py`` imports them back.
 
-`KNOWN` lists the cycles and private imports other work is removing: those checks are
-expected to fail (``xfail(strict=False)``) while they are listed. Shrink it as they go.
-
     python tests/test_import_graph.py    # print the cycles and private imports
 """
 
@@ -21,25 +18,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
-
-# Modules other helpers of issue 16 are fixing: a cycle through one of them, or a private
-# name imported by or from one of them, is expected to fail for now.
-KNOWN: list[str] = [
-    # scenarios/loader.py privates used by training/config.py
-    "aerena.training.config",
-    "aerena.scenarios.loader",
-    # agents.onnx_export._session used by graphs/learned/onnx.py
-    "aerena.graphs.learned.onnx",
-    "aerena.agents.onnx_export",
-]
-
-
-def _known(module: str) -> bool:
-    return any(module == k or module.startswith(k + ".") for k in KNOWN)
 
 
 # --------------------------------------------------------------------------------------
@@ -179,15 +160,8 @@ EDGES, PRIVATE = imports(MODS)
 CYCLES = cycles(EDGES)
 
 
-def _split(items, known):
-    return [x for x in items if not known(x)], [x for x in items if known(x)]
-
-
-NEW_CYCLES, KNOWN_CYCLES = _split(CYCLES, lambda c: any(_known(m) for m in c))
 # the same with the imports inside functions counted: a lazy import must not hide a cycle
 HIDDEN = cycles(imports(MODS, everywhere=True)[0])
-NEW_HIDDEN, KNOWN_HIDDEN = _split(HIDDEN, lambda c: any(_known(m) for m in c))
-NEW_PRIVATE, KNOWN_PRIVATE = _split(PRIVATE, lambda p: _known(p[0]) or _known(p[1]))
 
 
 def test_graph_sees_the_library() -> None:
@@ -197,30 +171,15 @@ def test_graph_sees_the_library() -> None:
 
 
 def test_no_import_cycle() -> None:
-    assert not NEW_CYCLES, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in NEW_CYCLES)
+    assert not CYCLES, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in CYCLES)
 
 
 def test_no_import_cycle_behind_lazy_imports() -> None:
-    assert not NEW_HIDDEN, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in NEW_HIDDEN)
+    assert not HIDDEN, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in HIDDEN)
 
 
 def test_no_private_import_across_packages() -> None:
-    assert not NEW_PRIVATE, "\n".join(f"{m} imports {b}.{n}" for m, b, n in NEW_PRIVATE)
-
-
-@pytest.mark.xfail(strict=False, reason="KNOWN: being removed by other work of issue 16")
-def test_no_import_cycle_known() -> None:
-    assert not KNOWN_CYCLES, "\n".join(" <-> ".join(c) for c in KNOWN_CYCLES)
-
-
-@pytest.mark.xfail(strict=False, reason="KNOWN: being removed by other work of issue 16")
-def test_no_import_cycle_behind_lazy_imports_known() -> None:
-    assert not KNOWN_HIDDEN, "\n".join(" <-> ".join(c) for c in KNOWN_HIDDEN)
-
-
-@pytest.mark.xfail(strict=False, reason="KNOWN: being removed by other work of issue 16")
-def test_no_private_import_across_packages_known() -> None:
-    assert not KNOWN_PRIVATE, "\n".join(f"{m} imports {b}.{n}" for m, b, n in KNOWN_PRIVATE)
+    assert not PRIVATE, "\n".join(f"{m} imports {b}.{n}" for m, b, n in PRIVATE)
 
 
 if __name__ == "__main__":

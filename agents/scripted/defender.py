@@ -140,7 +140,7 @@ _NO_THREAT = 1e9
 FIRE_CONTROLS = ("greedy", "wta")
 
 
-@njit
+@njit(inline="always")
 def gather_tracks(b, sight, ground, trk):
     """Tracks of world `b` from every live launcher's and radar's observation (the first
     agent that sees an entity gives its position and velocity)."""
@@ -170,7 +170,7 @@ def gather_tracks(b, sight, ground, trk):
             trk.vy[a] = f[5] * 100.0
 
 
-@njit
+@njit(inline="always")
 def score_threats(b, ground, doc, trk):
     """Threat score and time to reach the most valuable unit on its path of every track."""
     A = trk.seen.shape[0]
@@ -219,7 +219,7 @@ def score_threats(b, ground, doc, trk):
         trk.tti[a] = best_t
 
 
-@njit
+@njit(inline="always")
 def look(b, ground, flying, doc, trk):
     """Count own interceptors in flight at each track (look before shooting again); whether
     to conserve stock (fewer interceptors left than `conserve_ratio` times the free tracks)."""
@@ -238,7 +238,7 @@ def look(b, ground, flying, doc, trk):
     return total < doc.conserve_ratio * free_tracks
 
 
-@njit
+@njit(inline="always")
 def engage(b, sight, doc, conserve, trk, used, out):
     """Launcher actions of world `b`: greedy over (launcher, slot) pairs, best score first
     (nearer launcher on ties); one shot per launcher and one new interceptor per track."""
@@ -285,7 +285,7 @@ def engage(b, sight, doc, conserve, trk, used, out):
         trk.fired[sight.ref[b, U + bl, bk]] = True
 
 
-@njit
+@njit(inline="always")
 def _danger(b, r, sight, ground, doc, trk):
     """Distance of the nearest closing track inside `silent_range` of emitting radar `r`
     that none of its launchers can engage (0: none), and whether one is about to strike."""
@@ -325,7 +325,7 @@ def _danger(b, r, sight, ground, doc, trk):
     return danger, about
 
 
-@njit
+@njit(inline="always")
 def _others_feed(b, r, ground):
     """Whether another emitting, live radar feeds one of radar `r`'s launchers."""
     for r2 in range(ground.radar_g.shape[0]):
@@ -337,7 +337,7 @@ def _others_feed(b, r, ground):
     return False
 
 
-@njit
+@njit(inline="always")
 def emission_control(b, sight, ground, doc, t_now, trk, silent_since, out):
     """Radar actions of world `b` (0: emit, 1: silent): go silent before an unengageable
     closing track unless that silences the last radar feeding the launchers while threats
