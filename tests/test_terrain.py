@@ -12,12 +12,14 @@ import pytest
 
 from aerena.envs.airdefense.terrain import (
     LOS_BLOCK,
+    LOS_FINE,
     TerrainGrid,
     block_max,
     height_at,
     heights_at_many,
     line_of_sight,
     line_of_sight_fast,
+    los_bounds,
     make_terrain,
     visibility_map,
 )
@@ -223,12 +225,23 @@ def test_block_max_bounds_every_cell() -> None:
         assert bm.max() == h.max()
 
 
+def test_los_bounds_levels() -> None:
+    rng = np.random.default_rng(6)
+    for ny, nx in [(1, 1), (3, 17), (41, 23), (64, 64)]:
+        h = rng.normal(0.0, 100.0, (ny, nx))
+        b = los_bounds(h)
+        fine, coarse = block_max(h, LOS_FINE), block_max(h, LOS_BLOCK)
+        assert np.array_equal(b[0], fine)
+        assert np.array_equal(b[1, : coarse.shape[0], : coarse.shape[1]], coarse)
+        assert np.isinf(b[1]).sum() == b[1].size - coarse.size and not b.flags.writeable
+
+
 @pytest.mark.parametrize("agl_hi", [30.0, 150.0, 2000.0])
 def test_fast_line_of_sight_equals_line_of_sight(grid: TerrainGrid, agl_hi: float) -> None:
     """Random segments in and beyond the map, low and high: the same answer both ways."""
     rng = np.random.default_rng(11)
     h, cell = grid.heights, grid.cell
-    bm = block_max(h)
+    bm = los_bounds(h)
     seen = 0
     for _ in range(1500):
         x0, x1 = rng.uniform(-3000.0, SIZE[0] + 3000.0, 2)
@@ -243,7 +256,7 @@ def test_fast_line_of_sight_equals_line_of_sight(grid: TerrainGrid, agl_hi: floa
     assert 0 < seen < 1500
     # a segment grazing a plateau exactly at its height is visible (not strictly higher)
     flat = np.full((30, 30), 250.0)
-    fm = block_max(flat)
+    fm = los_bounds(flat)
     for z in (249.0, 250.0, 250.0 + 1e-12, 251.0):
         want = line_of_sight(flat, 100.0, 0.0, 0.0, z, 2900.0, 1700.0, z)
         assert line_of_sight_fast(flat, fm, 100.0, 0.0, 0.0, z, 2900.0, 1700.0, z) == want

@@ -31,7 +31,7 @@ class Static(NamedTuple):
     victory_fraction: float
     zero_sum: bool
     heights: np.ndarray  # [ny, nx] float64, metres
-    height_max: np.ndarray  # terrain.block_max(heights): the fast line-of-sight's bound
+    height_max: np.ndarray  # terrain.los_bounds(heights): the fast line-of-sight's bounds
     cell: float  # terrain cell, metres
     air_role: np.ndarray  # [A] int8
     air_carrier: np.ndarray  # [A] int32

@@ -182,8 +182,10 @@ def line_of_sight(heights, cell, x0, y0, z0, x1, y1, z1):
     return True
 
 
-LOS_BLOCK = 8  # grid cells per side of one block of the block-max grid
-LOS_CHUNK = 16  # consecutive samples passed together against one block bound
+LOS_BLOCK = 8  # grid cells per side of one block of the coarse block-max grid
+LOS_CHUNK = 16  # consecutive samples passed together against one coarse block bound
+LOS_FINE = 2  # grid cells per side of one block of the fine block-max grid
+LOS_FINE_CHUNK = 4  # samples of a coarse chunk that failed, passed together on the fine grid
 
 
 def block_max(heights: np.ndarray, size: int = LOS_BLOCK) -> np.ndarray:
@@ -201,6 +203,42 @@ def block_max(heights: np.ndarray, size: int = LOS_BLOCK) -> np.ndarray:
     return out
 
 
+def los_bounds(heights: np.ndarray) -> np.ndarray:
+    """The bounds `line_of_sight_fast` reads: out[0] = block_max(heights, LOS_FINE), and
+    out[1, :I, :J] = block_max(heights, LOS_BLOCK) (I x J coarse blocks), +inf elsewhere
+    (never read). One read-only array, so the kernels take a single bounds argument."""
+    fine = block_max(heights, LOS_FINE)
+    coarse = block_max(heights, LOS_BLOCK)
+    out = np.full((2, *fine.shape), np.inf)
+    out[0] = fine
+    out[1, : coarse.shape[0], : coarse.shape[1]] = coarse
+    out.setflags(write=False)
+    return out
+
+
+@njit
+def chunk_clear(za, dz, dx, dy, xa, ya, k0, k1, n, bmax, size, cell, ny, nx):
+    """Whether no sample k0..k1 of a segment can block: its lowest altitude lies above
+    every grid point under its cells (blocks of `size` cells, maxima `bmax`), with a margin
+    that covers the interpolation's rounding."""
+    t0 = k0 / n
+    t1 = k1 / n
+    z_low = za + t0 * dz if dz >= 0.0 else za + t1 * dz
+    xs0 = xa + t0 * dx
+    xs1 = xa + t1 * dx
+    ys0 = ya + t0 * dy
+    ys1 = ya + t1 * dy
+    j_lo = cell_index(min(xs0, xs1), cell, nx) // size
+    j_hi = cell_index(max(xs0, xs1), cell, nx) // size
+    i_lo = cell_index(min(ys0, ys1), cell, ny) // size
+    i_hi = cell_index(max(ys0, ys1), cell, ny) // size
+    top = -np.inf
+    for bi in range(i_lo, i_hi + 1):
+        for bj in range(j_lo, j_hi + 1):
+            top = max(top, bmax[bi, bj])
+    return z_low > top + 1e-9 * (1.0 + abs(top))
+
+
 @njit
 def cell_index(v, cell, n):
     """The lower corner index along one axis that `height_at` uses for coordinate v."""
@@ -216,15 +254,18 @@ def cell_index(v, cell, n):
 
 
 @njit
-def line_of_sight_fast(heights, bmax, cell, x0, y0, z0, x1, y1, z1):
-    """`line_of_sight(heights, cell, ...)`, exactly, with `bmax = block_max(heights)`.
+def line_of_sight_fast(heights, bounds, cell, x0, y0, z0, x1, y1, z1):
+    """`line_of_sight(heights, cell, ...)`, exactly, with `bounds = los_bounds(heights)`.
 
     The samples k = 1 .. n - 1 are visited in chunks of LOS_CHUNK. Rounding is monotone,
     so inside a chunk the sample coordinates and segment altitudes lie between their values
     at the chunk's two ends; if the lowest altitude is above every grid point under the
-    chunk's cells (by a margin that covers the interpolation's rounding), no sample there
-    can block and the chunk is passed. Otherwise its samples are tested one by one with
-    the very expressions of `line_of_sight`, so the answer is the same bit for bit.
+    chunk's cells (coarse blocks, `bounds[1]`), no sample there can block and the chunk is
+    passed. A chunk that fails is split into runs of LOS_FINE_CHUNK samples tested the same
+    way on the fine blocks (`bounds[0]`): a ray low over the terrain fails coarse blocks
+    that reach its height somewhere but clears most fine ones. Only the runs that fail both
+    are tested sample by sample, with the very expressions of `line_of_sight`, so the
+    answer is the same bit for bit.
     """
     if x1 < x0 or (x1 == x0 and (y1 < y0 or (y1 == y0 and z1 < z0))):
         xa, ya, za, xb, yb, zb = x1, y1, z1, x0, y0, z0
@@ -239,33 +280,24 @@ def line_of_sight_fast(heights, bmax, cell, x0, y0, z0, x1, y1, z1):
         return True
     n = int(math.ceil(d / step))
     ny, nx = heights.shape
+    fine = bounds[0]
+    coarse = bounds[1]
     n_chunks = (n - 2) // LOS_CHUNK + 1
     forward = za <= zb  # start at the lower end, where terrain most likely blocks
     for c in range(n_chunks):
         cc = c if forward else n_chunks - 1 - c
         k0 = 1 + cc * LOS_CHUNK
         k1 = min(k0 + LOS_CHUNK - 1, n - 1)
-        t0 = k0 / n
-        t1 = k1 / n
-        z_low = za + t0 * dz if dz >= 0.0 else za + t1 * dz
-        xs0 = xa + t0 * dx
-        xs1 = xa + t1 * dx
-        ys0 = ya + t0 * dy
-        ys1 = ya + t1 * dy
-        j_lo = cell_index(min(xs0, xs1), cell, nx) // LOS_BLOCK
-        j_hi = cell_index(max(xs0, xs1), cell, nx) // LOS_BLOCK
-        i_lo = cell_index(min(ys0, ys1), cell, ny) // LOS_BLOCK
-        i_hi = cell_index(max(ys0, ys1), cell, ny) // LOS_BLOCK
-        top = -np.inf
-        for bi in range(i_lo, i_hi + 1):
-            for bj in range(j_lo, j_hi + 1):
-                top = max(top, bmax[bi, bj])
-        if z_low > top + 1e-9 * (1.0 + abs(top)):
+        if chunk_clear(za, dz, dx, dy, xa, ya, k0, k1, n, coarse, LOS_BLOCK, cell, ny, nx):
             continue
-        for k in range(k0, k1 + 1):
-            t = k / n
-            if height_at(heights, cell, xa + t * dx, ya + t * dy) > za + t * dz:
-                return False
+        for m0 in range(k0, k1 + 1, LOS_FINE_CHUNK):
+            m1 = min(m0 + LOS_FINE_CHUNK - 1, k1)
+            if chunk_clear(za, dz, dx, dy, xa, ya, m0, m1, n, fine, LOS_FINE, cell, ny, nx):
+                continue
+            for k in range(m0, m1 + 1):
+                t = k / n
+                if height_at(heights, cell, xa + t * dx, ya + t * dy) > za + t * dz:
+                    return False
     return True
 
 

@@ -28,7 +28,7 @@ from aerena.envs.airdefense.state import (
     copy_into,
     copy_state,
 )
-from aerena.envs.airdefense.terrain import TerrainGrid, block_max, height_at, make_terrain
+from aerena.envs.airdefense.terrain import TerrainGrid, height_at, los_bounds, make_terrain
 from aerena.scenarios import loader
 from aerena.scenarios import schema as S
 
@@ -75,7 +75,7 @@ class World:
             victory_fraction=float(sc.victory.asset_fraction),
             zero_sum=bool(w.zero_sum),
             heights=self.terrain.heights,
-            height_max=block_max(self.terrain.heights),
+            height_max=los_bounds(self.terrain.heights),
             cell=float(self.terrain.cell),
             air_role=ro.air_role,
             air_carrier=ro.air_carrier,
