@@ -15,10 +15,10 @@ from aerena.envs.airdefense.kernels_common import (
     grid_range,
     lose_uav,
     segment_point_dist2,
-    uniform01,
 )
 from aerena.envs.airdefense.terrain import height_at, line_of_sight_fast
 from aerena.jit import njit
+from aerena.rng import uniform01
 
 
 # --------------------------------------------------------------------------------------

@@ -1,37 +1,16 @@
-"""Helpers every kernel module of the world shares: randomness, events, small geometry, the
-spatial grid.
+"""Helpers every kernel module of the world shares: events, small geometry, the spatial grid
+(randomness: :mod:`aerena.rng`, the per-world splitmix64 state `s.rng`).
 
-`uniform01` draws from the per-world splitmix64 state `s.rng`; `emit` appends to a world's
-event list; the grid buckets active air entities by cell so range queries visit few of them.
+`emit` appends to a world's event list; the grid buckets active air entities by cell so range
+queries visit few of them.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from aerena.envs.airdefense import layout as Lo
 from aerena.jit import njit
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
-
-
-# --------------------------------------------------------------------------------------
-# randomness
-# --------------------------------------------------------------------------------------
-@njit
-def uniform01(rng, b):
-    """splitmix64 step of world b's generator; a float in [0, 1)."""
-    z = rng[b] + _GOLDEN
-    rng[b] = z
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    z = z ^ (z >> _S31)
-    return float(z >> _S11) * (1.0 / 9007199254740992.0)
 
 
 # --------------------------------------------------------------------------------------

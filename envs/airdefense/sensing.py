@@ -7,9 +7,10 @@ from __future__ import annotations
 import math
 
 from aerena.envs.airdefense import layout as Lo
-from aerena.envs.airdefense.kernels_common import emit, grid_range, uniform01
+from aerena.envs.airdefense.kernels_common import emit, grid_range
 from aerena.envs.airdefense.terrain import line_of_sight_fast
 from aerena.jit import njit
+from aerena.rng import uniform01
 
 
 # --------------------------------------------------------------------------------------

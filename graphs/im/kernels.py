@@ -19,17 +19,8 @@ import heapq
 
 import numpy as np
 
-from aerena.envs.airdefense.kernels_common import uniform01
 from aerena.jit import njit
-
-GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-@njit
-def coin(st, key, counter):
-    """Draw `counter` of splitmix64 stream `key`: a float in [0, 1). st: [1] uint64 scratch."""
-    st[0] = key + np.uint64(counter) * GOLDEN
-    return uniform01(st, 0)
+from aerena.rng import coin
 
 
 @njit
