@@ -147,15 +147,11 @@ def heights_at_many(heights, cell, xs, ys, out):
 
 
 @njit
-def line_of_sight(heights, cell, x0, y0, z0, x1, y1, z1):
-    """True when the segment (x0, y0, z0)-(x1, y1, z1) (absolute altitudes) clears the terrain.
-
-    Samples every cell / 2 along the horizontal projection, end points excluded; blocked
-    when the terrain at a sample is higher than the segment there. Symmetric in its two
-    end points, exactly.
-    """
-    # Place the samples from the lexicographically smaller end so that (a, b) and (b, a)
-    # test the very same points.
+def segment_samples(cell, x0, y0, z0, x1, y1, z1):
+    """(xa, ya, za, dx, dy, dz, n) of a segment's line-of-sight samples: sample k = 1 .. n - 1
+    lies at (xa, ya) + k / n (dx, dy) with the segment at za + k / n dz; n = 0 when it is
+    too short to sample (visible). Samples are placed from the lexicographically smaller
+    end, so that (a, b) and (b, a) test the very same points."""
     if x1 < x0 or (x1 == x0 and (y1 < y0 or (y1 == y0 and z1 < z0))):
         xa, ya, za, xb, yb, zb = x1, y1, z1, x0, y0, z0
     else:
@@ -166,11 +162,24 @@ def line_of_sight(heights, cell, x0, y0, z0, x1, y1, z1):
     step = 0.5 * cell
     d = math.sqrt(dx * dx + dy * dy)
     if not d > step:
+        return xa, ya, za, dx, dy, dz, 0
+    return xa, ya, za, dx, dy, dz, int(math.ceil(d / step))
+
+
+@njit
+def line_of_sight(heights, cell, x0, y0, z0, x1, y1, z1):
+    """True when the segment (x0, y0, z0)-(x1, y1, z1) (absolute altitudes) clears the terrain.
+
+    Samples every cell / 2 along the horizontal projection, end points excluded; blocked
+    when the terrain at a sample is higher than the segment there. Symmetric in its two
+    end points, exactly.
+    """
+    xa, ya, za, dx, dy, dz, n = segment_samples(cell, x0, y0, z0, x1, y1, z1)
+    if n == 0:
         return True
-    n = int(math.ceil(d / step))
     # The answer does not depend on the visiting order; start at the lower end, where
     # terrain is most likely to block, to exit early.
-    if za <= zb:
+    if dz >= 0.0:
         k, k_step = 1, 1
     else:
         k, k_step = n - 1, -1
@@ -267,23 +276,14 @@ def line_of_sight_fast(heights, bounds, cell, x0, y0, z0, x1, y1, z1):
     are tested sample by sample, with the very expressions of `line_of_sight`, so the
     answer is the same bit for bit.
     """
-    if x1 < x0 or (x1 == x0 and (y1 < y0 or (y1 == y0 and z1 < z0))):
-        xa, ya, za, xb, yb, zb = x1, y1, z1, x0, y0, z0
-    else:
-        xa, ya, za, xb, yb, zb = x0, y0, z0, x1, y1, z1
-    dx = xb - xa
-    dy = yb - ya
-    dz = zb - za
-    step = 0.5 * cell
-    d = math.sqrt(dx * dx + dy * dy)
-    if not d > step:
+    xa, ya, za, dx, dy, dz, n = segment_samples(cell, x0, y0, z0, x1, y1, z1)
+    if n == 0:
         return True
-    n = int(math.ceil(d / step))
     ny, nx = heights.shape
     fine = bounds[0]
     coarse = bounds[1]
     n_chunks = (n - 2) // LOS_CHUNK + 1
-    forward = za <= zb  # start at the lower end, where terrain most likely blocks
+    forward = dz >= 0.0  # start at the lower end, where terrain most likely blocks
     for c in range(n_chunks):
         cc = c if forward else n_chunks - 1 - c
         k0 = 1 + cc * LOS_CHUNK
