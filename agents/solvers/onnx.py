@@ -2,10 +2,10 @@
 
     aerena export graphs/models/tsp20.pt --out tsp20.onnx --int8 --report
 
-    from aerena.graphs.learned.onnx import export_graph_policy
+    from aerena.agents.solvers.onnx import export_graph_policy
     res = export_graph_policy(net, "tsp20.onnx", meta=checkpoint_meta)
 
-What is exported: the net's forward (:class:`~aerena.graphs.learned.base.GraphPolicyNet`),
+What is exported: the net's forward (:class:`~aerena.agents.solvers.base.GraphPolicyNet`),
 wrapped by :class:`GreedyPolicy` into a tensor-in / tensor-out module:
 
 * inputs: the env observation arrays named by ``net.obs_keys``, in that order, batch
@@ -23,8 +23,8 @@ standard domain and ``onnx.checker.check_model(..., full_check=True)`` passes
 pipeline (:mod:`aerena.agents.export_pipeline`); :class:`GraphAdapter` is its adapter
 for graph policies (routing, node, WTA and IM nets alike: each is a `GraphPolicyNet`); the
 per-problem parts (envs, sizes, recorded observations) are
-:mod:`aerena.graphs.learned.onnx_problems` and the parity rule
-:mod:`aerena.graphs.learned.onnx_parity`.
+:mod:`aerena.agents.solvers.onnx_problems` and the parity rule
+:mod:`aerena.agents.solvers.onnx_parity`.
 
 ``metadata_props``: ``aerena_version``, ``problem``, ``env_id``, ``net_class``,
 ``net_config`` (JSON), ``observation_layout`` (JSON: ``input_order`` and, per input, its
@@ -32,9 +32,9 @@ dtype and its shape with axis names, e.g. ``["batch", "nodes", 2]``; the outputs
 ``action_meaning`` (e.g. ``"node index; last = stop"``) and ``training_meta`` (JSON, the
 checkpoint's `meta`). :class:`aerena.deploy.GraphOnnxPolicy` reads them.
 
-Parity (:func:`~aerena.graphs.learned.onnx_parity.parity`, the rule in
-:mod:`aerena.graphs.learned.onnx_parity`): observations are recorded from real env
-episodes of the problem (:func:`~aerena.graphs.learned.onnx_problems.record_observations`:
+Parity (:func:`~aerena.agents.solvers.onnx_parity.parity`, the rule in
+:mod:`aerena.agents.solvers.onnx_parity`): observations are recorded from real env
+episodes of the problem (:func:`~aerena.agents.solvers.onnx_problems.record_observations`:
 the net's own sampled actions, instance sizes :data:`PARITY_SIZES` to exercise the dynamic
 axes; one group per size, since padded observations of different sizes do not stack) and
 onnxruntime is compared with torch per group. int8 (:func:`quantize_mixed`: onnxruntime's
@@ -76,10 +76,9 @@ from aerena.agents.export_pipeline import (
     staging,
     weight_nodes,
 )
-from aerena.errors import UserError
-from aerena.graphs.learned.base import GraphPolicyNet
-from aerena.graphs.learned.onnx_parity import GraphParity, feeds, parity
-from aerena.graphs.learned.onnx_problems import (
+from aerena.agents.solvers.base import GraphPolicyNet
+from aerena.agents.solvers.onnx_parity import GraphParity, feeds, parity
+from aerena.agents.solvers.onnx_problems import (
     ACTION_MEANING,
     ENV_IDS,
     PARITY_COUNT,
@@ -91,6 +90,7 @@ from aerena.graphs.learned.onnx_problems import (
     torch_solve,
     trained_size,
 )
+from aerena.errors import UserError
 
 MIXED_MARGIN = 0.002  # the calibration set must clear the bar by this much
 CALIBRATION_COUNT = 512

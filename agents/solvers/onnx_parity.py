@@ -26,8 +26,8 @@ import numpy as np
 import torch
 
 from aerena.agents.export_pipeline import ATOL, INT8_AGREEMENT, OUTPUTS, logit_stats, session
-from aerena.graphs.learned.base import GraphPolicyNet
-from aerena.graphs.learned.onnx_problems import Group
+from aerena.agents.solvers.base import GraphPolicyNet
+from aerena.agents.solvers.onnx_problems import Group
 
 
 def feeds(net: GraphPolicyNet, group: Group, sess: Any) -> dict[str, np.ndarray]:
