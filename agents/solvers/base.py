@@ -15,7 +15,8 @@ Routing nets also have a fast batched decoder (POMO training and multi-start inf
 
 Checkpoints are one ``.pt`` file: ``{"format", "problem", "class", "config", "state_dict",
 "meta"}`` written atomically; `meta` records how the net was trained (command, steps, time,
-validation objective).
+validation objective). ``class`` must be one of :data:`NETS`; files written before the nets
+moved here name ``aerena.graphs.learned.*`` modules, mapped by :data:`MOVED_MODULES`.
 """
 
 from __future__ import annotations
