@@ -63,6 +63,7 @@ from torch import Tensor
 from aerena.agents.export_pipeline import (
     DEFAULT_OPSET,
     INT8_AGREEMENT,
+    LATENCY_CALLS,
     GreedyWrapper,
     commit,
     export_checked,
@@ -234,6 +235,7 @@ __all__ = [
     "ENV_IDS",
     "GraphParity",
     "GreedyPolicy",
+    "LATENCY_CALLS",
     "PARITY_SIZES",
     "export_graph_policy",
     "latency_report",
