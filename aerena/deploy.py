@@ -15,7 +15,7 @@ A multi-role export `--out model.onnx` is stored as ``model.<role>.onnx``;
 :meth:`OnnxPolicy.load` accepts the `--out` path, one role file, or several files. The
 role of each model is read from its `metadata_props`.
 
-Graph-task policies (:mod:`aerena.graphs.learned.onnx`, ``aerena export POLICY.pt``) load
+Graph-task policies (:mod:`aerena.agents.solvers.onnx`, ``aerena export POLICY.pt``) load
 into :class:`GraphOnnxPolicy`: inputs named after the env observation keys (dynamic batch
 and node axes), outputs masked `logits` [B, A] and greedy `action` [B]::
 

@@ -6,7 +6,7 @@ time it:
 
 * world policies (per-role RLModules): :mod:`aerena.agents.onnx_export`;
 * graph policies (routing, node, WTA and IM nets, all a
-  :class:`~aerena.graphs.learned.base.GraphPolicyNet`): :mod:`aerena.graphs.learned.onnx`.
+  :class:`~aerena.agents.solvers.base.GraphPolicyNet`): :mod:`aerena.agents.solvers.onnx`.
 
 The shared steps live here: the greedy wrapper (:class:`GreedyWrapper`, masked logits and
 the first-maximum action), the single ``torch.onnx.export`` call (:func:`export_onnx`,

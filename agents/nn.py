@@ -1,9 +1,9 @@
 """The blocks every policy net is built from, in one place.
 
 Users: the world encoder (:mod:`aerena.agents.encoders`) and heads
-(:mod:`aerena.agents.heads`), the routing nets (:mod:`aerena.graphs.learned.routing`), the
-node GNNs and the IM net (:mod:`aerena.graphs.learned.node_gnn`) and the WTA net
-(:mod:`aerena.graphs.learned.wta_net`).
+(:mod:`aerena.agents.heads`), the routing nets (:mod:`aerena.agents.solvers.routing`), the
+node GNNs and the IM net (:mod:`aerena.agents.solvers.node_gnn`) and the WTA net
+(:mod:`aerena.agents.solvers.wta_net`).
 
 * Masking: :func:`most_negative` (the score of a masked key or action), :func:`mask_logits`
   (illegal actions), :func:`masked_mean` / :func:`masked_sum` (pooling over real slots).

@@ -3,7 +3,7 @@
     aerena export runs/tiny-defender-.../ --policy defender --out model.onnx --report
 
 What is exported: the module's *inference* forward (`EntityGNNModule._forward`, the path
-of `forward_inference`: encoder, role head, :func:`~aerena.agents.heads.mask_logits`),
+of `forward_inference`: encoder, role head, :func:`~aerena.agents.nn.mask_logits`),
 wrapped by :class:`InferencePolicy` into a tensor-in / tensor-out module:
 
 =============  ==========  =========================================================
@@ -34,14 +34,14 @@ order, S, K, F, feature names), `action_meanings` (JSON list, one string per cho
 emission latch / plan, target plan -- which :class:`aerena.deploy.OnnxPlayer` plays through
 the same :class:`~aerena.agents.play.SidePlay` as training and evaluation).
 
-Parity (:func:`parity`): onnxruntime against torch on observations recorded from real
-episodes (scripted attacker vs scripted defender on the checkpoint's scenario; every live
-agent of the role with a legal action, one row per agent-step): the max absolute logit
-difference over legal actions must be <= 1e-5 with identical masked (illegal) logits and
-identical greedy actions (fp32); `int8` (onnxruntime dynamic quantisation of the weights)
-must agree on >= 99 % of the greedy actions. A failed check raises `UserError` and leaves
-no file behind: models are written to temporary files beside the target and renamed only
-after every check passed.
+Parity (:func:`~aerena.agents.onnx_world_checks.parity`): onnxruntime against torch on
+observations recorded from real episodes (scripted attacker vs scripted defender on the
+checkpoint's scenario; every live agent of the role with a legal action, one row per
+agent-step): the max absolute logit difference over legal actions must be <= 1e-5 with
+identical masked (illegal) logits and identical greedy actions (fp32); `int8` (onnxruntime
+dynamic quantisation of the weights) must agree on >= 99 % of the greedy actions. A failed
+check raises `UserError` and leaves no file behind: models are written to temporary files
+beside the target and renamed only after every check passed.
 """
 
 from __future__ import annotations
@@ -55,19 +55,13 @@ import torch
 from torch import Tensor
 
 from aerena.agents.export_pipeline import (
-    ATOL,
     DEFAULT_OPSET,
-    INT8_AGREEMENT,
     OUTPUTS,
     GreedyWrapper,
     commit,
     export_checked,
     export_onnx,
-    latency_rows,
-    logit_stats,
-    one_thread,
     quantize_int8,
-    session,
     staging,
 )
 from aerena.agents.onnx_world import (
@@ -79,6 +73,7 @@ from aerena.agents.onnx_world import (
     record_observations,
     resolve_roles,
 )
+from aerena.agents.onnx_world_checks import Parity, latency, parity, torch_logits
 from aerena.errors import UserError
 
 
@@ -134,77 +129,6 @@ def export_module(
         dynamo=dynamo,
         dynamic_shapes={n: {0: batch} for n in names} if dynamo else None,
     )
-
-
-def _feeds(obs: tuple[np.ndarray, ...]) -> dict[str, np.ndarray]:
-    s, e, m, a = obs
-    return {
-        "self": np.ascontiguousarray(s, np.float32),
-        "entities": np.ascontiguousarray(e, np.float32),
-        "entity_mask": np.ascontiguousarray(m != 0),
-        "action_mask": np.ascontiguousarray(a != 0),
-    }
-
-
-def torch_logits(module: Any, obs: tuple[np.ndarray, ...]) -> np.ndarray:
-    """Masked logits of the module's `forward_inference` on recorded observations."""
-    from ray.rllib.core.columns import Columns
-
-    f = _feeds(obs)
-    batch = {Columns.OBS: {k: torch.from_numpy(v) for k, v in f.items()}}
-    with torch.no_grad():
-        return module.forward_inference(batch)[Columns.ACTION_DIST_INPUTS].numpy()
-
-
-@dataclass
-class Parity:
-    role: str
-    n: int
-    max_abs_diff: float  # over legal actions
-    masked_equal: bool  # illegal logits bit-identical
-    action_agreement: float
-
-    def ok(self, int8: bool) -> bool:
-        if int8:
-            return self.action_agreement >= INT8_AGREEMENT
-        return self.max_abs_diff <= ATOL and self.masked_equal and self.action_agreement == 1.0
-
-    def describe(self) -> str:
-        return (
-            f"{self.role}: {self.n} observations, max |dlogit| {self.max_abs_diff:.3g} "
-            f"(legal actions), masked equal {self.masked_equal}, "
-            f"greedy agreement {100 * self.action_agreement:.2f}%"
-        )
-
-
-def parity(module: Any, path: str | Path, obs: tuple[np.ndarray, ...], role: str = "") -> Parity:
-    """Compare onnxruntime (`path`) against torch on recorded observations."""
-    ref = torch_logits(module, obs)
-    got, act = session(path).run(list(OUTPUTS), _feeds(obs))
-    st = logit_stats(ref, got, act)
-    return Parity(role, len(ref), st.max_abs_diff, st.masked_equal, float(np.mean(st.same)))
-
-
-# --------------------------------------------------------------------------------------
-# Latency report
-# --------------------------------------------------------------------------------------
-def latency(
-    module: Any, paths: dict[str, Path], obs: tuple[np.ndarray, ...], calls: int = 1000
-) -> dict[str, dict[str, float]]:
-    """Batch-1 latency (ms, median and p99 over `calls`) on one thread; model sizes."""
-    from ray.rllib.core.columns import Columns  # ray stays lazy (an optional extra)
-
-    rows = [_feeds(tuple(x[i : i + 1] for x in obs)) for i in range(min(calls, len(obs[0])))]
-    with one_thread():
-        batches = [{Columns.OBS: {k: torch.from_numpy(v) for k, v in f.items()}} for f in rows]
-        return latency_rows(
-            lambda b: module.forward_inference(b)[Columns.ACTION_DIST_INPUTS].argmax(dim=-1),
-            batches,
-            list(module.parameters()),
-            paths,
-            lambda sess: rows,
-            calls=calls,
-        )
 
 
 # --------------------------------------------------------------------------------------
@@ -288,3 +212,19 @@ def export_policy(
             finals[done.path] = targets[role]
         commit(finals)
     return ExportResult(targets, results, rep)
+
+
+__all__ = [
+    "ExportResult",
+    "InferencePolicy",
+    "Parity",
+    "RoleAdapter",
+    "check_choices",
+    "export_module",
+    "export_policy",
+    "latency",
+    "parity",
+    "record_observations",
+    "resolve_roles",
+    "torch_logits",
+]

@@ -21,6 +21,7 @@ from torch import Tensor
 
 from aerena.agents.export_pipeline import OUTPUTS
 from aerena.errors import UserError
+from aerena.version import __version__
 
 INPUTS = ("self", "entities", "entity_mask", "action_mask")
 SIDE_ROLES = {"attacker": ("uav",), "defender": ("launcher", "radar")}
@@ -94,7 +95,6 @@ def metadata(
     overrides: dict[str, Any] | None = None,
     play: dict[str, Any] | None = None,
 ) -> dict[str, str]:
-    from aerena import __version__
     from aerena.envs.airdefense import layout as Lo
 
     S, K, F, A = module_sizes(module)

@@ -7,7 +7,7 @@ literature's test sets.
 
 Methods: the classical baselines (constructive heuristics, local search, iterated local
 search, OR-Tools when installed) and the shipped learned policies (``model <decode>``: the
-model of ``graphs/models`` nearest in size, see :mod:`aerena.graphs.learned.solve`; their
+model of ``graphs/models`` nearest in size, see :mod:`aerena.agents.solvers.solve`; their
 training time and command are in the JSON under ``models``; ``--no-model`` leaves them
 out; ``ils ... (= model aug8 time)`` is the iterated local search given the model's own
 aug8 time per instance: the equal-time comparison). Everything runs on one CPU thread
@@ -182,7 +182,7 @@ def _model_methods(
 ) -> dict[str, Callable[[Any], Any]]:
     """The learned policy under each decoding, aug8 followed by the local search, and the
     iterated local search `ils` given the model's own aug8 time (the equal-time row)."""
-    from aerena.graphs.learned.solve import solve_with_model
+    from aerena.agents.solvers.solve import solve_with_model
 
     out: dict[str, Callable[[Any], Any]] = {}
     for d in MODEL_DECODES:
@@ -196,7 +196,7 @@ def _model_methods(
 def _model_time(problem: str, instances: list[Any], probes: int = 5) -> float:
     """Mean seconds of the model's aug8 decoding on a few instances: the budget of the
     equal-time ILS row."""
-    from aerena.graphs.learned.solve import solve_with_model
+    from aerena.agents.solvers.solve import solve_with_model
 
     solve_with_model(problem, instances[0], decode="aug8")  # load the model
     t0 = time.perf_counter()
@@ -207,8 +207,8 @@ def _model_time(problem: str, instances: list[Any], probes: int = 5) -> float:
 
 def _models_meta() -> dict[str, Any]:
     """Training facts of the shipped models (for the JSON)."""
-    from aerena.graphs.learned.base import load_checkpoint
-    from aerena.graphs.learned.solve import MODELS_DIR, SHIPPED
+    from aerena.agents.solvers.base import load_checkpoint
+    from aerena.agents.solvers.solve import MODELS_DIR, SHIPPED
 
     out: dict[str, Any] = {}
     for table in SHIPPED.values():

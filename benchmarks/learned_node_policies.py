@@ -5,7 +5,7 @@ against the classical baselines and a random policy.
     .venv/bin/python benchmarks/learned_node_policies.py --instances 50 --large
 
 Each checkpoint ``graphs/models/{mvc,maxcut,maxcover,wta}.pt`` that exists is decoded on
-its problem's env (:func:`aerena.graphs.learned.envdecode.solve_with_env`): ``model
+its problem's env (:func:`aerena.agents.solvers.envdecode.solve_with_env`): ``model
 greedy`` (argmax) and ``model sample16`` (best of 16 sampled rollouts). Floors: ``random``
 (one rollout, each action drawn uniformly among the legal ones, the stop action included
 where the env has one) and ``random x16`` (the best of 16 such rollouts, the budget of
@@ -25,11 +25,11 @@ generator seed ``10_000 + i``; the training distributions are
 ``--im K``: influence maximisation on K graphs of each of :data:`IM_FAMILIES` (2,000
 nodes, budget 50; weighted cascade, constant p and trivalency on BA / ER / WS graphs):
 CELF (1,000 worlds), IMM (eps 0.2), degree discount, degree and the shipped
-``graphs/models/im.pt`` through :func:`aerena.graphs.learned.im_gcomb.solve_gcomb` (three
+``graphs/models/im.pt`` through :func:`aerena.agents.solvers.im_gcomb.solve_gcomb` (three
 forward passes, and step by step: one seed per forward), spread and time as ratios to
 CELF's on each graph.
 
-MVC and MaxCut also run ``model onepass`` (:mod:`aerena.graphs.learned.onepass`: one
+MVC and MaxCut also run ``model onepass`` (:mod:`aerena.agents.solvers.onepass`: one
 forward pass, the classical greedy / one-flip local search finishing), the default of
 ``aerena solve ... --method model``; ``t/fastest`` is its time over the fastest classical
 baseline's (target on the large graphs: ratio <= 1.01 at t/fastest <= 20).
@@ -63,11 +63,11 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from aerena.agents.solvers.base import load_checkpoint  # noqa: E402
+from aerena.agents.solvers.envdecode import env_for_instance, solve_with_env  # noqa: E402
+from aerena.agents.solvers.solve import ONEPASS, solve_with_model  # noqa: E402
 from aerena.graphs import SENSE  # noqa: E402
 from aerena.graphs.common.io import atomic_write_text  # noqa: E402
-from aerena.graphs.learned.base import load_checkpoint  # noqa: E402
-from aerena.graphs.learned.envdecode import env_for_instance, solve_with_env  # noqa: E402
-from aerena.graphs.learned.solve import ONEPASS, solve_with_model  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "graphs" / "models"
@@ -237,8 +237,8 @@ def _table(title: str, res: dict[str, Any], count: int) -> str:
 def evaluate_im(net: Any | None, per_family: int = 1, n: int = IM_N) -> dict[str, Any]:
     """IM on the :data:`IM_FAMILIES` graphs: spread (the objective's 10,000-world Monte
     Carlo estimate) and wall time of each method, as ratios to CELF's on each instance."""
+    from aerena.agents.solvers.im_gcomb import solve_gcomb
     from aerena.graphs import im
-    from aerena.graphs.learned.im_gcomb import solve_gcomb
 
     insts = [
         im.generate(gen, seed=SEED0 + i, num_nodes=n, budget=IM_BUDGET, **kw)

@@ -29,7 +29,7 @@ CVRP ``pyvrp`` (PyVRP's hybrid genetic search, ``pip install pyvrp``), and for
 every problem ``model`` (a learned policy: the shipped one nearest in size for TSP, CVRP and
 MVC, or ``--model FILE``; ``--decode greedy|sample|multistart|aug8``, ``--samples K``,
 ``--polish`` for a classical local search afterwards; see
-:mod:`aerena.graphs.learned.solve`). ``--time-limit`` bounds
+:mod:`aerena.agents.solvers.solve`). ``--time-limit`` bounds
 the iterative methods: TSP/CVRP ``ils`` run kicks in chunks until the time is up, CP-SAT
 and OR-Tools get it as their limit (OR-Tools routing and PyVRP: 10 s when none is given).
 """
@@ -442,13 +442,13 @@ def solve(
     model_options: dict[str, Any] | None = None,
 ) -> tuple[Any, str]:
     """``(solution, canonical method name)``; `time_limit` bounds the iterative methods;
-    `model_options` go to :func:`aerena.graphs.learned.solve.solve_with_model`."""
+    `model_options` go to :func:`aerena.agents.solvers.solve.solve_with_model`."""
     from aerena import graphs
 
     mod = graphs.problem(problem)
     if method == "model":
         try:
-            from aerena.graphs.learned.solve import solve_with_model
+            from aerena.agents.solvers.solve import solve_with_model
         except ImportError as exc:
             raise UserError(
                 f"method 'model' needs torch ({exc.name}): pip install 'aerena[train]'"

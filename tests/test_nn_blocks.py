@@ -28,8 +28,8 @@ from aerena.agents.nn import (  # noqa: E402
     mlp,
     split_heads,
 )
-from aerena.graphs.learned.base import build_net, load_checkpoint  # noqa: E402
-from aerena.graphs.learned.routing import rollout_cvrp, rollout_tsp  # noqa: E402
+from aerena.agents.solvers.base import build_net, load_checkpoint  # noqa: E402
+from aerena.agents.solvers.routing import rollout_cvrp, rollout_tsp  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "net_outputs.npz"
 MODELS = Path(__file__).resolve().parents[1] / "graphs" / "models"
@@ -264,7 +264,7 @@ def test_pair_bias_attention_needs_pair_features() -> None:
 def _observations(problem: str, seed: int, steps: int = 3) -> dict[str, np.ndarray]:
     """Two stacked observations of an env: the start and a few random valid steps in."""
     from aerena import graphs
-    from aerena.graphs.learned.envdecode import env_for_instance
+    from aerena.agents.solvers.envdecode import env_for_instance
 
     name, kw = GEN[problem]
     inst = graphs.problem(problem).generate(name, seed=seed, **kw)

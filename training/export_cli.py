@@ -5,8 +5,8 @@
     aerena export graphs/models/tsp20.pt --out tsp20.onnx --int8 --report
 
 A CHECKPOINT that is a ``.pt`` file is a graph-task policy checkpoint
-(:func:`aerena.graphs.learned.base.save_checkpoint`): it is exported by
-:func:`aerena.graphs.learned.onnx.export_graph_policy` (one model with dynamic batch and
+(:func:`aerena.agents.solvers.base.save_checkpoint`): it is exported by
+:func:`aerena.agents.solvers.onnx.export_graph_policy` (one model with dynamic batch and
 node axes; parity on observations recorded from episodes of its problem at several
 sizes), `--policy`, `--scenario` and `--dynamo` do not apply to it.
 
@@ -223,9 +223,9 @@ def _cmd_export_graph(args: argparse.Namespace) -> int:
         raise UserError("give --out MODEL.onnx")
     import torch
 
-    from aerena.graphs.learned.base import load_checkpoint
-    from aerena.graphs.learned.onnx import export_graph_policy
-    from aerena.graphs.learned.onnx_problems import report_sizes, trained_size
+    from aerena.agents.solvers.base import load_checkpoint
+    from aerena.agents.solvers.onnx import export_graph_policy
+    from aerena.agents.solvers.onnx_problems import report_sizes, trained_size
 
     torch.set_num_threads(1)
     net, meta = load_checkpoint(args.checkpoint)
@@ -251,7 +251,7 @@ def _cmd_export_graph(args: argparse.Namespace) -> int:
         }
         sys.stdout.write(json.dumps(out) + "\n")
         return 0
-    from aerena.graphs.learned.onnx_parity import GraphParity
+    from aerena.agents.solvers.onnx_parity import GraphParity
 
     for p in res["parity"]:
         print(f"parity {GraphParity(**p).describe()}")

@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
 
     extra = shlex.split(args.ppo_options)
     if algo == "ppo":
-        from aerena.graphs.learned import ppo
+        from aerena.training.solvers import ppo
 
         if args.iterations is None:
             raise UserError("--iterations is required for --algo ppo")
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(row), flush=True)
 
     if args.engine == "torch":
-        from aerena.graphs.learned import pomo
+        from aerena.training.solvers import pomo
 
         if args.iterations is None and args.minutes is None:
             raise UserError("give --iterations or --minutes")
@@ -144,8 +144,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--engine rllib needs --iterations")
     if args.minutes is not None or args.device != "cpu":
         raise UserError("--minutes and --device apply to --engine torch")
-    from aerena.graphs.learned.base import save_checkpoint
-    from aerena.graphs.learned.pomo_rllib import train_pomo_rllib
+    from aerena.agents.solvers.base import save_checkpoint
+    from aerena.training.solvers.pomo_rllib import train_pomo_rllib
 
     t0 = time.perf_counter()
     net, history = train_pomo_rllib(

@@ -32,7 +32,7 @@ def test_node_policies_benchmark_runs(tmp_path, capsys):
 
 def test_im_section_small():
     bench = _module()
-    from aerena.graphs.learned.base import load_checkpoint
+    from aerena.agents.solvers.base import load_checkpoint
 
     net, _ = load_checkpoint(bench.MODELS / "im.pt")
     res = bench.evaluate_im(net, per_family=1, n=150)

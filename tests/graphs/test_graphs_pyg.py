@@ -11,7 +11,7 @@ import torch
 pyg = pytest.importorskip("torch_geometric")
 
 import aerena  # noqa: E402, F401  (registers the envs)
-from aerena.graphs.learned.node_gnn import MaxCutNet, MVCNet  # noqa: E402
+from aerena.agents.solvers.node_gnn import MaxCutNet, MVCNet  # noqa: E402
 
 ENVS = {
     "tsp": ("aerena/TSP-v0", {"num_nodes": 9}),

@@ -1,4 +1,4 @@
-"""The GCOMB-style IM decode (:mod:`aerena.graphs.learned.im_gcomb`): rounds of one-pass
+"""The GCOMB-style IM decode (:mod:`aerena.agents.solvers.im_gcomb`): rounds of one-pass
 scoring against a slow step-by-step reference, valid and reproducible seed sets, the
 shipped model against CELF, the training recipe and bad input."""
 
@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 import torch
 
+from aerena.agents.solvers import im_gcomb as G
+from aerena.agents.solvers.base import build_net, load_checkpoint
+from aerena.agents.solvers.solve import MODELS_DIR
 from aerena.cli import main
 from aerena.graphs import im
 from aerena.graphs.im.objective import rr_sets
-from aerena.graphs.learned import im_gcomb as G
-from aerena.graphs.learned.base import build_net, load_checkpoint
-from aerena.graphs.learned.solve import MODELS_DIR
+from aerena.training.solvers import gcomb
 
 torch.set_num_threads(1)
 
@@ -96,10 +97,12 @@ def test_cli_method_model(capsys):
 
 
 def test_training_recipe(tmp_path):
-    net, meta = G.train(graphs=4, epochs=1, net_config={"dim": 8, "layers": 1}, log=lambda r: None)
+    net, meta = gcomb.train(
+        graphs=4, epochs=1, net_config={"dim": 8, "layers": 1}, log=lambda r: None
+    )
     assert net.problem == "im" and meta["epochs"] == 1 and meta["val_recall_top3k"] is not None
     out = tmp_path / "im.pt"
-    assert G.main(["--graphs", "3", "--epochs", "1", "--dim", "8", "--layers", "1",
+    assert gcomb.main(["--graphs", "3", "--epochs", "1", "--dim", "8", "--layers", "1",
                    "--out", str(out)]) == 0  # fmt: skip
     net2, meta2 = load_checkpoint(out)
     assert net2.problem == "im" and meta2["command"].startswith("python -m")

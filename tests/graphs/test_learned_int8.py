@@ -1,5 +1,5 @@
 """int8 of the graph policies: weight-only int8 against fp32, and the mixed-precision
-search of :func:`aerena.graphs.learned.onnx.quantize_mixed` (schemes, kept fp32 nodes)."""
+search of :func:`aerena.agents.solvers.onnx.quantize_mixed` (schemes, kept fp32 nodes)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 
 from aerena.agents.export_pipeline import check_model, quantize_int8_weights  # noqa: E402
-from aerena.graphs.learned import onnx as GO  # noqa: E402
-from aerena.graphs.learned.base import build_net  # noqa: E402
+from aerena.agents.solvers import onnx as GO  # noqa: E402
+from aerena.agents.solvers.base import build_net  # noqa: E402
 
 torch.set_num_threads(1)
 

@@ -1,6 +1,6 @@
 """The learned node scorers (MVC, MaxCut, MaxCover, IM) and the WTA attention net: shapes,
 masks, permutation equivariance, padding invariance, ONNX export, checkpoints, and
-decoding on the env (:mod:`aerena.graphs.learned.envdecode`)."""
+decoding on the env (:mod:`aerena.agents.solvers.envdecode`)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from aerena import graphs
+from aerena.agents.solvers.base import build_net, load_checkpoint, save_checkpoint
+from aerena.agents.solvers.envdecode import env_for_instance, solve_with_env
 from aerena.errors import UserError
-from aerena.graphs.learned.base import build_net, load_checkpoint, save_checkpoint
-from aerena.graphs.learned.envdecode import env_for_instance, solve_with_env
 
 torch.set_num_threads(1)
 
@@ -129,7 +129,7 @@ def test_shapes_and_masks(problem):
 def test_forward_on_env_reset(problem):
     import gymnasium
 
-    from aerena.graphs.learned.ppo import ENV_ID
+    from aerena.training.solvers.ppo import ENV_ID
 
     env = gymnasium.make(ENV_ID[problem])
     obs, _ = env.reset(seed=3)

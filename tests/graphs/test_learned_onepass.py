@@ -1,4 +1,4 @@
-"""One-pass decoding of the MVC and MaxCut node policies (:mod:`aerena.graphs.learned.onepass`):
+"""One-pass decoding of the MVC and MaxCut node policies (:mod:`aerena.agents.solvers.onepass`):
 several nodes per forward pass equals the step-by-step decode at one node per pass, the
 one-pass starts against slow references, valid solutions and bad input."""
 
@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from aerena import graphs
-from aerena.graphs.learned import onepass as O
-from aerena.graphs.learned.base import build_net
-from aerena.graphs.learned.envdecode import env_for_instance, solve_with_env
-from aerena.graphs.learned.solve import MODELS_DIR, load_model, solve_with_model
+from aerena.agents.solvers import onepass as O
+from aerena.agents.solvers.base import build_net
+from aerena.agents.solvers.envdecode import env_for_instance, solve_with_env
+from aerena.agents.solvers.solve import MODELS_DIR, load_model, solve_with_model
 from aerena.graphs.maxcut import baselines as CB
 from aerena.graphs.mvc import baselines as VB
 

@@ -1,4 +1,4 @@
-"""ONNX export of learned graph policies (aerena.graphs.learned.onnx), the torch-free
+"""ONNX export of learned graph policies (aerena.agents.solvers.onnx), the torch-free
 runtime aerena.deploy.GraphOnnxPolicy and `aerena export POLICY.pt`.
 
 Every default net of NETS is exercised (small dims, untrained); a net whose module cannot
@@ -26,8 +26,8 @@ pytest.importorskip("onnxruntime")
 from torch import Tensor, nn  # noqa: E402
 
 from aerena.agents.nn import mask_logits as masked  # noqa: E402
+from aerena.agents.solvers.base import GraphPolicyNet, net_class  # noqa: E402
 from aerena.errors import UserError  # noqa: E402
-from aerena.graphs.learned.base import GraphPolicyNet, net_class  # noqa: E402
 
 PROBLEMS = ("tsp", "cvrp", "mvc", "maxcut", "maxcover", "wta", "im")
 SMALL = {"dim": 16, "heads": 2, "layers": 2, "ff": 32, "hidden": 32}
@@ -84,7 +84,7 @@ class TinyTSPNet(GraphPolicyNet):
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[GraphPolicyNet, Path, dict]:
-    from aerena.graphs.learned.onnx import export_graph_policy
+    from aerena.agents.solvers.onnx import export_graph_policy
 
     torch.manual_seed(0)
     net = TinyTSPNet().eval()
@@ -98,7 +98,7 @@ def exported(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[GraphPolicyNet, Path, dict]:
     """Each problem's default net exported (fp32) with the full 1024-observation parity."""
-    from aerena.graphs.learned.onnx import export_graph_policy
+    from aerena.agents.solvers.onnx import export_graph_policy
 
     problem = request.param
     net = small_net(problem)
@@ -128,7 +128,7 @@ def test_every_default_net_exports_with_fp32_parity(exported: tuple) -> None:
 
 def test_model_metadata_and_dynamic_axes(exported: tuple) -> None:
     from aerena.agents.export_pipeline import STANDARD_DOMAINS
-    from aerena.graphs.learned.onnx import ACTION_MEANING
+    from aerena.agents.solvers.onnx import ACTION_MEANING
 
     net, out, _ = exported
     model = onnx.load(str(out))
@@ -160,8 +160,8 @@ def test_model_metadata_and_dynamic_axes(exported: tuple) -> None:
 
 
 def test_tiny_net_runs_at_unseen_sizes_and_batches(tiny: tuple) -> None:
+    from aerena.agents.solvers.onnx import make_env
     from aerena.deploy import GraphOnnxPolicy
-    from aerena.graphs.learned.onnx import make_env
 
     net, out, res = tiny
     assert res["parity"][-1]["max_abs_diff"] <= 1e-5
@@ -180,7 +180,7 @@ def test_tiny_net_runs_at_unseen_sizes_and_batches(tiny: tuple) -> None:
 
 
 def test_int8_export_keeps_greedy_actions(tiny: tuple, tmp_path: Path) -> None:
-    from aerena.graphs.learned.onnx import export_graph_policy
+    from aerena.agents.solvers.onnx import export_graph_policy
 
     net, _, _ = tiny
     out = tmp_path / "tiny8.onnx"
@@ -197,7 +197,7 @@ def test_int8_export_keeps_greedy_actions(tiny: tuple, tmp_path: Path) -> None:
 def test_int8_gate_writes_or_refuses_cleanly(problem: str, tmp_path: Path) -> None:
     """Untrained default nets have flat logits, so int8 often flips greedy actions: the
     export either passes the 99 % gate and writes the file, or refuses and writes nothing."""
-    from aerena.graphs.learned.onnx import export_graph_policy, parity, record_observations
+    from aerena.agents.solvers.onnx import export_graph_policy, parity, record_observations
 
     net = small_net(problem)
     groups = record_observations(net, count=300)
@@ -217,7 +217,7 @@ def test_int8_gate_writes_or_refuses_cleanly(problem: str, tmp_path: Path) -> No
 def test_parity_failure_refuses_and_leaves_nothing(
     problem: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from aerena.graphs.learned import onnx as gonnx
+    from aerena.agents.solvers import onnx as gonnx
 
     net = TinyTSPNet().eval() if problem == "tiny" else small_net(problem)
     forward = gonnx.GreedyPolicy.forward
@@ -235,7 +235,7 @@ def test_parity_failure_refuses_and_leaves_nothing(
 def test_corrupted_weights_fail_parity(tiny: tuple, tmp_path: Path) -> None:
     from onnx import numpy_helper
 
-    from aerena.graphs.learned.onnx import parity, record_observations
+    from aerena.agents.solvers.onnx import parity, record_observations
 
     net, out, _ = tiny
     model = onnx.load(str(out))
@@ -251,7 +251,7 @@ def test_corrupted_weights_fail_parity(tiny: tuple, tmp_path: Path) -> None:
 
 
 def test_user_errors(tmp_path: Path) -> None:
-    from aerena.graphs.learned.onnx import export_graph_policy, record_observations
+    from aerena.agents.solvers.onnx import export_graph_policy, record_observations
 
     with pytest.raises(UserError, match="does not exist"):
         export_graph_policy(TinyTSPNet(), tmp_path / "nope" / "m.onnx")
@@ -263,8 +263,8 @@ def test_user_errors(tmp_path: Path) -> None:
 # Closed loop, the runtime API
 # --------------------------------------------------------------------------------------
 def test_onnx_solve_equals_torch_greedy_decoding(exported: tuple) -> None:
+    from aerena.agents.solvers.onnx import make_env, torch_solve
     from aerena.deploy import GraphOnnxPolicy
-    from aerena.graphs.learned.onnx import make_env, torch_solve
 
     net, out, _ = exported
     policy = GraphOnnxPolicy.load(out)
@@ -283,8 +283,8 @@ def test_onnx_solve_equals_torch_greedy_decoding(exported: tuple) -> None:
 
 
 def test_graph_policy_act_api(tiny: tuple) -> None:
+    from aerena.agents.solvers.onnx import make_env
     from aerena.deploy import GraphOnnxPolicy
-    from aerena.graphs.learned.onnx import make_env
 
     net, out, _ = tiny
     policy = GraphOnnxPolicy.load(out)
@@ -337,7 +337,7 @@ def test_deploy_solves_without_torch(exported: tuple) -> None:
 # Latency report
 # --------------------------------------------------------------------------------------
 def test_latency_report_rows(tiny: tuple) -> None:
-    from aerena.graphs.learned.onnx import latency_report
+    from aerena.agents.solvers.onnx import latency_report
 
     net, out, _ = tiny
     rep = latency_report(net, {"onnxruntime fp32": out}, [10, 30], calls=30, warmup=5)
@@ -349,7 +349,7 @@ def test_latency_report_rows(tiny: tuple) -> None:
 
 
 def test_trained_size_and_report_sizes() -> None:
-    from aerena.graphs.learned.onnx import report_sizes, trained_size
+    from aerena.agents.solvers.onnx import report_sizes, trained_size
 
     assert trained_size("tsp", {"num_nodes": 50}) == 50
     assert trained_size("tsp", {"env_kwargs": {"num_nodes": 100}}) == 100
@@ -383,7 +383,7 @@ def _main_with_export(argv: list[str]) -> int:
 
 @pytest.fixture
 def tsp_checkpoint(tmp_path: Path) -> Path:
-    from aerena.graphs.learned.base import save_checkpoint
+    from aerena.agents.solvers.base import save_checkpoint
 
     return save_checkpoint(small_net("tsp"), tmp_path / "tsp20.pt", meta={"command": "test"})
 
@@ -391,8 +391,8 @@ def tsp_checkpoint(tmp_path: Path) -> Path:
 def test_cli_exports_a_graph_checkpoint_with_report(
     tsp_checkpoint: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from aerena.agents.solvers import onnx as gonnx
     from aerena.deploy import GraphOnnxPolicy
-    from aerena.graphs.learned import onnx as gonnx
 
     monkeypatch.setattr(gonnx, "LATENCY_CALLS", 100)  # the CLI measures 1000: keep it fast
     out = tsp_checkpoint.with_name("tsp20.onnx")
@@ -422,7 +422,7 @@ def test_cli_text_output(tsp_checkpoint: Path, capsys: Any) -> None:
 def test_cli_refuses_a_broken_graph_model(
     tsp_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    from aerena.graphs.learned import onnx as gonnx
+    from aerena.agents.solvers import onnx as gonnx
 
     forward = gonnx.GreedyPolicy.forward
 

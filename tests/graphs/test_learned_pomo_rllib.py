@@ -9,7 +9,7 @@ import torch
 
 ray = pytest.importorskip("ray")
 
-from aerena.graphs.learned.pomo_rllib import POMO, build_config, learner_net  # noqa: E402
+from aerena.training.solvers.pomo_rllib import POMO, build_config, learner_net  # noqa: E402
 
 SMALL = {"dim": 16, "heads": 2, "layers": 1, "ff": 32}
 

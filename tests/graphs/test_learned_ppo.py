@@ -1,4 +1,4 @@
-"""PPO through RLlib on the graph envs (:mod:`aerena.graphs.learned.ppo`): a tiny smoke run
+"""PPO through RLlib on the graph envs (:mod:`aerena.training.solvers.ppo`): a tiny smoke run
 whose trained net only ever samples legal actions, and (slow) a learning check on MVC."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import pytest
 import torch
 
 from aerena import graphs
+from aerena.agents.solvers.envdecode import solve_with_env
+from aerena.agents.solvers.node_gnn import MVCNet
 from aerena.errors import UserError
-from aerena.graphs.learned.envdecode import solve_with_env
-from aerena.graphs.learned.node_gnn import MVCNet
-from aerena.graphs.learned.ppo import ENV_ID, GraphPolicyModule, GraphTrainEnv, train_ppo
 from aerena.graphs.mvc.env import MVCEnv
+from aerena.training.solvers.ppo import ENV_ID, GraphPolicyModule, GraphTrainEnv, train_ppo
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 torch.set_num_threads(1)

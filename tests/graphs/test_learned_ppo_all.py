@@ -9,8 +9,8 @@ import torch
 
 ray = pytest.importorskip("ray")
 
-from aerena.graphs.learned.envdecode import env_for_instance  # noqa: E402
-from aerena.graphs.learned.ppo import train_ppo  # noqa: E402
+from aerena.agents.solvers.envdecode import env_for_instance  # noqa: E402
+from aerena.training.solvers.ppo import train_ppo  # noqa: E402
 
 SMALL_ENVS = {
     "tsp": {"num_nodes": 8},

@@ -13,17 +13,17 @@ import torch
 
 import aerena  # noqa: F401  (registers the envs)
 from aerena import graphs
-from aerena.errors import UserError
-from aerena.graphs.learned import pomo
-from aerena.graphs.learned.base import load_checkpoint, save_checkpoint
-from aerena.graphs.learned.routing import (
+from aerena.agents.solvers.base import load_checkpoint, save_checkpoint
+from aerena.agents.solvers.routing import (
     CVRPAttentionNet,
     TSPAttentionNet,
     augment8,
     rollout_cvrp,
     rollout_tsp,
 )
-from aerena.graphs.learned.solve import MODELS_DIR, SHIPPED, routing_rollouts, solve_with_model
+from aerena.agents.solvers.solve import MODELS_DIR, SHIPPED, routing_rollouts, solve_with_model
+from aerena.errors import UserError
+from aerena.training.solvers import pomo
 
 SMALL = {"dim": 32, "heads": 4, "layers": 2, "ff": 64}
 
@@ -292,7 +292,7 @@ def test_shipped_tsp20_exports_with_parity(tmp_path):
     onnxruntime must be no further from the float64 forward than twice torch's own error,
     with identical greedy actions."""
     pytest.importorskip("onnxruntime")
-    from aerena.graphs.learned.onnx import export_graph_policy
+    from aerena.agents.solvers.onnx import export_graph_policy
 
     net, meta = load_checkpoint(MODELS_DIR / "tsp20.pt")
     doc = export_graph_policy(net, tmp_path / "tsp20.onnx", parity_obs=256, meta=meta)

@@ -1,6 +1,6 @@
 """Node policies decoded in one forward pass (or a few), for graphs of thousands of nodes.
 
-The MVC and MaxCut nets score every node at once; :mod:`aerena.graphs.learned.envdecode`
+The MVC and MaxCut nets score every node at once; :mod:`aerena.agents.solvers.envdecode`
 still spends one forward pass per node chosen (seconds on a 1,000-node graph). Here:
 
 * :func:`decode_rounds` -- each forward pass picks up to `per_round` nodes, the
@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from aerena.graphs.learned.base import GraphPolicyNet
-from aerena.graphs.learned.envdecode import env_for_instance
+from aerena.agents.solvers.base import GraphPolicyNet
+from aerena.agents.solvers.envdecode import env_for_instance
 
 EDGE_SHARE = 0.75
 

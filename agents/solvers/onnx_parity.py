@@ -17,7 +17,7 @@ agreeing. The statistics common to every policy kind are
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,9 +25,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from aerena.agents.export_pipeline import ATOL, INT8_AGREEMENT, OUTPUTS, logit_stats, session
-from aerena.graphs.learned.base import GraphPolicyNet
-from aerena.graphs.learned.onnx_problems import Group
+from aerena.agents.export_pipeline import (
+    ATOL,
+    INT8_AGREEMENT,
+    LATENCY_CALLS,
+    OUTPUTS,
+    latency_rows,
+    logit_stats,
+    one_thread,
+    session,
+)
+from aerena.agents.solvers.base import GraphPolicyNet
+from aerena.agents.solvers.onnx_problems import Group, record_observations
 
 
 def feeds(net: GraphPolicyNet, group: Group, sess: Any) -> dict[str, np.ndarray]:
@@ -147,3 +156,35 @@ def parity(
         )
     )
     return rows
+
+
+# --------------------------------------------------------------------------------------
+# Latency (batch-1, one thread; the report of the export)
+# --------------------------------------------------------------------------------------
+def latency_report(
+    net: GraphPolicyNet,
+    paths: Mapping[str, Path],
+    sizes: Sequence[int],
+    *,
+    calls: int = LATENCY_CALLS,
+    seed: int = 0,
+    warmup: int = 50,
+) -> dict[str, dict[str, dict[str, float]]]:
+    """ "n=<size>" -> runtime -> {median_ms, p99_ms, size_bytes}: batch-1 one-thread latency
+    of torch eager (forward + argmax) and of each ONNX file in `paths`."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    with one_thread():
+        for size in sizes:
+            group = record_observations(net, count=256, sizes=(size,), seed=seed)[int(size)]
+            m = len(next(iter(group.values())))
+            singles = [{k: v[i : i + 1] for k, v in group.items()} for i in range(m)]
+            out[f"n={size}"] = latency_rows(
+                lambda x: net(*x).argmax(dim=-1),
+                [net.obs_tensors(s, batched=True) for s in singles],
+                list(net.parameters()),
+                paths,
+                lambda sess, singles=singles: [feeds(net, s, sess) for s in singles],
+                calls=calls,
+                warmup=warmup,
+            )
+    return out

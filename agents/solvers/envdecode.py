@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from aerena.agents.solvers.base import GraphPolicyNet
 from aerena.errors import UserError
 from aerena.graphs import SENSE
-from aerena.graphs.learned.base import GraphPolicyNet
 
 __all__ = ["DECODES", "OBJECTIVE_SENSE", "env_for_instance", "solve_with_env"]
 

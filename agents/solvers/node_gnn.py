@@ -43,8 +43,8 @@ import torch
 from torch import Tensor, nn
 
 from aerena.agents.nn import mask_logits, masked_mean, masked_sum, mlp
+from aerena.agents.solvers.base import GraphPolicyNet
 from aerena.errors import UserError
-from aerena.graphs.learned.base import GraphPolicyNet
 
 __all__ = ["IMNet", "MVCNet", "MaxCoverNet", "MaxCutNet", "aggregate"]
 

@@ -2,10 +2,10 @@
 
     aerena export graphs/models/tsp20.pt --out tsp20.onnx --int8 --report
 
-    from aerena.graphs.learned.onnx import export_graph_policy
+    from aerena.agents.solvers.onnx import export_graph_policy
     res = export_graph_policy(net, "tsp20.onnx", meta=checkpoint_meta)
 
-What is exported: the net's forward (:class:`~aerena.graphs.learned.base.GraphPolicyNet`),
+What is exported: the net's forward (:class:`~aerena.agents.solvers.base.GraphPolicyNet`),
 wrapped by :class:`GreedyPolicy` into a tensor-in / tensor-out module:
 
 * inputs: the env observation arrays named by ``net.obs_keys``, in that order, batch
@@ -23,8 +23,8 @@ standard domain and ``onnx.checker.check_model(..., full_check=True)`` passes
 pipeline (:mod:`aerena.agents.export_pipeline`); :class:`GraphAdapter` is its adapter
 for graph policies (routing, node, WTA and IM nets alike: each is a `GraphPolicyNet`); the
 per-problem parts (envs, sizes, recorded observations) are
-:mod:`aerena.graphs.learned.onnx_problems` and the parity rule
-:mod:`aerena.graphs.learned.onnx_parity`.
+:mod:`aerena.agents.solvers.onnx_problems` and the parity rule
+:mod:`aerena.agents.solvers.onnx_parity`.
 
 ``metadata_props``: ``aerena_version``, ``problem``, ``env_id``, ``net_class``,
 ``net_config`` (JSON), ``observation_layout`` (JSON: ``input_order`` and, per input, its
@@ -32,9 +32,9 @@ dtype and its shape with axis names, e.g. ``["batch", "nodes", 2]``; the outputs
 ``action_meaning`` (e.g. ``"node index; last = stop"``) and ``training_meta`` (JSON, the
 checkpoint's `meta`). :class:`aerena.deploy.GraphOnnxPolicy` reads them.
 
-Parity (:func:`~aerena.graphs.learned.onnx_parity.parity`, the rule in
-:mod:`aerena.graphs.learned.onnx_parity`): observations are recorded from real env
-episodes of the problem (:func:`~aerena.graphs.learned.onnx_problems.record_observations`:
+Parity (:func:`~aerena.agents.solvers.onnx_parity.parity`, the rule in
+:mod:`aerena.agents.solvers.onnx_parity`): observations are recorded from real env
+episodes of the problem (:func:`~aerena.agents.solvers.onnx_problems.record_observations`:
 the net's own sampled actions, instance sizes :data:`PARITY_SIZES` to exercise the dynamic
 axes; one group per size, since padded observations of different sizes do not stack) and
 onnxruntime is compared with torch per group. int8 (:func:`quantize_mixed`: onnxruntime's
@@ -45,20 +45,19 @@ calibration set of recorded observations, other episodes than the parity ones, c
 raises `UserError` and leaves nothing behind: the model is written to a temporary folder
 beside the target and renamed only after every check passed.
 
-Latency (:func:`latency_report`): batch-1, one thread, median and p99 over 1000 calls of
-torch eager, onnxruntime fp32 and int8, on recorded observations of each report size
-(routing: the trained size and 100 nodes), with the model sizes.
+Latency (:func:`~aerena.agents.solvers.onnx_parity.latency_report`): batch-1, one thread,
+median and p99 over 1000 calls of torch eager, onnxruntime fp32 and int8, on recorded
+observations of each report size (routing: the trained size and 100 nodes), with the model
+sizes.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from torch import Tensor
 
 from aerena.agents.export_pipeline import (
@@ -69,17 +68,15 @@ from aerena.agents.export_pipeline import (
     commit,
     export_checked,
     export_onnx,
-    latency_rows,
-    one_thread,
     quantize_search,
     read_metadata,
     staging,
     weight_nodes,
 )
-from aerena.errors import UserError
-from aerena.graphs.learned.base import GraphPolicyNet
-from aerena.graphs.learned.onnx_parity import GraphParity, feeds, parity
-from aerena.graphs.learned.onnx_problems import (
+from aerena.agents.solvers.base import GraphPolicyNet
+from aerena.agents.solvers.onnx_meta import dynamic_axes, example_inputs, metadata
+from aerena.agents.solvers.onnx_parity import GraphParity, latency_report, parity
+from aerena.agents.solvers.onnx_problems import (
     ACTION_MEANING,
     ENV_IDS,
     PARITY_COUNT,
@@ -91,6 +88,7 @@ from aerena.graphs.learned.onnx_problems import (
     torch_solve,
     trained_size,
 )
+from aerena.errors import UserError
 
 MIXED_MARGIN = 0.002  # the calibration set must clear the bar by this much
 CALIBRATION_COUNT = 512
@@ -98,7 +96,7 @@ CALIBRATION_SEED = 50_000  # calibration episodes: other env seeds than the pari
 
 
 # --------------------------------------------------------------------------------------
-# The wrapper and metadata
+# The wrapper (axes, trace inputs and metadata: :mod:`aerena.agents.solvers.onnx_meta`)
 # --------------------------------------------------------------------------------------
 class GreedyPolicy(GreedyWrapper):
     """forward(*obs) -> (masked logits [B, A], greedy action [B] int64)."""
@@ -109,75 +107,6 @@ class GreedyPolicy(GreedyWrapper):
 
     def logits(self, *obs: Tensor) -> Tensor:
         return self.net(*obs)
-
-
-def action_axis(net: GraphPolicyNet) -> str:
-    """Name of the logits' action axis: the action mask's axis 1 name, else "actions"."""
-    return str(net.dynamic_axes.get("action_mask", {}).get(1, "actions"))
-
-
-def dynamic_axes(net: GraphPolicyNet) -> dict[str, dict[int, str]]:
-    """torch.onnx dynamic axes of the inputs (the net's) and of the outputs."""
-    axes = {k: dict(net.dynamic_axes.get(k, {0: "batch"})) for k in net.obs_keys}
-    axes["logits"] = {0: "batch", 1: action_axis(net)}
-    axes["action"] = {0: "batch"}
-    return axes
-
-
-def _dtype_name(a: np.ndarray | Tensor) -> str:
-    if isinstance(a, Tensor):
-        return str(a.dtype).removeprefix("torch.")
-    return str(a.dtype)
-
-
-def observation_layout(
-    net: GraphPolicyNet, example: Sequence[Tensor], used: Sequence[str] | None = None
-) -> dict[str, Any]:
-    """Input order, and each input's / output's dtype and shape with axis names.
-
-    `used`: the model's inputs (the exporter drops observation keys the forward ignores,
-    e.g. TSP's `visited`, which its action mask already holds); default all obs keys.
-    """
-    axes = dynamic_axes(net)
-    used = list(net.obs_keys if used is None else used)
-
-    def shape(name: str, dims: Sequence[int]) -> list[Any]:
-        return [axes[name].get(i, int(d)) for i, d in enumerate(dims)]
-
-    inputs = {
-        k: {"dtype": _dtype_name(x), "shape": shape(k, x.shape)}
-        for k, x in zip(net.obs_keys, example, strict=True)
-        if k in used
-    }
-    return {
-        "obs_keys": list(net.obs_keys),
-        "input_order": [k for k in net.obs_keys if k in used],
-        "inputs": inputs,
-        "outputs": {
-            "logits": {"dtype": "float32", "shape": ["batch", action_axis(net)]},
-            "action": {"dtype": "int64", "shape": ["batch"]},
-        },
-    }
-
-
-def metadata(
-    net: GraphPolicyNet,
-    example: Sequence[Tensor],
-    meta: Mapping[str, Any] | None = None,
-    used: Sequence[str] | None = None,
-) -> dict[str, str]:
-    from aerena import __version__
-
-    return {
-        "aerena_version": __version__,
-        "problem": net.problem,
-        "env_id": ENV_IDS.get(net.problem, ""),
-        "net_class": f"{type(net).__module__}:{type(net).__qualname__}",
-        "net_config": json.dumps(dict(net.config), default=str),
-        "observation_layout": json.dumps(observation_layout(net, example, used)),
-        "action_meaning": ACTION_MEANING.get(net.problem, "action index"),
-        "training_meta": json.dumps(dict(meta or {}), default=str),
-    }
 
 
 # --------------------------------------------------------------------------------------
@@ -197,49 +126,8 @@ def quantize_mixed(
 
 
 # --------------------------------------------------------------------------------------
-# Latency
-# --------------------------------------------------------------------------------------
-def latency_report(
-    net: GraphPolicyNet,
-    paths: Mapping[str, Path],
-    sizes: Sequence[int],
-    *,
-    calls: int = LATENCY_CALLS,
-    seed: int = 0,
-    warmup: int = 50,
-) -> dict[str, dict[str, dict[str, float]]]:
-    """ "n=<size>" -> runtime -> {median_ms, p99_ms, size_bytes}: batch-1 one-thread latency
-    of torch eager (forward + argmax) and of each ONNX file in `paths`."""
-    out: dict[str, dict[str, dict[str, float]]] = {}
-    with one_thread():
-        for size in sizes:
-            group = record_observations(net, count=256, sizes=(size,), seed=seed)[int(size)]
-            m = len(next(iter(group.values())))
-            singles = [{k: v[i : i + 1] for k, v in group.items()} for i in range(m)]
-            out[f"n={size}"] = latency_rows(
-                lambda x: net(*x).argmax(dim=-1),
-                [net.obs_tensors(s, batched=True) for s in singles],
-                list(net.parameters()),
-                paths,
-                lambda sess, singles=singles: [feeds(net, s, sess) for s in singles],
-                calls=calls,
-                warmup=warmup,
-            )
-    return out
-
-
-# --------------------------------------------------------------------------------------
 # Export
 # --------------------------------------------------------------------------------------
-def example_inputs(net: GraphPolicyNet, size: int = 12, seed: int = 0) -> tuple[Tensor, ...]:
-    """Two real observations (batch 2) of a `size` instance: the export's trace inputs."""
-    env = make_env(net.problem, size)
-    first = env.reset(seed=seed)[0]
-    mask = np.flatnonzero(first["action_mask"])
-    second = env.step(int(mask[len(mask) // 2]))[0] if len(mask) else first
-    return net.obs_tensors([first, second])
-
-
 def _export_onnx(
     net: GraphPolicyNet, path: Path, *, opset: int, meta: Mapping[str, Any] | None
 ) -> None:
@@ -343,9 +231,11 @@ def export_graph_policy(
 
 __all__ = [
     "ACTION_MEANING",
+    "DEFAULT_OPSET",
     "ENV_IDS",
     "GraphParity",
     "GreedyPolicy",
+    "LATENCY_CALLS",
     "PARITY_SIZES",
     "export_graph_policy",
     "latency_report",

@@ -5,7 +5,7 @@ id (:data:`ENV_IDS`), what an action means (:data:`ACTION_MEANING`), the env key
 instance size (:func:`env_kwargs`), the default size and, for routing, the extra 100-node
 latency size (:func:`report_sizes`). :func:`record_observations` steps real episodes of
 the problem with the net's own sampled actions; :func:`torch_solve` is the closed-loop
-torch reference. :mod:`aerena.graphs.learned.onnx` exports through these.
+torch reference. :mod:`aerena.agents.solvers.onnx` exports through these.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from aerena.agents.solvers.base import GraphPolicyNet
 from aerena.errors import UserError
-from aerena.graphs.learned.base import GraphPolicyNet
 
 PARITY_COUNT = 1024
 #: instance sizes of the recorded parity observations (nodes, sets, weapons and targets)

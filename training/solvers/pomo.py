@@ -17,9 +17,9 @@ symmetries, which share one baseline (Sym-NCO / POMO-style augmentation in train
 :func:`pomo_loss` is the one loss; two drivers run it:
 
 * :func:`train` -- a plain torch loop (CPU or GPU, no Ray), used for the shipped models:
-  ``python -m aerena.graphs.learned.pomo tsp --nodes 20 --minutes 9 --device cuda
+  ``python -m aerena.training.solvers.pomo tsp --nodes 20 --minutes 9 --device cuda
   --out graphs/models/tsp20.pt``
-* :mod:`aerena.graphs.learned.pomo_rllib` -- the same loss as a custom RLlib
+* :mod:`aerena.training.solvers.pomo_rllib` -- the same loss as a custom RLlib
   Algorithm + Learner (``aerena train-solver tsp --algo pomo``).
 
 Validation: greedy multi-start decoding of a fixed set of instances (numpy seed 4321)
@@ -40,16 +40,16 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from aerena.graphs.common.envbase import scaled_coords
-from aerena.graphs.cvrp.generators import kool_capacity
-from aerena.graphs.learned.base import build_net, load_checkpoint, save_checkpoint
-from aerena.graphs.learned.routing import (
+from aerena.agents.solvers.base import build_net, load_checkpoint, save_checkpoint
+from aerena.agents.solvers.routing import (
     CVRPAttentionNet,
     TSPAttentionNet,
     augment8,
     rollout_cvrp,
     rollout_tsp,
 )
+from aerena.graphs.common.envbase import scaled_coords
+from aerena.graphs.cvrp.generators import kool_capacity
 
 ROUTING = ("tsp", "cvrp")
 VALIDATION_SEED = 4321
@@ -312,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     import sys
 
-    command = "python -m aerena.graphs.learned.pomo " + " ".join(
+    command = "python -m aerena.training.solvers.pomo " + " ".join(
         sys.argv[1:] if argv is None else argv
     )
     net, history = train(

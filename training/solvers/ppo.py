@@ -3,7 +3,7 @@
     net, history = train_ppo("mvc", {"num_nodes": 30, "generator": "ba",
                                      "generator_kwargs": {"m": 4}}, iterations=50)
 
-    python -m aerena.graphs.learned.ppo mvc --iterations 50 --num-nodes 30 \\
+    python -m aerena.training.solvers.ppo mvc --iterations 50 --num-nodes 30 \\
         --generator ba --generator-kwargs '{"m": 4}' --out graphs/models/mvc.pt
 
 :class:`GraphPolicyModule` wraps the problem's net (``build_net(problem, **net)``) in a
@@ -41,9 +41,9 @@ from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
 
 import aerena  # noqa: F401  (registers the aerena/<Problem>-v0 Gymnasium ids)
 from aerena import cliargs
+from aerena.agents.solvers.base import GraphPolicyNet, build_net, net_class
 from aerena.errors import UserError
 from aerena.graphs import ENV_IDS
-from aerena.graphs.learned.base import GraphPolicyNet, build_net, net_class
 from aerena.training.runtime import start_ray
 
 __all__ = [
@@ -275,10 +275,10 @@ def train_ppo(
 
 
 # --------------------------------------------------------------------------------------
-# Command line: python -m aerena.graphs.learned.ppo <problem> --iterations N ...
+# Command line: python -m aerena.training.solvers.ppo <problem> --iterations N ...
 # --------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    ap = cliargs.Parser(prog="python -m aerena.graphs.learned.ppo", description=__doc__,
+    ap = cliargs.Parser(prog="python -m aerena.training.solvers.ppo", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ap.add_argument("problem", choices=sorted(ENV_ID))
     ap.add_argument("--iterations", type=int, required=True)
@@ -325,11 +325,12 @@ def main(argv: list[str] | None = None) -> int:
         log=log,
     )
     if args.out:
-        from aerena.graphs.learned.base import save_checkpoint
+        from aerena.agents.solvers.base import save_checkpoint
 
         argv_ = sys.argv[1:] if argv is None else list(argv)
         meta = {
-            "command": "python -m aerena.graphs.learned.ppo " + " ".join(_quote(a) for a in argv_),
+            "command": "python -m aerena.training.solvers.ppo "
+            + " ".join(_quote(a) for a in argv_),
             "algorithm": "PPO (RLlib)",
             "env_kwargs": env_kwargs,
             "size_range": args.size_range,

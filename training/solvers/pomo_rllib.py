@@ -9,14 +9,14 @@ rollout must be differentiable). So:
   / ``forward_exploration`` act in the Gymnasium env from its observation (so RLlib's
   env runners and evaluation can run the policy in ``aerena/TSP-v0``).
 * :class:`POMOLearner` -- a `TorchLearner` whose loss is REINFORCE with the shared
-  multi-start baseline (:func:`aerena.graphs.learned.pomo.pomo_loss` without the rollout).
+  multi-start baseline (:func:`aerena.training.solvers.pomo.pomo_loss` without the rollout).
 * :class:`POMO` / :class:`POMOConfig` -- an `Algorithm` whose ``training_step`` samples
   `instances_per_batch` instances (seeded numpy generator, reproducible on resume: the
   seed is derived from the config seed and the iteration), sends them to the
   LearnerGroup (split across ``num_learners`` Learners when there are several), and
   syncs the weights to the env runners.
 
-    from aerena.graphs.learned.pomo_rllib import train_pomo_rllib
+    from aerena.training.solvers.pomo_rllib import train_pomo_rllib
     net, history = train_pomo_rllib("tsp", nodes=20, iterations=200)
 
 or ``aerena train-solver tsp --algo pomo --nodes 20 --iterations 200 --out tsp20.pt``.
@@ -43,15 +43,15 @@ from ray.rllib.utils.metrics import (
     NUM_ENV_STEPS_SAMPLED_LIFETIME,
 )
 
-from aerena.graphs.learned.base import GraphPolicyNet, build_net
-from aerena.graphs.learned.pomo import (
+from aerena.agents.solvers.base import GraphPolicyNet, build_net
+from aerena.training.solvers.pomo import (
     ROUTING,
     multistart_rollout,
     reinforce_loss,
     sample_batch,
     validate,
 )
-from aerena.graphs.learned.ppo import init_local_ray, learner_net
+from aerena.training.solvers.ppo import init_local_ray, learner_net
 
 
 class POMOModule(TorchRLModule):

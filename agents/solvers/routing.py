@@ -38,7 +38,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from aerena.agents.nn import MultiHeadAttention, TransformerBlock, mask_logits, masked_mean, mlp
-from aerena.graphs.learned.base import GraphPolicyNet
+from aerena.agents.solvers.base import GraphPolicyNet
 
 TANH_CLIP = 10.0
 

@@ -39,8 +39,8 @@ from aerena.agents.nn import (
     masked_sum,
     mlp,
 )
+from aerena.agents.solvers.base import GraphPolicyNet
 from aerena.errors import UserError
-from aerena.graphs.learned.base import GraphPolicyNet
 
 __all__ = ["WTANet"]
 

@@ -4,18 +4,19 @@ A policy net (:class:`GraphPolicyNet`) reads the observation of its problem's Gy
 env (``aerena/<Problem>-v0``) -- the padded arrays named in ``obs_keys`` -- and returns
 masked logits over the env's actions. The same forward serves every consumer:
 
-* PPO through RLlib (:mod:`aerena.graphs.learned.ppo` wraps the net in an RLModule);
-* step-by-step inference on the env (:mod:`aerena.graphs.learned.envdecode`;
-  :mod:`aerena.graphs.learned.solve` picks the shipped model and the decoding);
+* PPO through RLlib (:mod:`aerena.training.solvers.ppo` wraps the net in an RLModule);
+* step-by-step inference on the env (:mod:`aerena.agents.solvers.envdecode`;
+  :mod:`aerena.agents.solvers.solve` picks the shipped model and the decoding);
 * ONNX export (positional tensor inputs in ``obs_keys`` order, ``dynamic_axes`` name the
   batch axis and the node / edge axes, so one model serves every graph size).
 
 Routing nets also have a fast batched decoder (POMO training and multi-start inference,
-:mod:`aerena.graphs.learned.routing`) that computes the same logits incrementally.
+:mod:`aerena.agents.solvers.routing`) that computes the same logits incrementally.
 
 Checkpoints are one ``.pt`` file: ``{"format", "problem", "class", "config", "state_dict",
 "meta"}`` written atomically; `meta` records how the net was trained (command, steps, time,
-validation objective).
+validation objective). ``class`` must be one of :data:`NETS`; files written before the nets
+moved here name ``aerena.graphs.learned.*`` modules, mapped by :data:`MOVED_MODULES`.
 """
 
 from __future__ import annotations
@@ -38,14 +39,28 @@ MAX_CONFIG_INT = 65_536  # the largest size (dim, layers, heads, ...) a checkpoi
 
 # problem -> "module:Class" of its default policy net (imported on demand)
 NETS: dict[str, str] = {
-    "tsp": "aerena.graphs.learned.routing:TSPAttentionNet",
-    "cvrp": "aerena.graphs.learned.routing:CVRPAttentionNet",
-    "mvc": "aerena.graphs.learned.node_gnn:MVCNet",
-    "maxcut": "aerena.graphs.learned.node_gnn:MaxCutNet",
-    "maxcover": "aerena.graphs.learned.node_gnn:MaxCoverNet",
-    "wta": "aerena.graphs.learned.wta_net:WTANet",
-    "im": "aerena.graphs.learned.node_gnn:IMNet",
+    "tsp": "aerena.agents.solvers.routing:TSPAttentionNet",
+    "cvrp": "aerena.agents.solvers.routing:CVRPAttentionNet",
+    "mvc": "aerena.agents.solvers.node_gnn:MVCNet",
+    "maxcut": "aerena.agents.solvers.node_gnn:MaxCutNet",
+    "maxcover": "aerena.agents.solvers.node_gnn:MaxCoverNet",
+    "wta": "aerena.agents.solvers.wta_net:WTANet",
+    "im": "aerena.agents.solvers.node_gnn:IMNet",
 }
+
+# module paths that older checkpoints name (the nets lived in `aerena.graphs.learned` before
+# issue 16) -> where the same classes live now; the one table a move of the nets updates
+MOVED_MODULES: dict[str, str] = {
+    "aerena.graphs.learned.routing": "aerena.agents.solvers.routing",
+    "aerena.graphs.learned.node_gnn": "aerena.agents.solvers.node_gnn",
+    "aerena.graphs.learned.wta_net": "aerena.agents.solvers.wta_net",
+}
+
+
+def current_spec(spec: str) -> str:
+    """A checkpoint's ``"module:Class"`` with a moved module mapped to where it lives now."""
+    mod, _, cls = str(spec).partition(":")
+    return f"{MOVED_MODULES.get(mod, mod)}:{cls}"
 
 
 class GraphPolicyNet(nn.Module):
@@ -150,7 +165,7 @@ def load_checkpoint(path: str | Path) -> tuple[GraphPolicyNet, dict[str, Any]]:
         raise UserError(f"{path}: not a readable policy checkpoint ({reason})") from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise UserError(f"{path}: not an aerena graph-policy checkpoint ({CHECKPOINT_FORMAT})")
-    spec = payload.get("class")
+    spec = current_spec(str(payload.get("class")))
     if spec not in NETS.values():  # only the registered nets, never a class the file names
         raise UserError(f"{path}: the policy class is not one of aerena's registered nets")
     mod, cls = str(spec).split(":")

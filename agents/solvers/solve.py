@@ -1,20 +1,20 @@
 """Solve an instance with a learned policy: the shipped models and the decoding modes.
 
-    from aerena.graphs.learned.solve import solve_with_model
+    from aerena.agents.solvers.solve import solve_with_model
     sol, info = solve_with_model("tsp", instance, decode="aug8", polish=True)
 
 Decoding (``decode``):
 
 * ``greedy`` -- one solution, the most likely action at every step (the env's start:
   TSP tour from node 0, CVRP first customer chosen by the policy); for IM the GCOMB-style
-  decode of :mod:`aerena.graphs.learned.im_gcomb` (every node scored at once, a third of
+  decode of :mod:`aerena.agents.solvers.im_gcomb` (every node scored at once, a third of
   the budget per forward pass);
 * ``sample`` -- `samples` solutions sampled from the policy, the best kept;
 * ``multistart`` -- (routing) POMO's greedy rollouts from every start node (TSP) or first
   customer (CVRP), the best kept; (node problems) the same as ``sample``;
 * ``aug8`` -- (routing) multi-start on each of the 8 symmetries of the unit square;
 * ``onepass`` -- (MVC, MaxCut) one forward pass scores every node, a classical greedy /
-  local search finishes (:mod:`aerena.graphs.learned.onepass`).
+  local search finishes (:mod:`aerena.agents.solvers.onepass`).
 
 ``polish=True`` runs the classical local search on the result (TSP 2-opt then 2-opt +
 Or-opt as ``aerena solve tsp --method ls``, CVRP the route local search of
@@ -30,24 +30,26 @@ from __future__ import annotations
 
 import math
 import time
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from aerena.errors import UserError
-from aerena.graphs.common.envbase import scaled_coords
-from aerena.graphs.learned.base import GraphPolicyNet, load_checkpoint
-from aerena.graphs.learned.routing import (
+from aerena.agents.solvers.base import GraphPolicyNet, load_checkpoint
+from aerena.agents.solvers.routing import (
     CVRPAttentionNet,
     TSPAttentionNet,
     augment8,
     rollout_cvrp,
     rollout_tsp,
 )
+from aerena.errors import UserError
+from aerena.graphs.common.envbase import scaled_coords
 
-MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+# the shipped checkpoints are package data of aerena.graphs (graphs/models/)
+MODELS_DIR = Path(str(resources.files("aerena.graphs"))) / "models"
 # problem -> {training size: file name}
 SHIPPED: dict[str, dict[int, str]] = {
     "tsp": {20: "tsp20.pt", 50: "tsp50.pt", 100: "tsp100.pt"},
@@ -72,7 +74,7 @@ def shipped_path(problem: str, size: int) -> Path:
     if not table:
         raise UserError(
             f"method 'model': no trained {problem} model is shipped; train one with "
-            f"`python -m aerena.graphs.learned.ppo {problem} --out {problem}.pt` and pass "
+            f"`python -m aerena.training.solvers.ppo {problem} --out {problem}.pt` and pass "
             "--model FILE"
         )
     best = min(table, key=lambda s: (abs(math.log(max(s, 1)) - math.log(max(size, 1))), s))
@@ -239,7 +241,7 @@ def solve_with_model(
     if decode == "onepass" and problem not in ONEPASS:
         raise UserError(f"decode 'onepass' is for {' and '.join(ONEPASS)}")
     if decode == "onepass":
-        from aerena.graphs.learned import onepass
+        from aerena.agents.solvers import onepass
 
         if problem == "mvc":
             sol, _ = onepass.mvc_one_pass(net, instance)
@@ -248,13 +250,13 @@ def solve_with_model(
     elif routing:
         sol = _solve_routing(problem, net, instance, decode, samples, seed)
     elif problem == "im" and decode == "greedy":
-        from aerena.graphs.learned.im_gcomb import solve_gcomb
+        from aerena.agents.solvers.im_gcomb import solve_gcomb
 
         sol, _ = solve_gcomb(net, instance, seed=seed)
     else:
         if decode == "aug8":
             raise UserError("decode 'aug8' is for routing problems (tsp, cvrp)")
-        from aerena.graphs.learned.envdecode import solve_with_env
+        from aerena.agents.solvers.envdecode import solve_with_env
 
         mode = "greedy" if decode == "greedy" else "sample"
         _, sol, _ = solve_with_env(net, problem, instance, decode=mode, samples=samples, seed=seed)
