@@ -1,91 +1,106 @@
-"""``aerena train-solver``: train a learned graph-problem policy and save a ``.pt`` file.
+"""``aerena train-solver``: train a learned graph-problem policy into a run folder.
+
+    aerena train-solver --config training/experiments/solvers/tsp20_pomo.yaml
+    aerena train-solver --config cvrp.yaml --set iterations=500 --set device=cuda
+    aerena train-solver --resume runs/tsp20-pomo-20261204-001500 --set iterations=2000
+
+The experiment is a validated YAML (:mod:`aerena.training.solver_config`: problem,
+algorithm pomo | ppo | gcomb, engine, sizes, budget, learning rate, batch, seed, device,
+out); the recipe and its run folder (config copy, progress, checkpoints, ``model.pt``)
+are :mod:`aerena.training.solver_train`. The flag form builds the same experiment::
 
     aerena train-solver tsp --algo pomo --nodes 20 --iterations 2000 --out tsp20.pt
     aerena train-solver tsp --algo pomo --engine torch --device cuda --minutes 8 --out tsp20.pt
     aerena train-solver mvc --algo ppo --iterations 40 --out mvc.pt \
         --ppo-options '--size-range 20 50'
 
-Algorithms: ``pomo`` (routing: REINFORCE with POMO's shared multi-start baseline; engine
-``rllib`` = the custom RLlib Algorithm/Learner of :mod:`aerena.graphs.learned.pomo_rllib`,
-engine ``torch`` = the plain loop of :mod:`aerena.graphs.learned.pomo` that trained the
-shipped models on a GPU) and ``ppo`` (every problem: RLlib PPO with action masks,
-:mod:`aerena.graphs.learned.ppo`; ``--ppo-options`` go to it). The saved file
-works with ``aerena solve PROBLEM ... --method model --model FILE`` and ``aerena export``.
+(its run folder sits beside the model: ``tsp20.run/``). Algorithms: ``pomo`` (routing:
+REINFORCE with POMO's shared multi-start baseline; engine ``rllib`` = the custom RLlib
+Algorithm/Learner, engine ``torch`` = the plain loop that trained the shipped models on a
+GPU, the one that resumes), ``ppo`` (every problem: RLlib PPO with action masks) and
+``gcomb`` (im: the supervised pruner). The saved file works with ``aerena solve PROBLEM
+... --method model --model FILE`` and ``aerena export``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import re
+import shlex
 import sys
-import time
+from pathlib import Path
 from typing import Any
 
 from aerena import cliargs
 from aerena.errors import UserError
+from aerena.scenarios.located import Loc, Mark
+from aerena.scenarios.overrides import add_set_option, parse_set_options
+from aerena.training.solver_config import (
+    ALGORITHMS,
+    PROBLEMS,
+    SolverConfigError,
+    SolverExperiment,
+    load_solver_experiment,
+    solver_experiment,
+)
 
-ROUTING = ("tsp", "cvrp")
-PROBLEMS = ("tsp", "cvrp", "mvc", "maxcut", "maxcover", "wta")
-
-
-def _check_device(name: str) -> None:
-    """Refuse a torch device that does not exist here, before training starts."""
-    import torch
-
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise UserError(f"--device {name!r}: not a torch device (cpu, cuda, cuda:N)") from None
-    if device.type == "cuda" and not (
-        torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
-    ):
-        raise UserError(f"--device {name}: no such CUDA device on this machine")
+#: flag -> experiment field of the flag form (PROBLEM is `problem`)
+FLAGS = {
+    "algo": "algorithm",
+    "engine": "engine",
+    "nodes": "nodes",
+    "iterations": "iterations",
+    "minutes": "minutes",
+    "batch_size": "batch_size",
+    "lr": "lr",
+    "device": "device",
+    "seed": "seed",
+    "out": "out",
+}
+#: --ppo-options of the PPO recipe -> experiment fields (the others are ppo.<name>)
+PPO_TOP = {"iterations": "iterations", "seed": "seed", "lr": "lr", "out": "out", "net": "model"}
+PPO_KEYS = ("env_kwargs", "size_range", "num_env_runners", "envs_per_runner",
+            "train_batch_size", "minibatch_size", "num_epochs", "entropy_coeff")  # fmt: skip
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train-solver",
-        help="train a learned graph-problem policy (POMO or PPO)",
+        help="train a learned graph-problem policy (POMO, PPO or GCOMB)",
         description=__doc__.replace("``", "'"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("problem", choices=PROBLEMS)
+    p.add_argument("problem", nargs="?", choices=PROBLEMS, help="the flag form's problem")
+    p.add_argument("--config", metavar="FILE.yaml", help="the solver experiment to train")
+    p.add_argument("--resume", metavar="DIR", help="continue a run folder (pomo, engine torch)")
+    p.add_argument("--run-dir", metavar="DIR", help="the run folder (default: see above)")
     p.add_argument(
-        "--algo",
-        choices=("pomo", "ppo"),
-        default=None,
-        help="default: pomo for tsp/cvrp, ppo otherwise",
+        "--runs-dir",
+        default="runs",
+        metavar="DIR",
+        help="parent of new run folders without --run-dir or out (default runs)",
     )
-    p.add_argument("--engine", choices=("rllib", "torch"), default="rllib", help="pomo only")
-    p.add_argument(
-        "--nodes",
-        type=cliargs.count(2, 100_000),
-        default=20,
-        help="TSP nodes / CVRP customers (pomo)",
-    )
-    p.add_argument(
-        "--iterations", type=cliargs.count(1), default=None, help="updates (pomo) / PPO iterations"
-    )
-    p.add_argument(
-        "--minutes",
-        type=cliargs.positive(),
-        default=None,
-        help="wall-time budget (pomo, torch engine)",
-    )
-    p.add_argument(
-        "--batch-size",
-        type=cliargs.count(1, 1_000_000),
-        default=64,
-        help="instances per update (pomo)",
-    )
-    p.add_argument("--lr", type=cliargs.positive(1.0), default=1e-4, help="learning rate (pomo)")
-    p.add_argument("--dim", type=cliargs.count(1, 4096), default=128)
-    p.add_argument("--layers", type=cliargs.count(1, 64), default=3)
-    p.add_argument("--heads", type=cliargs.count(1, 64), default=8)
-    p.add_argument("--device", default="cpu", help="torch engine: cpu or cuda")
-    p.add_argument("--seed", type=cliargs.seed, default=0)
-    p.add_argument("--out", required=True, help="the policy file to write (.pt)")
-    p.add_argument(
+    add_set_option(p, "iterations=500, model.dim=64, ppo.size_range=[20,50]", "a field")
+    g = p.add_argument_group("flag form (PROBLEM given; fields of the same experiment)")
+    g.add_argument("--algo", choices=ALGORITHMS, help="default: pomo for tsp/cvrp, gcomb for im, "
+                   "ppo otherwise")  # fmt: skip
+    g.add_argument("--engine", choices=("rllib", "torch"), help="pomo only (default rllib)")
+    g.add_argument("--nodes", type=cliargs.count(2, 100_000),
+                   help="TSP nodes / CVRP customers (pomo; default 20)")  # fmt: skip
+    g.add_argument("--iterations", type=cliargs.count(1),
+                   help="updates (pomo) / PPO iterations / epochs (gcomb)")  # fmt: skip
+    g.add_argument("--minutes", type=cliargs.positive(),
+                   help="wall-time budget (pomo, torch engine)")  # fmt: skip
+    g.add_argument("--batch-size", type=cliargs.count(1, 1_000_000),
+                   help="instances per update (pomo; default 64)")  # fmt: skip
+    g.add_argument("--lr", type=cliargs.positive(1.0), help="learning rate (default per recipe)")
+    g.add_argument("--dim", type=cliargs.count(1, 4096))
+    g.add_argument("--layers", type=cliargs.count(1, 64))
+    g.add_argument("--heads", type=cliargs.count(1, 64))
+    g.add_argument("--device", help="torch engine: cpu or cuda")
+    g.add_argument("--seed", type=cliargs.seed)
+    g.add_argument("--out", help="the policy file to write (.pt; required in the flag form)")
+    g.add_argument(
         "--ppo-options",
         default="",
         metavar="'OPTS'",
@@ -95,79 +110,86 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    algo = args.algo or ("pomo" if args.problem in ROUTING else "ppo")
-    import shlex
+    overrides = parse_set_options(args.overrides)
+    given = [x for x in (args.problem, args.config, args.resume) if x]
+    if len(given) != 1:
+        raise UserError("give exactly one of PROBLEM (the flag form), --config FILE, --resume DIR")
+    names = [k for k in (*FLAGS, "dim", "layers", "heads") if getattr(args, k) is not None]
+    flags = [f"--{k.replace('_', '-')}" for k in names] + ["--ppo-options"] * bool(args.ppo_options)
+    if args.problem is None and flags:
+        raise UserError(f"{flags[0]} belongs to the flag form (PROBLEM ...); in a config "
+                        "file or with --resume use --set")  # fmt: skip
+    from aerena.training import solver_train  # torch / ray load lazily inside
 
-    extra = shlex.split(args.ppo_options)
-    if algo == "ppo":
-        from aerena.graphs.learned import ppo
-
-        if args.iterations is None:
-            raise UserError("--iterations is required for --algo ppo")
-        return ppo.main(
-            [args.problem, "--iterations", str(args.iterations), "--seed", str(args.seed),
-             "--out", args.out, *extra]
-        )  # fmt: skip
-    if extra:
-        raise UserError("--ppo-options apply to --algo ppo")
-    if args.problem not in ROUTING:
-        raise UserError(f"--algo pomo trains routing problems (tsp, cvrp), not {args.problem}")
-    net_cfg = {"dim": args.dim, "layers": args.layers, "heads": args.heads, "ff": 4 * args.dim}
-    command = "aerena train-solver " + " ".join(sys.argv[2:])
-
-    def log(row: dict[str, Any]) -> None:
-        print(json.dumps(row), flush=True)
-
-    if args.engine == "torch":
-        from aerena.graphs.learned import pomo
-
-        if args.iterations is None and args.minutes is None:
-            raise UserError("give --iterations or --minutes")
-        _check_device(args.device)
-        pomo.train(
-            args.problem,
-            args.nodes,
-            minutes=args.minutes,
-            steps=args.iterations,
-            batch_size=args.batch_size,
-            lr=args.lr,
-            net_config=net_cfg,
-            seed=args.seed,
-            device=args.device,
-            out=args.out,
-            command=command,
-            log=log,
-        )
-        print(f"saved {args.out}")
-        return 0
-    if args.iterations is None:
-        raise UserError("--engine rllib needs --iterations")
-    if args.minutes is not None or args.device != "cpu":
-        raise UserError("--minutes and --device apply to --engine torch")
-    from aerena.graphs.learned.base import save_checkpoint
-    from aerena.graphs.learned.pomo_rllib import train_pomo_rllib
-
-    t0 = time.perf_counter()
-    net, history = train_pomo_rllib(
-        args.problem,
-        args.nodes,
-        iterations=args.iterations,
-        net=net_cfg,
-        instances_per_batch=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        log=log,
-    )
-    meta = {
-        "problem": args.problem,
-        "nodes": args.nodes,
-        "algorithm": "pomo (RLlib)",
-        "steps": args.iterations,
-        "instances": args.iterations * args.batch_size,
-        "train_time_s": round(time.perf_counter() - t0, 1),
-        "validation_length": history[-1]["val_length"] if history else None,
-        "command": command,
-    }
-    save_checkpoint(net, args.out, meta)
-    print(f"saved {args.out}")
+    if args.resume:
+        if args.run_dir:
+            raise UserError("--resume DIR is the run folder: drop --run-dir")
+        cfg = solver_train.resume_config(Path(args.resume), overrides)
+        run_dir = Path(args.resume)
+    else:
+        cfg = from_flags(args, overrides) if args.problem else load(args.config, overrides)
+        run_dir = Path(args.run_dir) if args.run_dir else None
+        if run_dir is None:
+            run_dir = solver_train.default_run_dir(cfg, args.runs_dir)
+    command = "aerena train-solver " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    result = solver_train.train_solver(cfg, run_dir, resume=bool(args.resume), command=command)
+    print(f"saved {cfg.out or result.model}\nrun folder: {result.run_dir}")
     return 0
+
+
+def load(path: str, overrides: dict[str, Any]) -> SolverExperiment:
+    return load_solver_experiment(path, overrides)
+
+
+def from_flags(args: argparse.Namespace, overrides: dict[str, Any]) -> SolverExperiment:
+    """The experiment of the flag form: the given flags (each marked as written there)
+    and the --ppo-options, then the --set overrides, through the one validation."""
+    if not args.out:
+        raise UserError("the flag form needs --out FILE.pt (or train with --config FILE.yaml)")
+    loc = Loc(Mark("aerena train-solver"), {"problem": Loc(Mark(args.problem))})
+    data: dict[str, Any] = {"name": _name(args.out), "problem": args.problem}
+    for flag, key in FLAGS.items():
+        if getattr(args, flag) is not None:
+            data[key] = getattr(args, flag)
+            loc.children[key] = Loc(Mark(f"--{flag.replace('_', '-')}"))
+    sizes = {k: getattr(args, k) for k in ("dim", "layers", "heads") if getattr(args, k)}
+    if sizes:
+        data["model"] = sizes
+        loc.children["model"] = Loc(Mark("--dim/--layers/--heads"))
+    ppo = ppo_overrides(args.ppo_options)
+    cfg = solver_experiment(data, loc, "aerena train-solver", {**ppo, **overrides})
+    if ppo and cfg.algorithm != "ppo":
+        raise UserError("--ppo-options apply to --algo ppo")
+    return cfg
+
+
+def ppo_overrides(text: str) -> dict[str, Any]:
+    """``--size-range 20 50 --lr 1e-4`` (the PPO recipe's options) -> dotted overrides
+    ``{"ppo.size_range": [20, 50], "lr": "1e-4"}`` (values read as YAML, JSON included)."""
+    out: dict[str, Any] = {}
+    words = shlex.split(text)
+    i = 0
+    while i < len(words):
+        opt = words[i]
+        name = opt.removeprefix("--").replace("-", "_")
+        if not opt.startswith("--") or name not in (*PPO_TOP, *PPO_KEYS):
+            known = ", ".join("--" + k.replace("_", "-") for k in (*PPO_TOP, *PPO_KEYS))
+            raise UserError(f"--ppo-options: unknown option {opt!r}; known: {known}")
+        j = i + 1
+        while j < len(words) and not words[j].startswith("--"):
+            j += 1
+        values = words[i + 1 : j]
+        if not values:
+            raise UserError(f"--ppo-options: {opt} needs a value")
+        key = PPO_TOP.get(name, f"ppo.{name}")
+        parsed = [parse_set_options([f"{key}={v}"])[key] for v in values]
+        out[key] = parsed[0] if len(parsed) == 1 else parsed
+        i = j
+    return out
+
+
+def _name(out: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", Path(out).stem) or "solver"
+
+
+__all__ = ["SolverConfigError", "add_parser", "from_flags", "ppo_overrides", "run"]
