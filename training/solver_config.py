@@ -130,7 +130,7 @@ class SolverExperiment(_Strict):
     lr: float | None = Field(None, gt=0, le=1, allow_inf_nan=False)
     model: NetSpec = Field(default_factory=NetSpec)
     seed: int = Field(0, ge=0, le=MAX_SEED)
-    device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?)$")
+    device: str = Field("cpu", description="pomo, engine torch: cpu | cuda | cuda:N")
     validate_every: int = Field(100, ge=1, le=MAX_COUNT)
     checkpoint_every: int = Field(100, ge=0, le=MAX_COUNT, description="0: at the end only")
     out: str | None = Field(None, description="also write the trained model to this path")
