@@ -182,7 +182,10 @@ def ppo_overrides(text: str) -> dict[str, Any]:
         if not values:
             raise UserError(f"--ppo-options: {opt} needs a value")
         key = PPO_TOP.get(name, f"ppo.{name}")
-        parsed = [parse_set_options([f"{key}={v}"])[key] for v in values]
+        try:
+            parsed = [parse_set_options([f"{key}={v}"])[key] for v in values]
+        except UserError as exc:
+            raise UserError(f"--ppo-options {opt}: {str(exc).split(': ', 1)[-1]}") from None
         out[key] = parsed[0] if len(parsed) == 1 else parsed
         i = j
     return out
