@@ -22,10 +22,9 @@ from aerena.cliargs import Parser
 from aerena.envs.airdefense import rollout, whatif
 from aerena.errors import UserError
 from aerena.graphs import cli as graphs_cli
-from aerena.graphs.learned import cli as solver_cli
 from aerena.scenarios import cli as scenario_cli
 from aerena.training import cli as training_cli
-from aerena.training import export_cli
+from aerena.training import export_cli, solver_cli
 from aerena.viz import cli as viz_cli
 
 

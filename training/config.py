@@ -30,6 +30,7 @@ Command-line overrides (`--set algorithm.lr=1e-4`) use dotted paths, set by the 
 Public API::
 
     load_experiment(path, overrides=None) -> LoadedExperiment(config, text, path)
+    read_config_file(path, error, what) / validate_config(model, data, loc, ...)  # any schema
     experiment_for_scenario(name, overrides=None) -> LoadedExperiment
     Experiment.model_validate(dict) / Experiment.to_yaml()
 """
@@ -38,7 +39,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -59,6 +60,9 @@ TARGET_METRICS = (
     "return_defender",
     "episode_return_mean",  # RLlib's: sum over the learning agents' returns
 )
+
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class ExperimentError(UserError, ValueError):
@@ -413,20 +417,7 @@ class LoadedExperiment(NamedTuple):
 # --------------------------------------------------------------------------------------
 def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -> LoadedExperiment:
     """Read, override and validate an experiment file; an ExperimentError lists problems."""
-    display = str(path)
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise ExperimentError(f"experiment file not found: {display}")
-    try:
-        data, loc = parse_yaml_file(p, display)
-    except UserError as exc:
-        raise ExperimentError(str(exc)) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ExperimentError(f"{display}:1:1: an experiment file must be a mapping of keys")
-    if "name" not in data:
-        data["name"] = re.sub(r"[^A-Za-z0-9_.-]", "_", p.stem) or "experiment"
+    data, loc, display, p = read_config_file(path, ExperimentError, "an experiment file")
     # a scenario path is relative to the experiment file
     sc = data.get("scenario")
     if isinstance(sc, str) and ("/" in sc or sc.endswith((".yaml", ".yml"))):
@@ -434,6 +425,29 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
         if not cand.is_absolute() and (p.parent / cand).is_file():
             data["scenario"] = str((p.parent / cand).resolve())
     return _finish(data, loc, display, overrides, p.resolve())
+
+
+def read_config_file(
+    path: str | Path, error: type[UserError], what: str
+) -> tuple[dict[str, Any], Loc, str, Path]:
+    """(data, locations, display name, path) of a YAML config file (an experiment, a
+    solver experiment): a mapping whose ``name`` defaults to the file's stem. Problems
+    raise `error` (one ``FILE:LINE:COL: ...`` line)."""
+    display = str(path)
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise error(f"{what.removeprefix('an ').removeprefix('a ')} not found: {display}")
+    try:
+        data, loc = parse_yaml_file(p, display)
+    except UserError as exc:
+        raise error(str(exc)) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise error(f"{display}:1:1: {what} must be a mapping of keys")
+    if "name" not in data:
+        data["name"] = re.sub(r"[^A-Za-z0-9_.-]", "_", p.stem) or "experiment"
+    return data, loc, display, p
 
 
 def experiment_for_scenario(
@@ -448,23 +462,37 @@ def experiment_for_scenario(
 def _finish(
     data: dict, loc: Loc, display: str, overrides: dict[str, Any] | None, path: Path | None
 ) -> LoadedExperiment:
+    cfg = validate_config(Experiment, data, loc, display, overrides, ExperimentError)
+    return LoadedExperiment(cfg, cfg.to_yaml(), path)
+
+
+def validate_config(
+    model: type[M],
+    data: dict,
+    loc: Loc,
+    display: str,
+    overrides: dict[str, Any] | None,
+    error: type[UserError],
+    top: str = "the experiment",
+) -> M:
+    """`data` with the dotted `overrides` set (``--set KEY=VALUE``, marked as written
+    there), validated into `model`; problems raise `error` with one located line each."""
     for key, value in (overrides or {}).items():
         try:
             at = set_dotted(
                 data,
                 key,
                 value,
-                Experiment,
+                model,
                 label=f"--set {key!r}",
-                top="the experiment",
+                top=top,
                 open_mappings=True,  # `overrides.episode.max_steps`: one key of `overrides`
             )
         except ScenarioError as exc:
-            raise ExperimentError(str(exc)) from None
+            raise error(str(exc)) from None
         loc.replace(at, Mark(f"--set {key}"))
     try:
-        cfg = Experiment.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
-        errors = pydantic_messages(exc, Experiment, (), data, loc)
-        raise ExperimentError(summary(errors, display)) from None
-    return LoadedExperiment(cfg, cfg.to_yaml(), path)
+        errors = pydantic_messages(exc, model, (), data, loc)
+        raise error(summary(errors, display)) from None

@@ -34,7 +34,7 @@ import math
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -171,11 +171,16 @@ def train(
     init: str | Path | None = None,
     command: str = "",
     log: Callable[[dict[str, Any]], None] | None = None,
+    resume: TrainState | None = None,
+    on_state: Callable[[TrainState], None] | None = None,
+    state_every: int = 0,
 ) -> tuple[TSPAttentionNet | CVRPAttentionNet, list[dict[str, Any]]]:
     """Train a routing net with POMO for `minutes` of wall time or `steps` updates.
 
     Saves the best net (by validation length) to `out` whenever it improves. Returns the
-    best net (on the CPU, eval mode) and the validation history.
+    best net (on the CPU, eval mode) and the validation history. Resuming: `on_state` gets
+    the loop's :class:`TrainState` every `state_every` updates and at the end; a run given
+    one as `resume` continues from it exactly (`steps` and `minutes` are totals).
     """
     if minutes is None and steps is None:
         raise ValueError("give minutes or steps")
@@ -204,6 +209,11 @@ def train(
     step = 0
     instances = 0
     window: list[dict[str, float]] = []
+    if resume is not None:
+        step, instances, best, saved, best_state, history, window = restore_state(
+            resume, net, opt, rng, dev
+        )
+        t0 -= resume.time_s
     while True:
         elapsed = time.perf_counter() - t0
         if (steps is not None and step >= steps) or (
@@ -249,6 +259,13 @@ def train(
                         command if not init else f"{init_meta.get('command', '')}; then {command}",
                     )
                     saved = True
+        if on_state is not None and state_every and step % state_every == 0:
+            on_state(TrainState.of(step, instances, time.perf_counter() - t0, best, saved,
+                                   net, opt, rng, best_state, history, window))  # fmt: skip
+    if on_state is not None and step > (resume.step if resume is not None else 0):
+        if not (state_every and step % state_every == 0):
+            on_state(TrainState.of(step, instances, time.perf_counter() - t0, best, saved,
+                                   net, opt, rng, best_state, history, window))  # fmt: skip
     net = net.cpu()
     if best_state is not None:
         net.load_state_dict(best_state)
@@ -259,6 +276,66 @@ def train(
         _save(net, state, out, problem, nodes, step, instances, t0, math.nan, command)
     net.eval()
     return net, history
+
+
+# --------------------------------------------------------------------------------------
+# Resuming: the whole state of the loop of `train` (a hook for aerena train-solver --resume)
+# --------------------------------------------------------------------------------------
+class TrainState(NamedTuple):
+    """Everything `train` needs to continue a run exactly: counters, the best validation
+    so far, net and optimiser states, the numpy and torch generators; plain data that
+    ``torch.save`` / ``torch.load(weights_only=True)`` round-trip."""
+
+    step: int
+    instances: int
+    time_s: float
+    best: float
+    saved: bool
+    net: dict[str, Tensor]
+    optimizer: dict[str, Any]
+    rng: dict[str, Any]
+    torch_rng: Tensor
+    cuda_rng: Tensor | None
+    best_state: dict[str, Tensor] | None
+    history: list[dict[str, Any]]
+    window: list[dict[str, float]]
+
+    @classmethod
+    def of(cls, step: int, instances: int, time_s: float, best: float, saved: bool,
+           net: Any, opt: Any, rng: np.random.Generator, best_state: Any,
+           history: list, window: list) -> TrainState:  # fmt: skip
+        cpu = {k: t.detach().cpu().clone() for k, t in net.state_dict().items()}
+        dev = next(net.parameters()).device
+        cuda = torch.cuda.get_rng_state(dev) if dev.type == "cuda" else None
+        return cls(step, instances, float(time_s), float(best), saved, cpu,
+                   _cpu(opt.state_dict()), rng.bit_generator.state, torch.get_rng_state(),
+                   cuda, best_state, [dict(r) for r in history],
+                   [dict(m) for m in window])  # fmt: skip
+
+
+def restore_state(
+    state: TrainState, net: Any, opt: Any, rng: np.random.Generator, dev: torch.device
+) -> tuple[int, int, float, bool, dict[str, Tensor] | None, list, list]:
+    """Load `state` into the net, optimiser and generators; the loop's other variables."""
+    net.load_state_dict(state.net)
+    opt.load_state_dict(state.optimizer)
+    rng.bit_generator.state = state.rng
+    torch.set_rng_state(state.torch_rng)
+    if state.cuda_rng is not None and dev.type == "cuda":
+        torch.cuda.set_rng_state(state.cuda_rng, dev)
+    history, window = list(state.history), list(state.window)
+    return state.step, state.instances, state.best, state.saved, state.best_state, history, window
+
+
+def _cpu(obj: Any) -> Any:
+    """A copy of nested optimiser state with every tensor on the CPU."""
+    if isinstance(obj, Tensor):
+        return obj.detach().cpu().clone()
+    if isinstance(obj, dict):
+        return {k: _cpu(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_cpu(v) for v in obj]
+    return obj
 
 
 def _save(
