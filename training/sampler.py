@@ -321,6 +321,10 @@ class BatchedSampler:
                 kind = "scripted"
                 self._players[kind] = make_player(self.other, kind, w, seed=opp_seed)
             self._opp_of[:] = kind
+            # a random player reads only action masks, the scripted attacker the world's
+            # arrays: nobody reads their observations, so the world skips writing them
+            if kind == "random" or (kind == "scripted" and self.other == "attacker"):
+                w.observe[:, self.opp_cols] = False
         # ---- records and per-world bookkeeping ----
         K, F, S = s.obs_ent.shape[2], s.obs_ent.shape[3], s.obs_self.shape[2]
         shapes: dict[str, tuple[tuple[int, ...], Any]] = {

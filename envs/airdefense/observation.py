@@ -32,7 +32,12 @@ from aerena.jit import njit
 # --------------------------------------------------------------------------------------
 @njit
 def observe_uavs(st, s, active):
-    """UAV agents: known ground objects and nearest friends."""
+    """UAV agents: known ground objects and nearest friends.
+
+    An agent with `st.observe[b, n]` False gets only its alive flag and action mask (its
+    observation arrays keep what they held): nobody reads it, and the mask is all the step
+    needs. The same holds for radars; launchers are always observed.
+    """
     for b in range(active.shape[0]):
         if not active[b]:
             continue
@@ -57,6 +62,9 @@ def observe_uavs(st, s, active):
             n = j
             alive = s.air_status[b, a] == Lo.ACTIVE
             s.agent_alive[b, n] = alive
+            if not st.observe[b, n]:
+                uav_action_mask(s.act_mask[b, n], alive, st.air_role[a] == Lo.JAMMER)
+                continue
             clear_agent(
                 s.obs_self,
                 s.obs_ent,
@@ -167,12 +175,20 @@ def observe_uavs(st, s, active):
                 s.obs_ref_kind[b, n, slot] = Lo.REF_AIR
                 slot += 1
             s.obs_ent[b, n, slot:, :] = 0.0
-            am = s.act_mask[b, n]
-            for q in range(27):
-                am[q] = True
-            if st.air_role[a] == Lo.JAMMER:
-                for q in range(27, 54):
-                    am[q] = True
+            uav_action_mask(s.act_mask[b, n], True, st.air_role[a] == Lo.JAMMER)
+
+
+@njit
+def uav_action_mask(am, alive, jammer):
+    """A UAV's action mask: every manoeuvre while flying, the jammer half for jammers only."""
+    am[:] = False
+    if not alive:
+        return
+    for q in range(27):
+        am[q] = True
+    if jammer:
+        for q in range(27, 54):
+            am[q] = True
 
 
 @njit
@@ -337,6 +353,11 @@ def observe_radars(st, s, active):
             g = st.radar_g[r]
             alive = s.gnd_hp[b, g] > 0.0
             s.agent_alive[b, n] = alive
+            if not st.observe[b, n]:
+                s.act_mask[b, n, :] = False
+                s.act_mask[b, n, 0] = alive
+                s.act_mask[b, n, 1] = alive
+                continue
             clear_agent(
                 s.obs_self,
                 s.obs_ent,

@@ -358,6 +358,9 @@ class AirDefenseParallelEnv(ParallelEnv):
         self._index = {name: n for n, name in enumerate(self.possible_agents)}
         self._sizes = [int(x) for x in w.action_sizes]
         self._side = agent_sides(w)
+        self._side_list: list[int] = self._side.tolist()
+        amax = w.state.act_mask.shape[2]
+        self._full_mask = [size == amax for size in self._sizes]
         self._bounds = Sp.compute_bounds(w)
         self._obs_spaces: dict[str, gspaces.Dict] = {}
         self._role_spaces: dict[int, gspaces.Dict] = {}
@@ -452,54 +455,67 @@ class AirDefenseParallelEnv(ParallelEnv):
             raise ValueError(f"actions must be a dict agent -> int, got {type(actions).__name__}")
         act = self._act[0]
         act[:] = self._noop
-        live = self._live
+        live = self._live.tolist()  # Python lists from here on: no NumPy scalars per agent
+        index, sizes = self._index, self._sizes
         for name, a in actions.items():
-            n = self._index.get(name)
+            n = index.get(name)
             if n is None:
                 hint = self._names_hint()
                 raise ValueError(f"action for unknown agent {name!r}: agents are {hint}")
             if live[n]:
-                act[n] = check_action(name, self._sizes[n], a)
+                # a plain int in range is the common case; anything else goes the long way
+                ok = type(a) is int and 0 <= a < sizes[n]
+                act[n] = a if ok else check_action(name, sizes[n], a)
         missing = [a for a in self.agents if a not in actions]
         if missing:
             raise ValueError(f"no action given for live agent(s) {', '.join(missing)}")
         w = self.world
         s = w.state
-        before = live.copy()
         w.step(self._act, checked=True)
         self._view_sync()
-        side_reward = s.reward[0].copy()
-        invalid = s.invalid[0].copy()
-        invalid_count = s.invalid_count[0].copy()
+        side_reward = s.reward[0].tolist()
+        invalid = s.invalid[0].tolist()
+        invalid_count = s.invalid_count[0].tolist()
         self._skip_empty()
-        after = s.agent_alive[0]
+        after = s.agent_alive[0].tolist()
         terminated = bool(s.terminated[0])
         truncated = bool(s.truncated[0])
         ended = terminated or truncated
-        arrays = Sp.copy_world_obs(w, 0)
-        names = self.possible_agents
+        # fresh arrays (a caller may keep observations); rows taken in bulk, as agent_obs does
+        o_self, o_ent, o_mask, o_act = (list(x) for x in Sp.copy_world_obs(w, 0)[:4])
+        full = self._full_mask
+        names, side = self.possible_agents, self._side_list
         # agents that acted, plus those launched in this step -- unless the episode ended:
         # a UAV launched in the last step never joins
-        keys = np.flatnonzero(before if ended else before | after)
+        joined = live if ended else [x or y for x, y in zip(live, after, strict=True)]
         outcome = flat_outcome(w.outcome(0))
         obs, rewards, terms, truncs, infos = {}, {}, {}, {}, {}
-        for n in keys:
+        for n, there in enumerate(joined):
+            if not there:
+                continue
             name = names[n]
-            died = bool(before[n] and not after[n])
-            obs[name] = Sp.agent_obs(arrays, n, self._sizes[n])
-            rewards[name] = float(side_reward[self._side[n]]) if before[n] else 0.0
+            died = live[n] and not after[n]
+            obs[name] = {
+                "self": o_self[n],
+                "entities": o_ent[n],
+                "entity_mask": o_mask[n],
+                "action_mask": o_act[n] if full[n] else o_act[n][: sizes[n]],
+            }
+            rewards[name] = side_reward[side[n]] if live[n] else 0.0
             terms[name] = died or terminated
             truncs[name] = truncated and not died
-            info = {"invalid_action": bool(invalid[n]), "invalid_actions": int(invalid_count[n])}
-            info.update(outcome)
-            infos[name] = info
+            infos[name] = {
+                "invalid_action": invalid[n],
+                "invalid_actions": invalid_count[n],
+                **outcome,
+            }
         if ended:
             self._over = True
-            live[:] = False
+            self._live[:] = False
             self.agents = []
         else:
-            live[:] = after
-            self.agents = [names[n] for n in np.flatnonzero(live)]
+            self._live[:] = after
+            self.agents = [names[n] for n, x in enumerate(after) if x]
         if self.render_mode == "human":
             self.render()
         return obs, rewards, terms, truncs, infos

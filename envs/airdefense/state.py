@@ -51,6 +51,11 @@ class Static(NamedTuple):
     grid_n: int  # spatial grid cells per side
     grid_cell: float  # spatial grid cell size, metres
     event_cap: int  # events kept per world per step
+    # [B, N] bool, world b writes agent n's observation (all True by default). UAV and radar
+    # agents honour it (alive flag and action mask are always written); launchers are always
+    # observed (their fire actions refer to their observation's slots). Set False for agents
+    # nobody reads (a scripted attacker plays from the world arrays): see World.observe
+    observe: np.ndarray
 
 
 class WorldState(NamedTuple):

@@ -95,6 +95,7 @@ class World:
             grid_n=grid_n,
             grid_cell=float(max(W, H) / grid_n),
             event_cap=event_cap,
+            observe=np.ones((int(num_worlds), N), dtype=np.bool_),
         )
         self.num_worlds = int(num_worlds)
         self.sizes = {"A": A, "C": C, "U": U, "G": G, "R": R, "L": Lc, "I": I, "N": N}
@@ -249,6 +250,12 @@ class World:
         copy_into(self.state, snap)
 
     # ------------------------------------------------------------------ helpers
+    @property
+    def observe(self) -> np.ndarray:
+        """[B, N] bool, writable in place: which agents' observations the world writes (see
+        `state.Static.observe`; an unobserved agent's observation is left as it was)."""
+        return self.static.observe
+
     @property
     def done(self) -> np.ndarray:
         return self.state.terminated | self.state.truncated
