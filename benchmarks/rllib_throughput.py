@@ -311,14 +311,14 @@ def _summary(iters: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "learn_fraction": sum(it["learn_seconds"] for it in iters) / total,
         # env steps per second of sampling alone / of learning alone (medians, spread)
         "sample_steps_per_s": statistics.median(s_rates) if s_rates else float("nan"),
-        "sample_spread": _spread(s_rates),
+        "sample_spread": spread_of(s_rates),
         "learn_steps_per_s": statistics.median(l_rates) if l_rates else float("nan"),
-        "learn_spread": _spread(l_rates),
+        "learn_spread": spread_of(l_rates),
         "learn_seconds_per_iteration": statistics.median(it["learn_seconds"] for it in iters),
     }
 
 
-def _spread(xs: Sequence[float]) -> float:
+def spread_of(xs: Sequence[float]) -> float:
     """(max - min) / median; 0 for a single value."""
     if not xs:
         return float("nan")
