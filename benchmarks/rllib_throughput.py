@@ -22,10 +22,20 @@ RLlib's own per-step overhead.
 Counting and timing: env steps are RLlib's `num_env_steps_sampled_lifetime` differences (one
 env step = one step of the multi-agent env, however many agents acted). Each timed
 iteration's wall time is measured around `algo.train()`; env-steps/s = steps / wall time;
-the median over iterations is reported. The split between sampling and learning is
+the median over iterations is reported with its spread ((max - min) / median). The
+warm-up iteration (module build, Numba JIT / cache load of the world and the opponent,
+first forward passes) is excluded from every figure and reported on its own (`warmup` in
+the JSON, the "Warm-up" table). The split between sampling and learning is
 measured by timing the local env runner's `sample()` and the learner group's `update()`
 calls inside the iteration (RLlib's own `timers` in the result dict are smoothed over
 iterations, so they are stored in the JSON for reference but not used for the split).
+
+Compute limit: forward FLOPs per row (matmuls only, by shape: `role_flops_parts`) times
+rows per env step times ``1 + 3 x epochs`` (GAE forward, then forward + backward ~ 3
+forwards per epoch), against one thread's float32 matmul rate, measured twice: on 256 x 256
+squares (`matmul_gflops`) and on the model's own shapes at the minibatch size
+(`shape_gflops`: [mb * N, D] x [D, D], the attention's [mb * H, N, C] x [mb * H, C, N], ...).
+The "learn ach." columns say which limit they are a fraction of.
 
 Method: one torch / OpenMP thread (`OMP_NUM_THREADS=MKL_NUM_THREADS=NUMBA_NUM_THREADS=1`,
 set before the imports, and `torch.set_num_threads(1)`); an embedded local Ray
@@ -109,7 +119,14 @@ def time_algorithm(algo: Any, iterations: int) -> dict[str, Any]:
     runner.sample = sample.wrap(runner.sample)
     algo.learner_group.update = learn.wrap(algo.learner_group.update)
 
+    t0 = time.perf_counter()
     result = algo.train()  # warm-up: module build, first forward passes, JIT caches
+    warmup = {
+        "seconds": time.perf_counter() - t0,
+        "sample_seconds": sample.seconds,
+        "learn_seconds": learn.seconds,
+        "env_steps": int(result.get("num_env_steps_sampled_lifetime", 0) or 0),
+    }
     prev = int(result.get("num_env_steps_sampled_lifetime", 0) or 0)
     iters: list[dict[str, Any]] = []
     sampler = getattr(runner, "sampler", None)
@@ -138,7 +155,7 @@ def time_algorithm(algo: Any, iterations: int) -> dict[str, Any]:
             }
         )
         prev = steps
-    return {"iterations": iters, **_summary(iters)}
+    return {"warmup": warmup, "iterations": iters, **_summary(iters)}
 
 
 def _phases(runner: Any) -> dict[str, float]:
@@ -180,32 +197,83 @@ def matmul_rate(seconds: float = 0.5, n: int = 256) -> float:
     return 2.0 * n**3 * reps / (time.perf_counter() - t0)
 
 
-def role_flops(S: int, F: int, K: int, n_act: int, m: dict[str, Any], role: str) -> float:
-    """Forward FLOPs of one row of an EntityGNNModule (multiply-adds x 2): encoder,
-    policy head and value head."""
+def role_flops_parts(
+    S: int, F: int, K: int, n_act: int, m: dict[str, Any], role: str
+) -> dict[str, float]:
+    """Forward FLOPs of one row of an EntityGNNModule (multiply-adds x 2) by matmul shape:
+    `proj` the input projections, `linear` the attention's q/k/v/skip [N, D] x [D, D],
+    `attention` the score and weighted-sum batched matmuls [N, C] x [C, N], `ffn`
+    [N, D] x [D, 2D] and back, `mlp` the pooling / policy / value MLPs on one row,
+    `pointer` the launcher's per-entity MLP ([K, D + E] x [D + E, hidden])."""
     D, E, H, L = m["dim"], m["embed_dim"], m["hidden"], m["layers"]
     N = K + 1
-    f = 2 * (S * D + K * F * D)  # input projections
-    f += L * (2 * 4 * N * D * D + 2 * 2 * N * N * D + 2 * N * D * 2 * D * 2)  # qkvs, attn, FFN
-    f += 2 * ((2 * D + 1) * E + E * E)  # pooling MLP
 
     def mlp(i: int, o: int) -> int:
         return 2 * (i * H + H * H + H * o)
 
-    head = mlp(E, 1) + K * mlp(D + E, 1) if role == "launcher" else mlp(E, n_act)
-    return float(f + head + mlp(E, 1))
+    pointer = role == "launcher"
+    return {
+        "proj": float(2 * (S * D + K * F * D)),
+        "linear": float(L * 2 * 4 * N * D * D),
+        "attention": float(L * 2 * 2 * N * N * D),
+        "ffn": float(L * 2 * N * D * 2 * D * 2),
+        "mlp": float(
+            2 * ((2 * D + 1) * E + E * E) + (mlp(E, 1) if pointer else mlp(E, n_act)) + mlp(E, 1)
+        ),
+        "pointer": float(K * mlp(D + E, 1) if pointer else 0),
+    }
 
 
-def flops_per_row(exp: Any) -> dict[str, float]:
-    """role -> forward FLOPs per row for the experiment's learning roles."""
+def role_flops(S: int, F: int, K: int, n_act: int, m: dict[str, Any], role: str) -> float:
+    """Forward FLOPs of one row of an EntityGNNModule: encoder, policy head, value head."""
+    return sum(role_flops_parts(S, F, K, n_act, m, role).values())
+
+
+def shape_rates(
+    S: int, F: int, K: int, m: dict[str, Any], rows: int, seconds: float = 0.2
+) -> dict[str, float]:
+    """FLOP/s of one torch thread on the forward matmuls of :func:`role_flops_parts` at a
+    minibatch of `rows` rows (the shapes the learner runs, float32)."""
+    import torch
+
+    D, E, Hd, heads = m["dim"], m["embed_dim"], m["hidden"], m["heads"]
+    N, C = K + 1, m["dim"] // m["heads"]
+    shapes = {  # part -> (left, right) operands
+        "proj": ((rows * K, F), (F, D)),
+        "linear": ((rows * N, D), (D, D)),
+        "attention": ((rows * heads, N, C), (rows * heads, C, N)),
+        "ffn": ((rows * N, D), (D, 2 * D)),
+        "mlp": ((rows, E), (E, Hd)),
+        "pointer": ((rows * K, D + E), (D + E, Hd)),
+    }
+    out = {}
+    for part, (sa, sb) in shapes.items():
+        a, b = torch.randn(*sa), torch.randn(*sb)
+        for _ in range(3):
+            torch.matmul(a, b)
+        flops = 2.0 * a.numel() * sb[-1]
+        reps, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            torch.matmul(a, b)
+            reps += 1
+        out[part] = flops * reps / (time.perf_counter() - t0)
+    return out
+
+
+def model_shapes(exp: Any) -> tuple[int, int, int]:
+    """(S, K, F) of the experiment's scenario: self features, entity slots, entity features."""
     from aerena.envs.airdefense.world import World
 
-    w = World(exp.scenario, 1, **exp.overrides)
-    s = w.state
-    S, K, F = s.obs_self.shape[2], s.obs_ent.shape[2], s.obs_ent.shape[3]
+    s = World(exp.scenario, 1, **exp.overrides).state
+    return s.obs_self.shape[2], s.obs_ent.shape[2], s.obs_ent.shape[3]
+
+
+def flops_per_row(exp: Any) -> dict[str, dict[str, float]]:
+    """role -> forward FLOPs per row by matmul shape, for the experiment's learning roles."""
+    S, K, F = model_shapes(exp)
     m = exp.model.model_dump()
     return {
-        role: role_flops(S, F, K, {"uav": 54, "launcher": 1 + K, "radar": 2}[role], m, role)
+        role: role_flops_parts(S, F, K, {"uav": 54, "launcher": 1 + K, "radar": 2}[role], m, role)
         for role in exp.roles
     }
 
@@ -220,6 +288,8 @@ def _float(x: Any) -> float | None:
 def _summary(iters: Sequence[dict[str, Any]]) -> dict[str, Any]:
     rates = [it["env_steps_per_s"] for it in iters]
     med = statistics.median(rates)
+    s_rates = [it["env_steps"] / it["sample_seconds"] for it in iters if it["sample_seconds"] > 0]
+    l_rates = [it["env_steps"] / it["learn_seconds"] for it in iters if it["learn_seconds"] > 0]
     total = sum(it["seconds"] for it in iters)
     prof: dict[str, float] = {}
     for it in iters:
@@ -239,14 +309,21 @@ def _summary(iters: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "seconds_per_iteration": statistics.median(it["seconds"] for it in iters),
         "sample_fraction": sum(it["sample_seconds"] for it in iters) / total,
         "learn_fraction": sum(it["learn_seconds"] for it in iters) / total,
-        # env steps per second of sampling alone / of learning alone
-        "sample_steps_per_s": statistics.median(
-            it["env_steps"] / it["sample_seconds"] for it in iters if it["sample_seconds"] > 0
-        ),
-        "learn_steps_per_s": statistics.median(
-            it["env_steps"] / it["learn_seconds"] for it in iters if it["learn_seconds"] > 0
-        ),
+        # env steps per second of sampling alone / of learning alone (medians, spread)
+        "sample_steps_per_s": statistics.median(s_rates) if s_rates else float("nan"),
+        "sample_spread": spread_of(s_rates),
+        "learn_steps_per_s": statistics.median(l_rates) if l_rates else float("nan"),
+        "learn_spread": spread_of(l_rates),
+        "learn_seconds_per_iteration": statistics.median(it["learn_seconds"] for it in iters),
     }
+
+
+def spread_of(xs: Sequence[float]) -> float:
+    """(max - min) / median; 0 for a single value."""
+    if not xs:
+        return float("nan")
+    med = statistics.median(xs)
+    return (max(xs) - min(xs)) / med if med > 0 else float("nan")
 
 
 # ======================================================================================
@@ -350,6 +427,11 @@ def run_row(row: str, exp: Any, iterations: int) -> dict[str, Any]:
     finally:
         if algo is not None:
             algo.stop()
+    if row != "cartpole" and not out["error"]:
+        S, K, F = model_shapes(exp)
+        mb = out["settings"]["minibatch_size"]
+        rates = shape_rates(S, F, K, exp.model.model_dump(), mb)
+        out["shape_gflops"] = {k: v / 1e9 for k, v in rates.items()}
     return out
 
 
@@ -392,28 +474,59 @@ def print_table(rows: list[dict[str, Any]], header: dict[str, Any]) -> None:
     p.add_column("row")
     for c in phases:
         p.add_column(c, justify="right")
-    lim = Table(title=f"Compute limit: forward FLOPs per row vs the measured matmul rate "
-                f"({header.get('matmul_gflops', float('nan')):.1f} GFLOP/s, 1 thread)")  # fmt: skip
-    for c in ("row", "FLOPs/row (fwd)", "rows/env step", "sample limit", "sample achieved",
-              "learn limit", "learn achieved"):  # fmt: skip
+    mm = header.get("matmul_gflops", float("nan"))
+    lim = Table(title=f"Compute limit: forward FLOPs per row (x 3 x epochs + 1 for learning) "
+                f"vs one thread's matmul rate, at 256x256 ({mm:.1f} GFLOP/s) and at the "
+                f"model's own shapes (minibatch rows)")  # fmt: skip
+    for c in ("row", "FLOPs/row (fwd)", "rows/env step", "model-shape GFLOP/s",
+              "sample limit 256", "sample ach.", "learn limit 256", "learn ach.",
+              "learn limit shapes", "learn ach. (shapes)"):  # fmt: skip
         lim.add_column(c, justify="left" if c == "row" else "right")
-    rate = header.get("matmul_gflops", float("nan")) * 1e9
+    rate = mm * 1e9
     for r in rows:
         prof = r.get("profile_s_per_iteration") or {}
         if r["error"] or not prof:
             continue
         p.add_row(r["id"], *[f"{prof.get(c, 0.0):.3f}" for c in phases])
         fl = r.get("flops_per_row") or {}
-        per_row = sum(fl.values()) / max(len(fl), 1)
+        sr = r.get("shape_gflops") or {}
+        per_row = sum(sum(parts.values()) for parts in fl.values()) / max(len(fl), 1)
+        # seconds per row at the model's shapes: each part at its own measured rate
+        t_row = sum(
+            sum(v / (sr.get(k, float("nan")) * 1e9) for k, v in parts.items() if v)
+            for parts in fl.values()
+        ) / max(len(fl), 1)
         rows_step = r.get("rows_per_env_step", float("nan"))
-        epochs = r["settings"]["num_epochs"]
+        passes = 1 + 3 * r["settings"]["num_epochs"]  # GAE forward + fwd/bwd per epoch
         s_lim = rate / (per_row * rows_step)  # one forward per decision
-        l_lim = rate / (per_row * rows_step * (1 + 3 * epochs))  # GAE forward + fwd/bwd
+        l_lim = rate / (per_row * rows_step * passes)
+        l_lim_shape = 1.0 / (t_row * rows_step * passes)
+        r["limits"] = {
+            "sample_256": s_lim,
+            "learn_256": l_lim,
+            "learn_model_shapes": l_lim_shape,
+            "model_shape_gflops": per_row / t_row / 1e9,
+            "learn_fraction_256": r["learn_steps_per_s"] / l_lim,
+            "learn_fraction_model_shapes": r["learn_steps_per_s"] / l_lim_shape,
+        }
         lim.add_row(
-            r["id"], f"{per_row / 1e6:.2f} M", f"{rows_step:.2f}", f"{s_lim:,.0f}",
+            r["id"], f"{per_row / 1e6:.2f} M", f"{rows_step:.2f}",
+            f"{per_row / t_row / 1e9:.1f}", f"{s_lim:,.0f}",
             f"{100 * r['sample_steps_per_s'] / s_lim:.0f}%", f"{l_lim:,.0f}",
-            f"{100 * r['learn_steps_per_s'] / l_lim:.0f}%",
+            f"{100 * r['learn_steps_per_s'] / l_lim:.0f}%", f"{l_lim_shape:,.0f}",
+            f"{100 * r['learn_steps_per_s'] / l_lim_shape:.0f}%",
         )  # fmt: skip
+    w = Table(title="Warm-up iteration (excluded from the figures above): start-up / JIT")
+    for c in ("row", "seconds", "sample s", "learn s", "timed median s", "learn spread"):
+        w.add_column(c, justify="left" if c == "row" else "right")
+    for r in rows:
+        if r["error"] or "warmup" not in r:
+            continue
+        wu = r["warmup"]
+        w.add_row(r["id"], f"{wu['seconds']:.2f}", f"{wu['sample_seconds']:.2f}",
+                  f"{wu['learn_seconds']:.2f}", f"{r['seconds_per_iteration']:.2f}",
+                  f"{100 * r['learn_spread']:.0f}%")  # fmt: skip
+    console.print(w)
     console.print(p)
     console.print(lim)
     ratios = header.get("ratios", {})

@@ -281,6 +281,42 @@ def test_module_sizes_from_model_config() -> None:
         )
 
 
+def test_chunked_value_pass_equals_one_pass() -> None:
+    """compute_values without embeddings (RLlib's GAE pass) runs the encoder in chunks of
+    `value_chunk` rows; values and gradients match one pass over the whole batch."""
+    from ray.rllib.core.columns import Columns
+
+    from aerena.agents.rl_module import EntityGNNModule
+
+    K, n, B = 6, 7, 203  # 203 = 3 full chunks of 64 and a ragged one
+    cfg = {"dim": 16, "embed_dim": 16, "heads": 2, "layers": 2, "hidden": 32}
+    mods = []
+    for chunk in (64, 0):
+        torch.manual_seed(3)
+        mods.append(
+            EntityGNNModule(
+                observation_space=_obs_space(K, n),
+                action_space=spaces.Discrete(n),
+                model_config={**cfg, "value_chunk": chunk},
+            )
+        )
+    xs, xe, m = _inputs(B, K, seed=5)
+    obs = {"self": xs, "entities": xe, "entity_mask": m,
+           "action_mask": torch.ones(B, n, dtype=torch.int8)}  # fmt: skip
+    v_chunked, v_one = (mod.compute_values({Columns.OBS: obs}) for mod in mods)
+    assert v_chunked.shape == (B,)
+    torch.testing.assert_close(v_chunked, v_one, rtol=1e-5, atol=1e-6)
+    w = torch.linspace(-1, 1, B)
+    for v in (v_chunked, v_one):
+        (w * v).sum().backward()
+    pairs = zip(mods[0].named_parameters(), mods[1].named_parameters(), strict=True)
+    for (name, p1), (_, p2) in pairs:
+        if p1.grad is None:
+            assert p2.grad is None, name
+            continue
+        torch.testing.assert_close(p1.grad, p2.grad, rtol=1e-4, atol=1e-6, msg=name)
+
+
 def test_learned_player_acts_legally_in_the_world() -> None:
     from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
