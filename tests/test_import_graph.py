@@ -182,6 +182,75 @@ def test_no_private_import_across_packages() -> None:
     assert not PRIVATE, "\n".join(f"{m} imports {b}.{n}" for m, b, n in PRIVATE)
 
 
+# --------------------------------------------------------------------------------------
+# layers (ARCHITECTURE.md)
+# --------------------------------------------------------------------------------------
+#: bottom to top; a module's layer is that of its longest matching prefix; `*.cli` modules
+#: and the root package (the facade every `aerena.x` import runs first) are apps.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("core", ("aerena.errors", "aerena.jit", "aerena.rng", "aerena.files", "aerena.cliargs",
+              "aerena.seeding", "aerena.version")),
+    ("scenarios", ("aerena.scenarios",)),
+    ("worlds and problems", ("aerena.envs", "aerena.graphs")),
+    ("agents", ("aerena.agents", "aerena.deploy")),
+    ("training and viewer", ("aerena.training", "aerena.viz")),
+    ("apps", ("aerena.cli", "aerena.wrappers")),
+]  # fmt: skip
+#: the faces of the world that embed the scripted opponent (ARCHITECTURE.md, Rules)
+UPWARD_ALLOWED = {
+    ("aerena.envs.airdefense.single", "aerena.agents.scripted"),
+    ("aerena.envs.airdefense.rollout", "aerena.agents.scripted"),
+    ("aerena.envs.airdefense.whatif", "aerena.agents.scripted"),
+}
+
+
+#: layers whose packages are peers that must not import each other
+PEER_LAYERS = (2, 4)
+
+
+def layer_of(module: str) -> tuple[int, str]:
+    """(layer index, the package prefix that placed it)."""
+    if module == "aerena" or module.endswith(".cli"):
+        return len(LAYERS) - 1, module
+    best = (-1, "")
+    for i, (_, prefixes) in enumerate(LAYERS):
+        for p in prefixes:
+            if (module == p or module.startswith(p + ".")) and len(p) > len(best[1]):
+                best = (i, p)
+    if best[0] < 0:
+        raise AssertionError(f"{module} is in no layer of ARCHITECTURE.md")
+    return best
+
+
+def layer_violations(edges: dict[str, set[str]]) -> list[str]:
+    """Imports that go up a layer or across to a peer package of the same layer."""
+    bad = []
+    for a, targets in sorted(edges.items()):
+        la, pa = layer_of(a)
+        for b in sorted(targets):
+            if b == "aerena" or (a, b) in UPWARD_ALLOWED:
+                continue
+            lb, pb = layer_of(b)
+            if lb > la or (la in PEER_LAYERS and lb == la and pa != pb):
+                bad.append(f"{a} ({LAYERS[la][0]}) imports {b} ({LAYERS[lb][0]})")
+    return bad
+
+
+def test_layers_hold() -> None:
+    bad = layer_violations(imports(MODS, everywhere=True)[0])
+    assert not bad, "\n".join(bad)
+
+
+def test_layer_check_catches_an_upward_and_a_peer_import() -> None:
+    fake = {
+        "aerena.envs.airdefense.world": {"aerena.training.train", "aerena.graphs.tsp"},
+        "aerena.training.train": {"aerena.envs.airdefense.world", "aerena.errors"},
+        "aerena.envs.airdefense.single": {"aerena.agents.scripted"},
+    }
+    bad = layer_violations(fake)
+    assert len(bad) == 2 and all(b.startswith("aerena.envs.airdefense.world") for b in bad)
+
+
 if __name__ == "__main__":
     for c in CYCLES:
         print("cycle:", " <-> ".join(c))
