@@ -191,6 +191,23 @@ def test_sampled_actions_respect_masks_and_forced_rows_are_skipped() -> None:
 # --------------------------------------------------------------------------------------
 # RLlib: the runner in real algorithms
 # --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", [CASES[0], CASES[8], CASES[1]], ids=["def", "hold", "att"])
+def test_complete_episodes_are_the_truncated_episodes_whole(case: dict[str, Any]) -> None:
+    """`complete_episodes`: only ended world-episodes come back, each whole (one chunk from
+    step 0, every segment from the agent's first decision), and they are exactly the
+    episodes the truncating sampler returns in pieces."""
+    cfg = {"scenario": "tiny", "seed": SEED, "skip_forced": False, **case}
+    whole = BatchedSampler(cfg, 4, worker_index=1, complete_episodes=True)
+    for _ in range(6):
+        for ch in whole.collect(97, rule_policy):
+            assert ch.t0 == 0 and (ch.terminated or ch.truncated)
+            assert all(sg.t_started == 0 for sg in ch.segments)
+    for b in (0, 3):
+        a = sampler_episodes(BatchedSampler(cfg, 4, worker_index=1, complete_episodes=True), 2, b)
+        t = sampler_episodes(BatchedSampler(cfg, 4, worker_index=1), 2, b)
+        assert_same(a, t)
+
+
 @pytest.fixture(scope="module")
 def ray_local():
     ray = pytest.importorskip("ray")
@@ -251,6 +268,15 @@ def test_plan_radar_with_frozen_launchers_trains_on_short_fragments(
                            "resources.num_envs_per_env_runner": 32})  # fmt: skip
     res = train(exp, runs_dir=tmp_path, file=open("/dev/null", "w"))  # noqa: SIM115
     assert res.iterations == 1 and res.env_steps >= 64
+
+
+def test_complete_episodes_train(tmp_path: Any, ray_local: Any) -> None:
+    """`resources.batch_mode: complete_episodes` trains on the batched path."""
+    from aerena.training.train import train
+
+    exp = _quick("PPO", **{"resources.batch_mode": "complete_episodes", "stop.iterations": 1})
+    res = train(exp, runs_dir=tmp_path, file=open("/dev/null", "w"))  # noqa: SIM115
+    assert res.iterations == 1 and res.env_steps >= 400
 
 
 def test_the_single_path_still_trains(tmp_path: Any, ray_local: Any) -> None:

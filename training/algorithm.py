@@ -111,6 +111,7 @@ def algorithm_config(exp: Experiment, env_cls: type, runner_cls: type | None = N
             num_env_runners=r.num_env_runners,
             num_envs_per_env_runner=r.num_envs_per_env_runner,
             rollout_fragment_length=r.rollout_fragment_length,
+            batch_mode=r.batch_mode,
             num_cpus_per_env_runner=r.num_cpus_per_env_runner,
             custom_resources_per_env_runner=dict(r.custom_resources_per_env_runner),
         )

@@ -101,7 +101,9 @@ class BatchedEnvRunner(MultiAgentEnvRunner):
         cfg = dict(self.config.env_config)
         trust.adopt_runner_decision(cfg)  # the driver's --trust-checkpoint (remote too)
         B = int(self.config.num_envs_per_env_runner)
-        self.sampler = BatchedSampler(cfg, B, worker_index=self.worker_index, env_cls=SideEnv)
+        complete = self.config.batch_mode == "complete_episodes"
+        self.sampler = BatchedSampler(cfg, B, worker_index=self.worker_index, env_cls=SideEnv,
+                                      complete_episodes=complete)  # fmt: skip
         self.num_envs = B
         # the per-agent spaces come from the B = 1 env of the same config (one source); they
         # do not depend on the opponent, so the probe plays the scripted one (no checkpoint

@@ -147,6 +147,13 @@ class ResourcesSpec(_Strict):
     )
     num_cpus: int | None = Field(2, ge=1, le=4096, description="CPUs of the embedded local Ray")
     rollout_fragment_length: int | Literal["auto"] = "auto"
+    batch_mode: Literal["truncate_episodes", "complete_episodes"] = Field(
+        "truncate_episodes",
+        description="RLlib's batch_mode. complete_episodes: runners return only whole "
+        "episodes, so every decision's advantage runs to its episode's end instead of being "
+        "bootstrapped from the critic where a sample is cut (for decisions whose payoff "
+        "comes much later, e.g. held options)",
+    )
     torch_threads: int = Field(1, ge=1, le=1024, description="torch / OpenMP threads per process")
     num_cpus_per_env_runner: float = Field(1, ge=0, description="CPUs each env-runner actor holds")
     custom_resources_per_env_runner: dict[str, float] = Field(

@@ -227,11 +227,13 @@ class Records:
         self.cols["final"][keys] = np.arange(sl.start, sl.stop)
         self.fsize += m
 
-    def carry(self) -> tuple[Records, np.ndarray]:
-        """A new store holding the open rows (and their finals); the old keys of those
-        rows, in their new order."""
+    def carry(self, keep_rows: np.ndarray | None = None) -> tuple[Records, np.ndarray]:
+        """A new store holding the rows `keep_rows` selects (bool [size]; default the open
+        ones) and their finals; the old keys of those rows, in their new order."""
         new = Records(self.shapes, self.width)
-        keep = np.flatnonzero(~self.cols["closed"][: self.size])
+        if keep_rows is None:
+            keep_rows = ~self.cols["closed"][: self.size]
+        keep = np.flatnonzero(keep_rows)
         m = len(keep)
         new._grow(m)
         for k in new.cols:
@@ -254,14 +256,18 @@ class BatchedSampler:
     `config`: the SideEnv config keys (`scenario`, `overrides`, `learn`, `opponent`,
     `opponent_checkpoint`, `league_file`, `seed`, `action_repeat`, `emission_latch`,
     `emission_plan`, `target_plan`, `hold`, `global_state`), plus `skip_forced` (default True).
+    `complete_episodes`: RLlib's `batch_mode: complete_episodes` -- `collect` returns only
+    world-episodes that ended, each whole (its decisions of earlier calls held in the
+    store until then), so no decision is bootstrapped from the critic at a chunk cut.
     `worker_index` combines with the seed as in RLlib's EnvContext (world b is vector
     index b). `env_cls`: the env an unsigned checkpoint opponent's modules are built for
     (SideEnv, from the env runner; see :func:`aerena.training.checkpoints.load_modules`).
     """
 
     def __init__(self, config: dict[str, Any], num_worlds: int, worker_index: int | None = None,
-                 env_cls: type | None = None) -> None:  # fmt: skip
+                 env_cls: type | None = None, complete_episodes: bool = False) -> None:  # fmt: skip
         cfg = dict(config)
+        self.complete = bool(complete_episodes)
         self.env_cls = env_cls
         self.learn = str(cfg.get("learn", "defender"))
         self.opponent_kind = str(cfg.get("opponent", "scripted"))
@@ -413,14 +419,20 @@ class BatchedSampler:
         if not self._started:
             self._start(np.arange(self.B))
             self._started = True
-        self.rec, old = self.rec.carry()
+        keep_rows = None
+        if self.complete:  # every row of a running episode waits for its episode's end
+            c, n = self.rec.cols, self.rec.size
+            keep_rows = c["ep"][:n] == self.episode[c["b"][:n]]
+        self.rec, old = self.rec.carry(keep_rows)
         self._ep_uuid = {
             (b, int(e)): self._ep_uuid[(b, int(e))] for b, e in enumerate(self.episode)
         }
         if len(old):  # carried open decisions get their new keys
-            b, pos = self.rec.cols["b"][: len(old)], self.rec.cols["pos"][: len(old)]
-            self.open[b, pos] = np.arange(len(old))
-        t_begin = self.env_t.copy()
+            c = self.rec.cols
+            opened = np.flatnonzero(~c["closed"][: len(old)])
+            self.open[c["b"][opened], c["pos"][opened]] = opened
+        # a chunk starts where this call does, or (complete episodes) at its episode's start
+        t_begin = np.zeros_like(self.env_t) if self.complete else self.env_t.copy()
         chunks: list[EpisodeChunk] = []
         steps = episodes = 0
         while steps < num_steps if num_episodes is None else episodes < num_episodes:
@@ -478,7 +490,7 @@ class BatchedSampler:
                     t_begin[b] = 0
                 self._start(idx)
         for b in range(self.B):
-            if self.env_t[b] > t_begin[b]:
+            if self.env_t[b] > t_begin[b] and not self.complete:
                 chunks.append(self._chunk(b, int(t_begin[b]), False))
         self._segments(chunks)
         tm["total"] += time.perf_counter() - t_call
