@@ -287,3 +287,16 @@ def test_the_single_path_still_trains(tmp_path: Any, ray_local: Any) -> None:
                            "stop.iterations": 1})  # fmt: skip
     res = train(exp, runs_dir=tmp_path, file=open("/dev/null", "w"))  # noqa: SIM115
     assert res.iterations == 1 and res.env_steps >= 400
+
+
+def test_fragment_and_batch_arithmetic_is_checked_with_the_experiment() -> None:
+    """RLlib's PPO rule (train batch = whole rounds of fragment x runners x worlds, within
+    10%) is refused as one experiment error, before any Ray start; a fitting one passes."""
+    from aerena.training.config import Experiment
+
+    res = {"num_env_runners": 2, "num_envs_per_env_runner": 32, "rollout_fragment_length": 300}
+    Experiment(scenario="tiny", algorithm={"train_batch_size": 19200}, resources=res)
+    with pytest.raises(ValueError, match=r"rollout_fragment_length: 300 x 2 runners .* or 250"):
+        Experiment(scenario="tiny", algorithm={"train_batch_size": 16000}, resources=res)
+    Experiment(scenario="tiny", algorithm={"name": "APPO", "train_batch_size": 16000},
+               resources=res)  # fmt: skip

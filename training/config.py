@@ -379,12 +379,32 @@ class Experiment(_Strict):
         for role in self.hold:
             if role in self.model.action_prior:
                 raise ValueError(f"hold.{role}: action_prior.{role} is for per-step actions")
+        self._check_batch_arithmetic()
         prior = self.model.action_prior.get("radar")
         n = Lo.RADAR_ACTIONS if self.emission_plan is None else self.emission_plan.choices
         if prior is not None and len(prior) != n:
             what = "emission_plan choices" if self.emission_plan is not None else "actions"
             raise ValueError(f"action_prior.radar: {len(prior)} probabilities for {n} {what}")
         return self
+
+    def _check_batch_arithmetic(self) -> None:
+        """RLlib's PPO rule, checked here so it reads as one located line: a fixed
+        rollout_fragment_length must give train_batch_size within 10% as whole rounds of
+        fragment x runners x worlds."""
+        r, frag = self.resources, self.resources.rollout_fragment_length
+        if self.algorithm.name != "PPO" or frag == "auto":
+            return
+        total = self.algorithm.train_batch_size
+        rnd = max(r.num_env_runners, 1) * r.num_envs_per_env_runner * int(frag)
+        got = -(-total // rnd) * rnd
+        if got - total > 0.1 * total or got - rnd - total > 0.1 * total:
+            fit = max(1, total // (max(r.num_env_runners, 1) * r.num_envs_per_env_runner))
+            raise ValueError(
+                f"resources.rollout_fragment_length: {frag} x {max(r.num_env_runners, 1)} "
+                f"runners x {r.num_envs_per_env_runner} worlds = {rnd} env steps a round, "
+                f"which cannot make algorithm.train_batch_size {total} within 10% "
+                f"(use 'auto' or {fit})"
+            )
 
     def to_yaml(self) -> str:
         data = self.model_dump(mode="json")
