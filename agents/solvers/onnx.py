@@ -38,11 +38,12 @@ episodes of the problem (:func:`~aerena.agents.solvers.onnx_problems.record_obse
 the net's own sampled actions, instance sizes :data:`PARITY_SIZES` to exercise the dynamic
 axes; one group per size, since padded observations of different sizes do not stack) and
 onnxruntime is compared with torch per group. int8 (:func:`quantize_mixed`: onnxruntime's
-dynamic quantisation, else weight-only int8, else dynamic with the weight nodes the greedy
-choice is most sensitive to kept fp32 -- the first whose agreement on a separate
-calibration set of recorded observations, other episodes than the parity ones, clears
-99.2%) needs >= 99 % greedy agreement over all the parity observations. A failed check
-raises `UserError` and leaves nothing behind: the model is written to a temporary folder
+dynamic quantisation, else weight-only int8, else dynamic with the weight nodes of the
+largest measured logit error kept fp32 -- each node's error measured with that node alone
+quantised, mean squared over legal actions -- one more at a time until the agreement on a
+separate calibration set of 1024 recorded observations, other episodes than the parity
+ones, clears 99.5%) needs >= 99 % greedy agreement over all the parity observations. A
+failed check raises `UserError` and leaves nothing behind: the model is written to a temporary folder
 beside the target and renamed only after every check passed.
 
 Latency (:func:`~aerena.agents.solvers.onnx_parity.latency_report`): batch-1, one thread,
