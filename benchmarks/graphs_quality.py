@@ -355,7 +355,9 @@ def bench_maxcover(num_nodes: int, k: int) -> dict[str, Any]:
 TSPLIB_POLISH = ("att48", "eil51", "berlin52", "st70", "eil76", "kroA100", "pr107")
 
 
-def bench_tsplib(polish_s: float, seed: int) -> dict[str, Any]:
+def bench_tsplib(
+    polish_s: float, seed: int, names: tuple[str, ...] = TSPLIB_POLISH
+) -> dict[str, Any]:
     """Shipped TSPLIB instances <= 200 nodes, gap % to the known optimum: the model (default
     decoding) then ``polish(seconds=polish_s)``, against nearest neighbour and farthest
     insertion + ``polish`` for the same total wall time (the equal-time comparison)."""
@@ -363,14 +365,14 @@ def bench_tsplib(polish_s: float, seed: int) -> dict[str, Any]:
     from aerena.graphs.common.benchmarks import OPTIMA, load
     from aerena.graphs.tsp.baselines import insertion, nearest, polish
 
-    warm = load(TSPLIB_POLISH[0])
+    warm = load(names[0])
     polish(warm, np.arange(warm.n), seed=seed, iterations=64)  # compile outside the timing
     if MODELS:
         from aerena.agents.solvers.solve import solve_with_model
 
         solve_with_model("tsp", warm)
     rows: dict[str, dict[str, float]] = {}
-    for name in TSPLIB_POLISH:
+    for name in names:
         inst, opt = load(name), OPTIMA[name]
 
         def gap(t: np.ndarray, inst: Any = inst, opt: float = opt) -> float:
@@ -490,7 +492,8 @@ def main(argv: list[str] | None = None) -> int:
     if "cvrp" in parts:
         results.update(bench_cvrp(sizes, count, a.budget, a.seed))
     if "tsplib" in parts:
-        results.update(bench_tsplib(a.polish_seconds, a.seed))
+        names = TSPLIB_POLISH[:2] if q else TSPLIB_POLISH
+        results.update(bench_tsplib(0.05 if q else a.polish_seconds, a.seed, names))
     if "graphs" in parts:
         results.update(bench_graphs(graphs_n, cp_t, a.seed))
     if "maxcover" in parts:
