@@ -43,8 +43,8 @@ largest measured logit error kept fp32 -- each node's error measured with that n
 quantised, mean squared over legal actions -- one more at a time until the agreement on a
 separate calibration set of 1024 recorded observations, other episodes than the parity
 ones, clears 99.5%) needs >= 99 % greedy agreement over all the parity observations. A
-failed check raises `UserError` and leaves nothing behind: the model is written to a temporary folder
-beside the target and renamed only after every check passed.
+failed check raises `UserError` and leaves nothing behind: the model is written to a
+temporary folder beside the target and renamed only after every check passed.
 
 Latency (:func:`~aerena.agents.solvers.onnx_parity.latency_report`): batch-1, one thread,
 median and p99 over 1000 calls of torch eager, onnxruntime fp32 and int8, on recorded
