@@ -320,44 +320,63 @@ QUANTISERS = {"dynamic": quantize_int8, "weights": quantize_int8_weights}
 
 
 def quantize_search(
-    fp32: str | Path, q8: str | Path, agreement: Callable[[Path], float], target: float
+    fp32: str | Path,
+    q8: str | Path,
+    measure: Callable[[Path], tuple[float, float]],
+    target: float,
 ) -> dict[str, Any]:
-    """The first int8 model whose `agreement(q8)` reaches `target`, trying in turn:
+    """The first int8 model whose agreement reaches `target`; `measure(path)` -> (greedy
+    agreement, mean squared logit error over legal actions) of a model on the calibration
+    observations. Tried in turn:
 
     1. ``dynamic``: onnxruntime's dynamic quantisation (int8 weights, uint8 activations
        scaled per call) of every weight node;
     2. ``weights``: weight-only int8, one scale per output channel, fp32 arithmetic
        (:func:`quantize_int8_weights`);
-    3. ``dynamic`` with the most sensitive weight nodes kept fp32, one more at a time
-       (sensitivity: the agreement with that node alone left fp32), at most half of them.
+    3. ``dynamic`` with the most sensitive weight nodes kept fp32, one more at a time, at
+       most half of them. Sensitivity is measured, not listed: the logit error of the model
+       with that node alone quantised (the squared error is continuous, where the
+       agreement of one node moves by single flips and cannot rank).
 
     Writes `q8` (the best tried when none reaches `target`); returns {"scheme",
-    "fp32_nodes", "calibration_agreement", "weight_nodes"}."""
+    "fp32_nodes", "calibration_agreement", "calibration_mse", "weight_nodes",
+    "sensitivity" (node -> its error alone, most sensitive first)}."""
 
-    def tried(scheme: str, keep: list[str]) -> float:
+    def tried(scheme: str, keep: list[str]) -> tuple[float, float]:
         QUANTISERS[scheme](fp32, q8, keep)
-        return agreement(Path(q8))
+        return measure(Path(q8))
 
     nodes = weight_nodes(fp32)
-    best: tuple[float, str, list[str]] = (-1.0, "dynamic", [])
+    best: tuple[float, float, str, list[str]] = (-1.0, float("inf"), "dynamic", [])
+
+    def better(a: tuple[float, float], scheme: str, keep: list[str]) -> None:
+        nonlocal best
+        if (a[0], -a[1]) > (best[0], -best[1]):
+            best = (a[0], a[1], scheme, list(keep))
+
+    sensitivity: dict[str, float] = {}
     for scheme in ("dynamic", "weights"):
         a = tried(scheme, [])
-        best = max(best, (a, scheme, []), key=lambda t: t[0])
-        if a >= target:
+        better(a, scheme, [])
+        if a[0] >= target:
             break
     if best[0] < target:
-        ranked = sorted(nodes, key=lambda nd: -tried("dynamic", [nd]))  # stable on ties
+        for nd in nodes:  # that node alone quantised: its own share of the error
+            sensitivity[nd] = tried("dynamic", [x for x in nodes if x != nd])[1]
+        ranked = sorted(nodes, key=lambda nd: -sensitivity[nd])  # stable on ties
+        sensitivity = {nd: sensitivity[nd] for nd in ranked}
         keep: list[str] = []
         for nd in ranked[: len(nodes) // 2]:
             keep.append(nd)
             a = tried("dynamic", keep)
-            best = max(best, (a, "dynamic", list(keep)), key=lambda t: t[0])
-            if a >= target:
+            better(a, "dynamic", keep)
+            if a[0] >= target:
                 break
-    agree, scheme, keep = best
+    agree, mse, scheme, keep = best
     QUANTISERS[scheme](fp32, q8, keep)
     return {"scheme": scheme, "fp32_nodes": keep, "calibration_agreement": agree,
-            "weight_nodes": len(nodes)}  # fmt: skip
+            "calibration_mse": mse, "weight_nodes": len(nodes),
+            "sensitivity": sensitivity}  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------

@@ -352,6 +352,56 @@ def bench_maxcover(num_nodes: int, k: int) -> dict[str, Any]:
     }
 
 
+TSPLIB_POLISH = ("att48", "eil51", "berlin52", "st70", "eil76", "kroA100", "pr107")
+
+
+def bench_tsplib(
+    polish_s: float, seed: int, names: tuple[str, ...] = TSPLIB_POLISH
+) -> dict[str, Any]:
+    """Shipped TSPLIB instances <= 200 nodes, gap % to the known optimum: the model (default
+    decoding) then ``polish(seconds=polish_s)``, against nearest neighbour and farthest
+    insertion + ``polish`` for the same total wall time (the equal-time comparison)."""
+    from aerena.graphs import tsp
+    from aerena.graphs.common.benchmarks import OPTIMA, load
+    from aerena.graphs.tsp.baselines import insertion, nearest, polish
+
+    warm = load(names[0])
+    polish(warm, np.arange(warm.n), seed=seed, iterations=64)  # compile outside the timing
+    if MODELS:
+        from aerena.agents.solvers.solve import solve_with_model
+
+        solve_with_model("tsp", warm)
+    rows: dict[str, dict[str, float]] = {}
+    for name in names:
+        inst, opt = load(name), OPTIMA[name]
+
+        def gap(t: np.ndarray, inst: Any = inst, opt: float = opt) -> float:
+            return 100.0 * (tsp.tour_length(inst.dist, t) / opt - 1.0)
+
+        row: dict[str, float] = {}
+        total = polish_s
+        if MODELS:
+            t0 = time.perf_counter()
+            sol, _ = solve_with_model("tsp", inst)
+            t_model = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            done = polish(inst, sol, seed=seed, seconds=polish_s)
+            total = t_model + time.perf_counter() - t1
+            row.update({"model": gap(sol), "model + polish": gap(done), "model_s": t_model})
+        for label, build in (("nearest", nearest), ("insertion", insertion)):
+            t2 = time.perf_counter()
+            start = build(inst)
+            left = max(0.0, total - (time.perf_counter() - t2))
+            row[f"{label} + polish"] = gap(polish(inst, start, seed=seed, seconds=left))
+        row["total_s"] = total
+        rows[name] = row
+        print(name, "  ".join(f"{k} {v:.2f}" for k, v in row.items()), flush=True)
+    keys = [k for k in next(iter(rows.values())) if not k.endswith("_s")]
+    mean = {k: float(np.mean([r[k] for r in rows.values()])) for k in keys}
+    print("TSPLIB mean gap %: " + "  ".join(f"{k} {v:.2f}" for k, v in mean.items()))
+    return {"tsplib_polish": {"polish_s": polish_s, "instances": rows, "mean_gap_pct": mean}}
+
+
 def _table(results: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -405,7 +455,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cover-nodes", type=int, default=None, help="max coverage graph (100000)")
     ap.add_argument("--k", type=int, default=100, help="max coverage budget (sets)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the randomised methods")
-    ap.add_argument("--only", default="tsp,cvrp,graphs,maxcover", help="parts to run")
+    ap.add_argument("--only", default="tsp,cvrp,tsplib,graphs,maxcover", help="parts to run")
+    ap.add_argument(
+        "--polish-seconds", type=float, default=0.5, help="TSPLIB: polish time after the model"
+    )
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--no-pin", action="store_true")
     ap.add_argument("--no-model", action="store_true", help="classical baselines only")
@@ -438,6 +491,9 @@ def main(argv: list[str] | None = None) -> int:
         results.update(bench_tsp(sizes, count, a.budget, a.seed))
     if "cvrp" in parts:
         results.update(bench_cvrp(sizes, count, a.budget, a.seed))
+    if "tsplib" in parts:
+        names = TSPLIB_POLISH[:2] if q else TSPLIB_POLISH
+        results.update(bench_tsplib(0.05 if q else a.polish_seconds, a.seed, names))
     if "graphs" in parts:
         results.update(bench_graphs(graphs_n, cp_t, a.seed))
     if "maxcover" in parts:

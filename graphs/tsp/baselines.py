@@ -20,6 +20,7 @@ optima; the default of 10 candidates makes n = 1000 take milliseconds.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -119,6 +120,47 @@ def iterated_local_search(
     neigh = neighbour_lists(instance.dist, neighbours)
     tour = K.iterated_local_search(instance.dist, _start(instance, init), neigh, noise, window)
     return K.rotate_to(tour, 0)
+
+
+POLISH_CHUNK = 64  # ILS kicks between two looks at the clock
+
+
+def polish(
+    instance: TSPInstance,
+    tour: np.ndarray,
+    *,
+    seed: Any = None,
+    iterations: int = 0,
+    seconds: float | None = None,
+    neighbours: int = 10,
+    window: int = 50,
+) -> np.ndarray:
+    """Improve a given tour (a learned one, a construction's): 2-opt to a local optimum,
+    2-opt + Or-opt together (neighbour lists, don't-look bits), then double-bridge ILS kicks
+    from that tour: `iterations` of them, or as many chunks of :data:`POLISH_CHUNK` as fit
+    in `seconds` (whichever is given; both: the first reached). Never longer than `tour`;
+    with `iterations` only, same seed, same result."""
+    dist = instance.dist
+    cur = np.ascontiguousarray(tour, dtype=np.int64).copy()
+    if sorted(cur.tolist()) != list(range(instance.n)):
+        raise ValueError("polish needs a permutation of the instance's nodes")
+    t0 = time.perf_counter()
+    neigh = neighbour_lists(dist, neighbours)
+    everyone = np.arange(instance.n)
+    K.local_search(dist, cur, neigh, True, False, everyone)
+    K.local_search(dist, cur, neigh, True, True, everyone)
+    rng = as_rng(seed)
+    done = 0
+    while True:
+        left = int(iterations) - done if iterations else POLISH_CHUNK
+        if left <= 0 or (seconds is not None and time.perf_counter() - t0 >= seconds):
+            break
+        if not iterations and seconds is None:
+            break
+        step = min(left, POLISH_CHUNK)
+        cur = K.iterated_local_search(dist, cur, neigh, rng.random((step, 4)), window)
+        done += step
+    return K.rotate_to(cur, 0)
 
 
 @BASELINES.register("exact", aliases=("held_karp",))

@@ -204,3 +204,13 @@ def test_pyvrp_method(capsys, monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "pyvrp", None)  # as if it were not installed
     assert main(["solve", "cvrp", "E-n22-k4", "--method", "pyvrp"]) == 2
     assert "needs PyVRP" in capsys.readouterr().err
+
+
+def test_tsplib_polish_part(monkeypatch) -> None:
+    """The equal-time TSPLIB comparison: gaps to the known optimum are never negative."""
+    b = _bench()
+    monkeypatch.setattr(b, "MODELS", False)
+    res = b.bench_tsplib(0.02, 0, ("eil51",))["tsplib_polish"]
+    row = res["instances"]["eil51"]
+    assert {"nearest + polish", "insertion + polish", "total_s"} <= set(row)
+    assert all(v >= -1e-9 for v in res["mean_gap_pct"].values())

@@ -13,9 +13,15 @@ import torch
 pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 
-from aerena.agents.export_pipeline import check_model, quantize_int8_weights  # noqa: E402
+from aerena.agents.export_pipeline import (  # noqa: E402
+    check_model,
+    quantize_int8,
+    quantize_int8_weights,
+    session,
+)
 from aerena.agents.solvers import onnx as GO  # noqa: E402
 from aerena.agents.solvers.base import build_net  # noqa: E402
+from aerena.agents.solvers.onnx_parity import feeds, torch_logits  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -76,3 +82,30 @@ def test_quantize_mixed_schemes(exported, tmp_path: Path):
     assert 0.0 <= hard["calibration_agreement"] <= 1.0
     got = GO.parity(net, q8, groups)[-1].tie_agreement
     assert got == pytest.approx(hard["calibration_agreement"])
+
+
+def test_quantize_mixed_ranks_by_measured_error(exported, tmp_path: Path):
+    """The kept-fp32 nodes are the most sensitive by measured logit error (recomputed here
+    by quantising each node alone), and the reported agreement is that of the file."""
+    net, fp32, groups = exported
+    q8 = tmp_path / "s8.onnx"
+    hard = GO.quantize_mixed(net, fp32, q8, groups, target=1.01)
+    sens = hard["sensitivity"]
+    nodes = GO.weight_nodes(fp32)
+    assert sorted(sens) == sorted(nodes)
+    values = list(sens.values())
+    assert values == sorted(values, reverse=True) and min(values) >= 0.0
+    assert hard["fp32_nodes"] == list(sens)[: len(hard["fp32_nodes"])]
+    # one node's error, recomputed independently with parity's own statistics
+    worst = next(iter(sens))
+    alone = tmp_path / "alone.onnx"
+    quantize_int8(fp32, alone, [x for x in nodes if x != worst])
+    err = []
+    for group in groups.values():
+        ref = torch_logits(net, group)
+        sess = session(alone)
+        got, _ = sess.run(None, feeds(net, group, sess))
+        legal = ref > np.finfo(np.float32).min
+        err.append((got.astype(np.float64) - ref)[legal] ** 2)
+    assert sens[worst] == pytest.approx(float(np.concatenate(err).mean()), rel=1e-6)
+    assert hard["calibration_mse"] >= 0.0

@@ -208,9 +208,10 @@ def test_int8_gate_writes_or_refuses_cleanly(problem: str, tmp_path: Path) -> No
         assert str(exc).startswith(f"int8 parity check failed, nothing written: {problem} int8")
         assert list(tmp_path.iterdir()) == []
     else:
-        assert res["parity"][-1]["action_agreement"] >= 0.99
+        # the gate's measure: the same action or one of torch's tied best (module docstring)
+        assert res["parity"][-1]["tie_agreement"] >= 0.99
         assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]
-        assert parity(net, out, groups)[-1].action_agreement >= 0.99
+        assert parity(net, out, groups)[-1].tie_agreement >= 0.99
 
 
 @pytest.mark.parametrize("problem", ["tiny", *PROBLEMS])
