@@ -100,7 +100,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="K",
         help="samples of --decode sample",
     )
-    m.add_argument("--polish", action="store_true", help="local search on the learned solution")
+    m.add_argument(
+        "--polish",
+        action="store_true",
+        help="local search on the learned solution (tsp: with --time-limit S, then ILS "
+        "kicks until S seconds in all)",
+    )
     p.set_defaults(func=run)
 
 
@@ -539,6 +544,10 @@ def run(args: argparse.Namespace) -> int:
             "polish": args.polish,
             "model": args.model,
         }
+        if args.time_limit is not None:
+            if not (args.polish and problem == "tsp"):
+                raise UserError("--time-limit with --method model needs --polish (tsp)")
+            model_options["polish_seconds"] = float(args.time_limit)
     elif args.model or args.decode or args.polish:
         raise UserError("--model, --decode and --polish apply to --method model only")
     t0 = time.perf_counter()

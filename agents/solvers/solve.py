@@ -171,18 +171,21 @@ def _cvrp_giant(actions: np.ndarray) -> np.ndarray:
     return giant_of(routes_of(np.concatenate([[0], np.asarray(actions, dtype=np.int64), [0]])))
 
 
-def polish_solution(problem: str, instance: Any, solution: np.ndarray) -> np.ndarray:
-    """Classical local search from a learned solution (TSP 2-opt + Or-opt, CVRP routes)."""
+def polish_solution(
+    problem: str,
+    instance: Any,
+    solution: np.ndarray,
+    *,
+    seconds: float | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Classical local search from a learned solution: TSP 2-opt then 2-opt + Or-opt, and
+    with `seconds` double-bridge ILS kicks from there for that long
+    (:func:`aerena.graphs.tsp.baselines.polish`); CVRP route improvement."""
     if problem == "tsp":
-        from aerena.graphs.tsp import kernels as K
-        from aerena.graphs.tsp.baselines import neighbour_lists
+        from aerena.graphs.tsp.baselines import polish
 
-        tour = np.ascontiguousarray(solution, dtype=np.int64).copy()
-        neigh = neighbour_lists(instance.dist, 10)
-        everyone = np.arange(instance.n)
-        K.local_search(instance.dist, tour, neigh, True, False, everyone)  # 2-opt, then
-        K.local_search(instance.dist, tour, neigh, True, True, everyone)  # 2-opt + Or-opt
-        return K.rotate_to(tour, 0)
+        return polish(instance, solution, seed=seed, seconds=seconds)
     if problem == "cvrp":
         from aerena.graphs.cvrp.baselines import improve as _improve
 
@@ -222,10 +225,14 @@ def solve_with_model(
     decode: str | None = None,
     samples: int = 64,
     polish: bool = False,
+    polish_seconds: float | None = None,
     model: str | Path | None = None,
     seed: int = 0,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Solve `instance` with a learned policy; returns (solution, info).
+
+    `polish_seconds` (TSP): after the local search, ILS kicks until that much wall time of
+    the whole call has passed (the model's time counts).
 
     info: ``model`` (path), ``decode``, ``polish``, ``time_s`` and the model's training
     ``meta``.
@@ -261,7 +268,10 @@ def solve_with_model(
         mode = "greedy" if decode == "greedy" else "sample"
         _, sol, _ = solve_with_env(net, problem, instance, decode=mode, samples=samples, seed=seed)
     if polish:
-        sol = polish_solution(problem, instance, sol)
+        left = None
+        if polish_seconds is not None:
+            left = max(0.0, float(polish_seconds) - (time.perf_counter() - t0))
+        sol = polish_solution(problem, instance, sol, seconds=left, seed=seed)
     info = {
         "model": str(path),
         "decode": decode,

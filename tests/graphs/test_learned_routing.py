@@ -246,6 +246,17 @@ def test_polish_never_hurts():
     assert tsp.objective(inst, b) <= tsp.objective(inst, a) + 1e-9
 
 
+def test_timed_polish_runs_ils_past_the_local_optimum():
+    """`polish_seconds`: ILS kicks after the descent; never longer than the descent alone."""
+    tsp = graphs.problem("tsp")
+    inst = tsp.generate("uniform", seed=5, num_nodes=80)
+    b, _ = solve_with_model("tsp", inst, decode="greedy", polish=True)
+    c, info = solve_with_model("tsp", inst, decode="greedy", polish=True, polish_seconds=0.5)
+    tsp.check_solution(inst, c)
+    assert tsp.objective(inst, c) <= tsp.objective(inst, b) + 1e-9
+    assert info["polish"]
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "aerena.cli", *args], capture_output=True, text=True, timeout=300
