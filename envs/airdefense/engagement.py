@@ -53,15 +53,15 @@ def fire(st, s, b, l, target):
 # --------------------------------------------------------------------------------------
 @njit
 def interceptor_phase(st, s, active):
+    p0 = np.empty(3)
+    p1 = np.empty(3)
+    q0 = np.empty(3)
+    q1 = np.empty(3)
     for b in range(active.shape[0]):
         if not active[b]:
             continue
         n_sub = st.substeps
         h = st.dt / n_sub
-        p0 = np.empty(3)
-        p1 = np.empty(3)
-        q0 = np.empty(3)
-        q1 = np.empty(3)
         for i in range(s.int_used[b]):
             if s.int_status[b, i] != Lo.INT_FLYING:
                 continue
@@ -159,12 +159,12 @@ def damage_ground(st, s, b, g, dmg, a):
 
 @njit
 def strike_phase(st, s, active):
+    point = np.empty(3)
     for b in range(active.shape[0]):
         if not active[b]:
             continue
         A = s.air_status.shape[1]
         G = s.gnd_hp.shape[1]
-        point = np.empty(3)
         for a in range(st.n_carriers, A):
             if s.air_status[b, a] != Lo.ACTIVE or st.air_role[a] != Lo.STRIKE:
                 continue
@@ -222,37 +222,34 @@ def point_defence_phase(st, s, active):
             gz = s.gnd_pos[b, g, 2] + 5.0
             i0, i1, j0, j1 = grid_range(st.grid_n, st.grid_cell, gx, gy, rad)
             for j in range(j0, j1 + 1):
-                for i in range(i0, i1 + 1):
-                    c = j * st.grid_n + i
-                    for q in range(start[c], start[c + 1]):
-                        a = items[q]
-                        if (
-                            s.air_status[b, a] != Lo.ACTIVE
-                            or s.air_par[b, a, Lo.AP_DETECTABLE] < 0.5
-                        ):
-                            continue
-                        dx = s.air_pos[b, a, 0] - gx
-                        dy = s.air_pos[b, a, 1] - gy
-                        dz = s.air_pos[b, a, 2] - gz
-                        if dx * dx + dy * dy + dz * dz > rad * rad:
-                            continue
-                        agl = s.air_pos[b, a, 2] - height_at(
-                            st.heights, st.cell, s.air_pos[b, a, 0], s.air_pos[b, a, 1]
-                        )
-                        if agl > par[Lo.GP_PD_ALT_MAX]:
-                            continue
-                        if not line_of_sight_fast(
-                            st.heights,
-                            st.height_max,
-                            st.cell,
-                            gx,
-                            gy,
-                            gz,
-                            s.air_pos[b, a, 0],
-                            s.air_pos[b, a, 1],
-                            s.air_pos[b, a, 2],
-                        ):
-                            continue
-                        if uniform01(s.rng, b) < pk:
-                            s.kills[b] += 1
-                            lose_uav(st, s, b, a, Lo.KILLED, Lo.EV_PD_KILL, p)
+                # cells i0..i1 of row j are contiguous in the grid: one range, the same order
+                row = j * st.grid_n
+                for q in range(start[row + i0], start[row + i1 + 1]):
+                    a = items[q]
+                    if s.air_status[b, a] != Lo.ACTIVE or s.air_par[b, a, Lo.AP_DETECTABLE] < 0.5:
+                        continue
+                    dx = s.air_pos[b, a, 0] - gx
+                    dy = s.air_pos[b, a, 1] - gy
+                    dz = s.air_pos[b, a, 2] - gz
+                    if dx * dx + dy * dy + dz * dz > rad * rad:
+                        continue
+                    agl = s.air_pos[b, a, 2] - height_at(
+                        st.heights, st.cell, s.air_pos[b, a, 0], s.air_pos[b, a, 1]
+                    )
+                    if agl > par[Lo.GP_PD_ALT_MAX]:
+                        continue
+                    if not line_of_sight_fast(
+                        st.heights,
+                        st.height_max,
+                        st.cell,
+                        gx,
+                        gy,
+                        gz,
+                        s.air_pos[b, a, 0],
+                        s.air_pos[b, a, 1],
+                        s.air_pos[b, a, 2],
+                    ):
+                        continue
+                    if uniform01(s.rng, b) < pk:
+                        s.kills[b] += 1
+                        lose_uav(st, s, b, a, Lo.KILLED, Lo.EV_PD_KILL, p)

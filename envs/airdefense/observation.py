@@ -38,23 +38,24 @@ def observe_uavs(st, s, active):
     observation arrays keep what they held): nobody reads it, and the mask is all the step
     needs. The same holds for radars; launchers are always observed.
     """
+    A = s.air_status.shape[1]
+    G = s.gnd_hp.shape[1]
+    C = st.n_carriers
+    U = A - C
+    K = st.k
+    # scratch for every world of the call (allocating per world costs more than the work)
+    cand = np.empty(max(A, G) + 1, np.int64)
+    vel = np.empty((A, 2))
+    ground_pick = np.empty(K, np.int64)
+    air_pick = np.empty(K, np.int64)
     for b in range(active.shape[0]):
         if not active[b]:
             continue
-        A = s.air_status.shape[1]
-        G = s.gnd_hp.shape[1]
-        C = st.n_carriers
-        U = A - C
-        K = st.k
         t_frac = s.step[b] / st.max_steps
         tot0 = s.totals[b, 0]
         keys = s.scratch_d[b]
         idx = s.scratch_i[b]
-        cand = np.empty(max(A, G) + 1, np.int64)
-        vel = np.empty((A, 2))
-        air_velocities(s.air_speed, s.air_heading, b, vel)
-        ground_pick = np.empty(K, np.int64)
-        air_pick = np.empty(K, np.int64)
+        have_vel = False  # the velocities are computed once a UAV is observed
 
         # ---- UAV agents ----
         for j in range(U):
@@ -78,6 +79,9 @@ def observe_uavs(st, s, active):
             )
             if not alive:
                 continue
+            if not have_vel:
+                air_velocities(s.air_speed, s.air_heading, b, vel)
+                have_vel = True
             par = s.air_par[b, a]
             ax = s.air_pos[b, a, 0]
             ay = s.air_pos[b, a, 1]
@@ -194,26 +198,26 @@ def uav_action_mask(am, alive, jammer):
 @njit
 def observe_launchers(st, s, active):
     """Launcher agents: tracks fed to them, nearest first, engageable masked."""
+    A = s.air_status.shape[1]
+    G = s.gnd_hp.shape[1]
+    C = st.n_carriers
+    U = A - C
+    Lc = st.launcher_g.shape[0]
+    R = st.radar_g.shape[0]
+    K = st.k
+    cand = np.empty(max(A, G) + 1, np.int64)
+    vel = np.empty((A, 2))
+    busy = np.empty(A)
+    radars = np.empty(max(R, 1), np.int64)
     for b in range(active.shape[0]):
         if not active[b]:
             continue
-        A = s.air_status.shape[1]
-        G = s.gnd_hp.shape[1]
-        C = st.n_carriers
-        U = A - C
-        Lc = st.launcher_g.shape[0]
-        R = st.radar_g.shape[0]
-        K = st.k
         t_frac = s.step[b] / st.max_steps
         tot0 = s.totals[b, 0]
         keys = s.scratch_d[b]
         idx = s.scratch_i[b]
-        cand = np.empty(max(A, G) + 1, np.int64)
-        vel = np.empty((A, 2))
         air_velocities(s.air_speed, s.air_heading, b, vel)
-        busy = np.empty(A)
         interceptors_in_flight(s.int_status, s.int_target, b, busy)
-        radars = np.empty(max(R, 1), np.int64)
 
         # ---- launcher agents ----
         for l in range(Lc):
@@ -327,24 +331,24 @@ def observe_launchers(st, s, active):
 @njit
 def observe_radars(st, s, active):
     """Radar agents: their own tracks, nearest first."""
+    A = s.air_status.shape[1]
+    G = s.gnd_hp.shape[1]
+    C = st.n_carriers
+    U = A - C
+    Lc = st.launcher_g.shape[0]
+    R = st.radar_g.shape[0]
+    K = st.k
+    cand = np.empty(max(A, G) + 1, np.int64)
+    vel = np.empty((A, 2))
+    busy = np.empty(A)
     for b in range(active.shape[0]):
         if not active[b]:
             continue
-        A = s.air_status.shape[1]
-        G = s.gnd_hp.shape[1]
-        C = st.n_carriers
-        U = A - C
-        Lc = st.launcher_g.shape[0]
-        R = st.radar_g.shape[0]
-        K = st.k
         t_frac = s.step[b] / st.max_steps
         tot0 = s.totals[b, 0]
         keys = s.scratch_d[b]
         idx = s.scratch_i[b]
-        cand = np.empty(max(A, G) + 1, np.int64)
-        vel = np.empty((A, 2))
         air_velocities(s.air_speed, s.air_heading, b, vel)
-        busy = np.empty(A)
         interceptors_in_flight(s.int_status, s.int_target, b, busy)
 
         # ---- radar agents ----

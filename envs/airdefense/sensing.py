@@ -102,44 +102,41 @@ def radar_phase(st, s, active):
             i0, i1, j0, j1 = grid_range(st.grid_n, st.grid_cell, gx, gy, reach)
             memory = par[Lo.GP_TRACK_MEMORY]
             for j in range(j0, j1 + 1):
-                for i in range(i0, i1 + 1):
-                    c = j * st.grid_n + i
-                    for q in range(start[c], start[c + 1]):
-                        a = items[q]
-                        if (
-                            s.air_status[b, a] != Lo.ACTIVE
-                            or s.air_par[b, a, Lo.AP_DETECTABLE] < 0.5
-                        ):
-                            continue
-                        ax = s.air_pos[b, a, 0]
-                        ay = s.air_pos[b, a, 1]
-                        az = s.air_pos[b, a, 2]
-                        dx = ax - gx
-                        dy = ay - gy
-                        dz = az - gz
-                        dist = math.sqrt(dx * dx + dy * dy + dz * dz)
-                        if dist > reach:
-                            continue
-                        pd = detection_probability(
-                            s.air_par[b, a, Lo.AP_RCS],
-                            par[Lo.GP_RCS_REF],
-                            par[Lo.GP_RANGE],
-                            par[Lo.GP_PD_SLOPE],
-                            dist,
-                            jam,
-                        )
-                        if pd < 1e-6:
-                            continue
-                        # the draw comes first: line of sight (the costly part) is only
-                        # traced for the detections the draw would grant
-                        if uniform01(s.rng, b) >= pd:
-                            continue
-                        if line_of_sight_fast(
-                            st.heights, st.height_max, st.cell, gx, gy, gz, ax, ay, az
-                        ):
-                            if t - s.det_time[b, r, a] > memory:
-                                emit(s.events, s.n_events, s.t, b, Lo.EV_DETECT, a, r, ax, ay)
-                            s.det_time[b, r, a] = t
+                # cells i0..i1 of row j are contiguous in the grid: one range, the same order
+                row = j * st.grid_n
+                for q in range(start[row + i0], start[row + i1 + 1]):
+                    a = items[q]
+                    if s.air_status[b, a] != Lo.ACTIVE or s.air_par[b, a, Lo.AP_DETECTABLE] < 0.5:
+                        continue
+                    ax = s.air_pos[b, a, 0]
+                    ay = s.air_pos[b, a, 1]
+                    az = s.air_pos[b, a, 2]
+                    dx = ax - gx
+                    dy = ay - gy
+                    dz = az - gz
+                    dist = math.sqrt(dx * dx + dy * dy + dz * dz)
+                    if dist > reach:
+                        continue
+                    pd = detection_probability(
+                        s.air_par[b, a, Lo.AP_RCS],
+                        par[Lo.GP_RCS_REF],
+                        par[Lo.GP_RANGE],
+                        par[Lo.GP_PD_SLOPE],
+                        dist,
+                        jam,
+                    )
+                    if pd < 1e-6:
+                        continue
+                    # the draw comes first: line of sight (the costly part) is only
+                    # traced for the detections the draw would grant
+                    if uniform01(s.rng, b) >= pd:
+                        continue
+                    if line_of_sight_fast(
+                        st.heights, st.height_max, st.cell, gx, gy, gz, ax, ay, az
+                    ):
+                        if t - s.det_time[b, r, a] > memory:
+                            emit(s.events, s.n_events, s.t, b, Lo.EV_DETECT, a, r, ax, ay)
+                        s.det_time[b, r, a] = t
 
 
 @njit
