@@ -5,8 +5,9 @@ Users: the world encoder (:mod:`aerena.agents.encoders`) and heads
 node GNNs and the IM net (:mod:`aerena.agents.solvers.node_gnn`) and the WTA net
 (:mod:`aerena.agents.solvers.wta_net`).
 
-* Masking: :func:`most_negative` (the score of a masked key or action), :func:`mask_logits`
-  (illegal actions), :func:`masked_mean` / :func:`masked_sum` (pooling over real slots).
+* Masking: :func:`most_negative` (the score of a masked key or action), :func:`mask_bias`
+  (a keep mask as an additive score bias), :func:`mask_logits` (illegal actions),
+  :func:`masked_mean` / :func:`masked_sum` (pooling over real slots).
 * :func:`mlp` -- ``Linear - ReLU - ... - Linear`` through the given widths.
 * Attention: :func:`split_heads`, :func:`attention` (scaled dot-product over the keys a
   mask keeps, with an optional additive score bias) and :class:`MultiHeadAttention`
@@ -17,7 +18,8 @@ node GNNs and the IM net (:mod:`aerena.agents.solvers.node_gnn`) and the WTA net
 Plain torch ops only (Linear, matmul, softmax, mul, add, LayerNorm): every net built from
 these exports to ONNX (opset 17) with dynamic batch and set axes.
 
-Masked keys get :func:`most_negative` as their score (not an additive -1e9): their
+Masked keys get :func:`most_negative` as their score (added as :func:`mask_bias`, the
+same bits as a `where()` over the scores at a fraction of the cost; not -1e9): their
 softmax weight is exactly 0.0 whenever a row keeps at least one key, and a row that keeps
 none comes out uniform instead of NaN.
 """
