@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from aerena.agents.nn import TransformerBlock, attention, mlp, split_heads
 
@@ -75,12 +76,16 @@ class DenseTransformerConv(nn.Module):
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
         """x [B, N, in_dim], mask [B, N] bool (True: a valid node) -> [B, N, out_dim]."""
         H = self.heads
-        q = split_heads(self.lin_query(x), H)
-        k = split_heads(self.lin_key(x), H)
-        v = split_heads(self.lin_value(x), H)
+        # one matmul for the four projections (the parameters stay four Linear layers)
+        lins = (self.lin_query, self.lin_key, self.lin_value, self.lin_skip)
+        w = torch.cat([lin.weight for lin in lins])
+        b = torch.cat([lin.bias for lin in lins])
+        q, k, v, skip = F.linear(x, w, b).chunk(4, dim=-1)
         # every row has a valid key (the agent's own node), so padding keys weigh exactly 0
         keep = mask.unsqueeze(1)
-        return attention(q, k, v, keep, channels=self.channels) + self.lin_skip(x)
+        o = attention(split_heads(q, H), split_heads(k, H), split_heads(v, H), keep,
+                      channels=self.channels)  # fmt: skip
+        return o + skip
 
 
 def _block(conv: nn.Module, dim: int) -> TransformerBlock:

@@ -5,8 +5,9 @@ Users: the world encoder (:mod:`aerena.agents.encoders`) and heads
 node GNNs and the IM net (:mod:`aerena.agents.solvers.node_gnn`) and the WTA net
 (:mod:`aerena.agents.solvers.wta_net`).
 
-* Masking: :func:`most_negative` (the score of a masked key or action), :func:`mask_logits`
-  (illegal actions), :func:`masked_mean` / :func:`masked_sum` (pooling over real slots).
+* Masking: :func:`most_negative` (the score of a masked key or action), :func:`mask_bias`
+  (a keep mask as an additive score bias), :func:`mask_logits` (illegal actions),
+  :func:`masked_mean` / :func:`masked_sum` (pooling over real slots).
 * :func:`mlp` -- ``Linear - ReLU - ... - Linear`` through the given widths.
 * Attention: :func:`split_heads`, :func:`attention` (scaled dot-product over the keys a
   mask keeps, with an optional additive score bias) and :class:`MultiHeadAttention`
@@ -14,10 +15,11 @@ node GNNs and the IM net (:mod:`aerena.agents.solvers.node_gnn`) and the WTA net
 * :class:`TransformerBlock` -- ``x = LN(x + attn(x, ...)); x = LN(x + FFN(x))`` around any
   attention module.
 
-Plain torch ops only (Linear, matmul, softmax, where, LayerNorm): every net built from
+Plain torch ops only (Linear, matmul, softmax, mul, add, LayerNorm): every net built from
 these exports to ONNX (opset 17) with dynamic batch and set axes.
 
-Masked keys get :func:`most_negative` as their score (not an additive -1e9): their
+Masked keys get :func:`most_negative` as their score (added as :func:`mask_bias`, the
+same bits as a `where()` over the scores at a fraction of the cost; not -1e9): their
 softmax weight is exactly 0.0 whenever a row keeps at least one key, and a row that keeps
 none comes out uniform instead of NaN.
 """
@@ -35,6 +37,7 @@ __all__ = [
     "MultiHeadAttention",
     "TransformerBlock",
     "attention",
+    "mask_bias",
     "mask_logits",
     "masked_mean",
     "masked_sum",
@@ -65,6 +68,20 @@ def mask_logits(logits: Tensor, action_mask: Tensor) -> Tensor:
     first = torch.arange(legal.shape[-1], device=legal.device) == 0
     legal = legal | (none & first)
     return torch.where(legal, logits, torch.full_like(logits, most_negative(logits)))
+
+
+def mask_bias(keep: Tensor, dtype: torch.dtype) -> Tensor:
+    """keep (bool, True = kept) -> an additive score bias of the same shape: 0 where kept,
+    the most negative finite value of `dtype` where masked.
+
+    ``s + mask_bias(keep)`` equals ``where(keep, s, most_negative)`` bit for bit after a
+    softmax for every finite score s: a kept s is unchanged (s + 0 = s) and a masked one
+    rounds to the most negative float (|s| is far below half its ulp, ~1e31), so its
+    weight is exactly 0 whenever the row keeps a key and a row that keeps none is uniform.
+    The bias is as small as the mask (no [.., Q, K] score temporaries, no backward pass:
+    the gradient flows through the addition unchanged).
+    """
+    return (~keep).to(dtype) * float(torch.finfo(dtype).min)
 
 
 def masked_mean(h: Tensor, mask: Tensor) -> Tensor:
@@ -130,7 +147,8 @@ def attention(
     scores = torch.matmul(q * (1.0 / math.sqrt(c)), k.transpose(-1, -2))
     if bias is not None:
         scores = scores + bias
-    scores = torch.where(keep.unsqueeze(1), scores, torch.full_like(scores, most_negative(scores)))
+    # in place on the matmul's fresh output: one pass, no [B, H, Q, K] temporaries
+    scores.add_(mask_bias(keep, scores.dtype).unsqueeze(1))
     out = torch.matmul(torch.softmax(scores, dim=-1), v)
     b, h, t, c = out.shape
     return out.transpose(1, 2).reshape(b, t, h * c)
