@@ -341,3 +341,56 @@ def test_attacker_ignores_unknown_defence_units() -> None:
     observation.observe_all(world.static, s, np.ones(world.num_worlds, dtype=bool))
     after = twin.act()
     np.testing.assert_array_equal(before, after)
+
+
+def test_attacker_risk_cache_gives_the_maps_it_would_compute():
+    """The exposure-map cache (shared by worlds and episodes with the same radar placement)
+    hands out exactly the map a fresh `risk_map` call writes, and actions do not change."""
+    from aerena.agents.scripted.attacker import ScriptedAttacker
+    from aerena.agents.scripted.base import side_columns
+    from aerena.agents.scripted.planning import risk_map
+
+    def run(cache_size: int):
+        import aerena.agents.scripted.attacker as A
+
+        old, A.RISK_CACHE_SIZE = A.RISK_CACHE_SIZE, cache_size
+        try:
+            w = World("strike_small", num_worlds=4)
+            w.reset([0, 1, 0, 1])
+            att = ScriptedAttacker(w, seed=1)
+            att.reset()
+            if cache_size == 0:
+                att._risk_cache = _NoCache()
+            ca = side_columns(w, "attacker")
+            acts = np.zeros((4, w.sizes["N"]), dtype=np.int64)
+            out = []
+            for _ in range(120):
+                # every radar known: each world builds every map
+                w.state.known[:, att.radar_g] = True
+                acts[:, ca] = att.act()
+                out.append(acts.copy())
+                w.step(acts)
+            return w, att, np.stack(out)
+        finally:
+            A.RISK_CACHE_SIZE = old
+
+    w, att, cached_acts = run(256)
+    assert att.risk_ok.any() and len(att._risk_cache) < att.risk_ok.sum()  # maps were shared
+    s, g, ter = w.state, att.grid, w.terrain
+    for b, r in np.argwhere(att.risk_ok):
+        gr = int(att.radar_g[r])
+        fresh = np.zeros((g.ny, g.nx))
+        pos = s.gnd_pos[b, gr]
+        rz = float(pos[2] + s.gnd_par[b, gr, Lo.GP_MAST])
+        risk_map(ter.heights, ter.cell, g.cell, float(pos[0]), float(pos[1]), rz,
+                 att._radar_r50(b, gr), att._plan_agl(b), 3, fresh)  # fmt: skip
+        assert np.array_equal(att.risk[b, r], fresh)
+    _, _, fresh_acts = run(0)
+    assert np.array_equal(cached_acts, fresh_acts)
+
+
+class _NoCache(dict):
+    """A cache that never keeps anything (every map computed afresh)."""
+
+    def __setitem__(self, key, value) -> None:
+        pass

@@ -61,6 +61,36 @@ def test_every_example_validates():
     assert algos == {"pomo", "ppo"}
 
 
+def _docstring_yaml(doc: str) -> str:
+    """The literal block (after a ``::`` line) of a docstring that starts ``problem:``."""
+    import textwrap
+
+    lines = doc.splitlines()
+    start = next(
+        i + 2
+        for i, line in enumerate(lines[:-2])
+        if line.rstrip().endswith("::") and lines[i + 2].strip().startswith("problem:")
+    )
+    block = []
+    for line in lines[start:]:
+        if line.strip() and not line.startswith(" "):
+            break
+        block.append(line)
+    return textwrap.dedent("\n".join(block)).strip() + "\n"
+
+
+@pytest.mark.parametrize("module", ["pomo", "pomo_rllib", "ppo", "gcomb"])
+def test_trainer_docstring_example_validates(module, tmp_path):
+    import importlib
+
+    doc = importlib.import_module(f"aerena.training.solvers.{module}").__doc__
+    assert "aerena train-solver --config FILE.yaml" in doc
+    path = tmp_path / f"{module}.yaml"
+    path.write_text(_docstring_yaml(doc), encoding="utf-8")
+    cfg = load_solver_experiment(path)  # a stale key or value fails here, located
+    assert cfg.algorithm == {"pomo_rllib": "pomo"}.get(module, module)
+
+
 @pytest.mark.parametrize(
     "text, line, needle",
     [

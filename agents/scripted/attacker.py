@@ -71,7 +71,10 @@ from aerena.agents.scripted.planning import (
 )
 from aerena.envs.airdefense import layout as Lo
 
-__all__ = ["PARAMS", "ScriptedAttacker"]
+__all__ = ["PARAMS", "RISK_CACHE_SIZE", "ScriptedAttacker"]
+
+#: exposure maps a player keeps (a few hundred KB at most on the usual plan grids)
+RISK_CACHE_SIZE = 256
 
 
 # --------------------------------------------------------------------------------------
@@ -120,6 +123,9 @@ class ScriptedAttacker(Player):
         R, T = len(self.radar_g), len(self.tgt_g)
         self.risk = np.zeros((B, R, g.ny, g.nx))
         self.risk_ok = np.zeros((B, R), dtype=np.bool_)
+        # exposure maps by (radar x, y, antenna z, r50, plan height): the terrain is the
+        # world's, so worlds and episodes with the same radar placement share one map
+        self._risk_cache: dict[tuple[float, ...], np.ndarray] = {}
         self.threat = np.zeros((B, R), dtype=np.bool_)
         self.risk_sum = np.zeros((B, g.ny, g.nx))
         self.cost = np.ones((B, g.ny, g.nx))
@@ -177,19 +183,21 @@ class ScriptedAttacker(Player):
         for r in np.flatnonzero(self.threat[b] & ~self.risk_ok[b]):
             gr = int(self.radar_g[r])
             pos = s.gnd_pos[b, gr]
-            rz = float(pos[2] + s.gnd_par[b, gr, Lo.GP_MAST])
-            risk_map(
-                ter.heights,
-                ter.cell,
-                g.cell,
+            key = (
                 float(pos[0]),
                 float(pos[1]),
-                rz,
+                float(pos[2] + s.gnd_par[b, gr, Lo.GP_MAST]),
                 self._radar_r50(b, gr),
                 self._plan_agl(b),
-                3,
-                self.risk[b, r],
             )
+            cached = self._risk_cache.get(key)
+            if cached is None:
+                risk_map(ter.heights, ter.cell, g.cell, *key, 3, self.risk[b, r])
+                if len(self._risk_cache) >= RISK_CACHE_SIZE:
+                    self._risk_cache.clear()
+                self._risk_cache[key] = self.risk[b, r].copy()
+            else:
+                self.risk[b, r] = cached
             self.risk_ok[b, r] = True
         node_costs(self.risk[b], self.threat[b], 1.0, 0.0, self.risk_sum[b])
         self.risk_sum[b] -= 1.0

@@ -14,16 +14,15 @@ Routing nets also have a fast batched decoder (POMO training and multi-start inf
 :mod:`aerena.agents.solvers.routing`) that computes the same logits incrementally.
 
 Checkpoints are one ``.pt`` file: ``{"format", "problem", "class", "config", "state_dict",
-"meta"}`` written atomically; `meta` records how the net was trained (command, steps, time,
-validation objective). ``class`` must be one of :data:`NETS`; files written before the nets
-moved here name ``aerena.graphs.learned.*`` modules, mapped by :data:`MOVED_MODULES`.
+"meta"}`` written atomically (:func:`aerena.files.atomic_write`); `meta` records how the net
+was trained (command, steps, time, validation objective). ``class`` must be one of
+:data:`NETS`; files written before the nets moved here name ``aerena.graphs.learned.*``
+modules, mapped by :data:`MOVED_MODULES`.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,6 +32,7 @@ import torch
 from torch import Tensor, nn
 
 from aerena.errors import UserError
+from aerena.files import atomic_write
 
 CHECKPOINT_FORMAT = "aerena-graph-policy/1"
 MAX_CONFIG_INT = 65_536  # the largest size (dim, layers, heads, ...) a checkpoint may ask for
@@ -132,7 +132,6 @@ def save_checkpoint(
 ) -> Path:
     """Write the net (class, config, weights, `meta`) to `path` atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": CHECKPOINT_FORMAT,
         "problem": net.problem,
@@ -141,15 +140,9 @@ def save_checkpoint(
         "state_dict": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
         "meta": dict(meta or {}),
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a model file is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # torch.save into the temporary file of the one atomic writer (fsync, rename, old file
+    # left in place on any failure)
+    atomic_write(path, lambda fh: torch.save(payload, fh))
     return path
 
 

@@ -51,3 +51,37 @@ def test_unregistered_class_is_refused(tmp_path: Path):
     torch.save(payload, path)
     with pytest.raises(UserError, match="not one of aerena's registered nets"):
         load_checkpoint(path)
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _failing_save(obj, fh, *args, **kwargs):
+    fh.write(b"half a checkpoint")  # a partial file, then the writer dies
+    raise _Interrupted
+
+
+def test_failed_save_leaves_the_old_file_intact(tmp_path: Path, monkeypatch):
+    old_net = build_net("tsp", dim=8, layers=1, heads=2)
+    path = save_checkpoint(old_net, tmp_path / "t.pt", meta={"command": "old"})
+    before = path.read_bytes()
+    monkeypatch.setattr(torch, "save", _failing_save)
+    with pytest.raises(_Interrupted):
+        save_checkpoint(build_net("tsp", dim=16, layers=1, heads=2), path, {"command": "new"})
+    assert path.read_bytes() == before  # the old checkpoint, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.pt"]  # no temporary file left
+    monkeypatch.undo()
+    net, meta = load_checkpoint(path)
+    assert meta == {"command": "old"} and net.config == old_net.config
+
+
+def test_interrupted_save_without_an_old_file_leaves_nothing(tmp_path: Path, monkeypatch):
+    def ctrl_c(obj, fh, *args, **kwargs):
+        fh.write(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(build_net("tsp", dim=8, layers=1, heads=2), tmp_path / "sub" / "t.pt")
+    assert list((tmp_path / "sub").iterdir()) == []  # neither a half file nor a temporary

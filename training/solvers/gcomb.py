@@ -1,7 +1,18 @@
 """Supervised training of the GCOMB-style IM net (decoded by :mod:`aerena.agents.solvers.im_gcomb`).
 
-    python -m aerena.training.solvers.gcomb --graphs 300 --epochs 25 \\
-        --out graphs/models/im.pt
+It runs from ``aerena train-solver --config FILE.yaml`` with ``problem: im`` (algorithm
+``gcomb``, its default; the schema: :mod:`aerena.training.solver_config`)::
+
+    problem: im
+    algorithm: gcomb
+    iterations: 25            # epochs
+    lr: 2.0e-3
+    model: {dim: 32, layers: 3}
+    gcomb: {graphs: 300}      # labelled random training graphs
+    out: graphs/models/im.pt
+
+(the shipped ``im.pt`` records the older ``python -m aerena.training.solvers.gcomb
+--graphs 400 --epochs 40`` form of :func:`main`, kept so that command still runs).
 
 Training is supervised (GCOMB trains its pruner on greedy solutions the same way): on
 small random graphs (50-300 nodes, the three probability models, BA / ER / WS), the

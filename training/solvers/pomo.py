@@ -16,11 +16,29 @@ symmetries, which share one baseline (Sym-NCO / POMO-style augmentation in train
 
 :func:`pomo_loss` is the one loss; two drivers run it:
 
-* :func:`train` -- a plain torch loop (CPU or GPU, no Ray), used for the shipped models:
-  ``python -m aerena.training.solvers.pomo tsp --nodes 20 --minutes 9 --device cuda
-  --out graphs/models/tsp20.pt``
+* :func:`train` -- a plain torch loop (CPU or GPU, no Ray, resumable), the one that
+  trained the shipped models: ``engine: torch`` in a solver experiment;
 * :mod:`aerena.training.solvers.pomo_rllib` -- the same loss as a custom RLlib
-  Algorithm + Learner (``aerena train-solver tsp --algo pomo``).
+  Algorithm + Learner: ``engine: rllib`` (the default).
+
+Both run from ``aerena train-solver --config FILE.yaml`` (the schema:
+:mod:`aerena.training.solver_config`; the run folder: :mod:`aerena.training.solver_train`),
+e.g. ``training/experiments/solvers/tsp20_pomo.yaml``::
+
+    problem: tsp              # or cvrp
+    algorithm: pomo
+    engine: torch             # torch: this loop | rllib: pomo_rllib
+    nodes: 20                 # TSP nodes / CVRP customers
+    iterations: 2000          # updates; and/or minutes: 9 (engine torch); totals over resumes
+    batch_size: 64            # instances per update
+    lr: 1.0e-4
+    model: {dim: 128, layers: 3, heads: 8}
+    device: cuda              # engine torch: cpu | cuda | cuda:N
+    validate_every: 100
+    checkpoint_every: 100     # engine torch: resumable loop checkpoints
+
+The shipped models' meta names the older ``python -m aerena.training.solvers.pomo tsp
+--nodes 20 ...`` form of :func:`main` (kept so those commands still run).
 
 Validation: greedy multi-start decoding of a fixed set of instances (numpy seed 4321)
 after every `validate_every` steps; the checkpoint keeps the best validation length.

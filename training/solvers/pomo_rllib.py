@@ -16,11 +16,23 @@ rollout must be differentiable). So:
   LearnerGroup (split across ``num_learners`` Learners when there are several), and
   syncs the weights to the env runners.
 
-    from aerena.training.solvers.pomo_rllib import train_pomo_rllib
-    net, history = train_pomo_rllib("tsp", nodes=20, iterations=200)
+It runs from ``aerena train-solver --config FILE.yaml`` with ``algorithm: pomo`` and
+``engine: rllib`` (the default engine; the schema: :mod:`aerena.training.solver_config`)::
 
-or ``aerena train-solver tsp --algo pomo --nodes 20 --iterations 200 --out tsp20.pt``.
-Checkpoints are RLlib's (``algo.save_to_path`` / ``Algorithm.from_checkpoint``).
+    problem: tsp              # or cvrp
+    algorithm: pomo
+    engine: rllib
+    nodes: 20                 # TSP nodes / CVRP customers
+    iterations: 200           # training steps (one update each)
+    batch_size: 64            # instances_per_batch
+    lr: 1.0e-4
+    model: {dim: 128, layers: 3, heads: 8}
+    seed: 0
+    validate_every: 50        # a progress record each
+
+:func:`train_pomo_rllib` is the recipe that :mod:`aerena.training.solver_train` calls.
+Runs of this engine do not resume (RLlib's own checkpoints, ``algo.save_to_path`` /
+``Algorithm.from_checkpoint``, are not kept in the run folder).
 """
 
 from __future__ import annotations

@@ -1,10 +1,24 @@
 """PPO through RLlib (new API stack) for any learned graph policy (:class:`GraphPolicyNet`).
 
-    net, history = train_ppo("mvc", {"num_nodes": 30, "generator": "ba",
-                                     "generator_kwargs": {"m": 4}}, iterations=50)
+It runs from ``aerena train-solver --config FILE.yaml`` with ``algorithm: ppo`` (the
+default for mvc, maxcut, maxcover and wta; the schema: :mod:`aerena.training.solver_config`),
+e.g. ``training/experiments/solvers/mvc_ppo.yaml``::
 
-    python -m aerena.training.solvers.ppo mvc --iterations 50 --num-nodes 30 \\
-        --generator ba --generator-kwargs '{"m": 4}' --out graphs/models/mvc.pt
+    problem: mvc
+    algorithm: ppo
+    iterations: 20            # PPO iterations
+    lr: 3.0e-4
+    model: {dim: 64, layers: 3}
+    ppo:
+      env_kwargs: {generator: ba, generator_kwargs: {m: 4}}   # the env's gymnasium.make keywords
+      size_range: [20, 50]    # graph size drawn per episode
+      train_batch_size: 2048
+      minibatch_size: 256
+      num_epochs: 4
+      entropy_coeff: 0.01
+
+The shipped models' meta names the older ``python -m aerena.training.solvers.ppo mvc
+--iterations 40 ...`` form of :func:`main` (kept so those commands still run).
 
 :class:`GraphPolicyModule` wraps the problem's net (``build_net(problem, **net)``) in a
 `TorchRLModule` with the `ValueFunctionAPI`: the env's `Dict` observation arrives as a
