@@ -300,3 +300,10 @@ def test_fragment_and_batch_arithmetic_is_checked_with_the_experiment() -> None:
         Experiment(scenario="tiny", algorithm={"train_batch_size": 16000}, resources=res)
     Experiment(scenario="tiny", algorithm={"name": "APPO", "train_batch_size": 16000},
                resources=res)  # fmt: skip
+    # the batch is per learner: 2 learners x 9600 = 19200 fits, 2 x 19200 is two rounds
+    for tbs in (9600, 19200):
+        Experiment(scenario="tiny", algorithm={"train_batch_size": tbs},
+                   resources={**res, "num_learners": 2})  # fmt: skip
+    with pytest.raises(ValueError, match="x 2 learners = 16000"):
+        Experiment(scenario="tiny", algorithm={"train_batch_size": 8000},
+                   resources={**res, "num_learners": 2})  # fmt: skip

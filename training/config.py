@@ -389,21 +389,23 @@ class Experiment(_Strict):
 
     def _check_batch_arithmetic(self) -> None:
         """RLlib's PPO rule, checked here so it reads as one located line: a fixed
-        rollout_fragment_length must give train_batch_size within 10% as whole rounds of
-        fragment x runners x worlds."""
+        rollout_fragment_length must give the total train batch (train_batch_size per
+        learner x learners) within 10% as whole rounds of fragment x runners x worlds."""
         r, frag = self.resources, self.resources.rollout_fragment_length
         if self.algorithm.name != "PPO" or frag == "auto":
             return
-        total = self.algorithm.train_batch_size
+        learners = max(r.num_learners, 1)
+        total = self.algorithm.train_batch_size * learners
         rnd = max(r.num_env_runners, 1) * r.num_envs_per_env_runner * int(frag)
         got = -(-total // rnd) * rnd
         if got - total > 0.1 * total or got - rnd - total > 0.1 * total:
             fit = max(1, total // (max(r.num_env_runners, 1) * r.num_envs_per_env_runner))
+            per = f" x {learners} learners = {total}" if learners > 1 else ""
             raise ValueError(
                 f"resources.rollout_fragment_length: {frag} x {max(r.num_env_runners, 1)} "
                 f"runners x {r.num_envs_per_env_runner} worlds = {rnd} env steps a round, "
-                f"which cannot make algorithm.train_batch_size {total} within 10% "
-                f"(use 'auto' or {fit})"
+                f"which cannot make algorithm.train_batch_size "
+                f"{self.algorithm.train_batch_size}{per} within 10% (use 'auto' or {fit})"
             )
 
     def to_yaml(self) -> str:
