@@ -314,17 +314,11 @@ def _optimum_next_to(problem: str, path: Path, inst: Any) -> float | None:
 
 
 def _tsp_ils_timed(inst: Any, seed: int, time_limit: float) -> np.ndarray:
-    """TSP ``ils`` kicks in chunks of 50 from the best tour so far until `time_limit`."""
+    """TSP ``ils`` until `time_limit`: the one timed polish (2-opt, 2-opt + Or-opt, then
+    double-bridge kicks) from the nearest-neighbour tour."""
     from aerena.graphs.tsp import baselines as tb
-    from aerena.graphs.tsp import kernels as K
 
-    t_end = time.perf_counter() + time_limit
-    rng = np.random.default_rng(seed)
-    neigh = tb.neighbour_lists(inst.dist, 10)
-    tour = tb.two_opt_or_opt(inst)
-    while time.perf_counter() < t_end:
-        tour = K.iterated_local_search(inst.dist, tour.copy(), neigh, rng.random((50, 4)), 50)
-    return K.rotate_to(tour, 0)
+    return tb.polish(inst, tb.nearest(inst), seed=seed, seconds=time_limit)
 
 
 def _cvrp_ils_timed(inst: Any, seed: int, time_limit: float) -> np.ndarray:
