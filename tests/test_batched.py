@@ -127,6 +127,8 @@ CASES = [
     {"learn": "both"},
     {"learn": "defender", "hold": {"radar": [1, 7, 40], "launcher": [1, 3]}},
     {"learn": "attacker", "hold": {"uav": [2, 5]}},
+    {"learn": "attacker", "hold": {"uav": [2, 5]}, "shaping": {"progress": 1.0, "exposure": 0.01}},
+    {"learn": "both", "shaping": {"progress": 0.5}},
 ]
 
 

@@ -250,6 +250,16 @@ class EmissionPlanSpec(_Strict):
     choices: int = Field(31, ge=2, le=1000, description="delays 0, step_s, ..., (choices-1)*step_s")
 
 
+class ShapingSpec(_Strict):
+    """Training-only reward terms for learning UAVs (see :mod:`aerena.training.shaping`);
+    evaluation scores the scenario's rewards alone."""
+
+    progress: float = Field(
+        0.0, ge=0, description="potential-based: w x the change in 1 - d/D (d: nearest live asset)"
+    )
+    exposure: float = Field(0.0, ge=0, description="per step, -w per defender radar tracking it")
+
+
 class Experiment(_Strict):
     """One training run."""
 
@@ -297,6 +307,7 @@ class Experiment(_Strict):
         "with no track in reach) takes it without a policy row; its rewards go to its next "
         "decision",
     )
+    shaping: ShapingSpec = Field(default_factory=ShapingSpec)
     critic: Literal["local", "global"] = Field(
         "local",
         description="local: the value head reads the agent's view; global: also the world's "
@@ -379,6 +390,13 @@ class Experiment(_Strict):
         for role in self.hold:
             if role in self.model.action_prior:
                 raise ValueError(f"hold.{role}: action_prior.{role} is for per-step actions")
+        if any(self.shaping.model_dump().values()):
+            if "uav" not in self.roles:
+                raise ValueError(
+                    "shaping: its terms shape UAV rewards; needs learn: attacker | both"
+                )
+            if self.target_plan:
+                raise ValueError("shaping: target-plan UAVs are flown by the scripted pilot")
         self._check_batch_arithmetic()
         prior = self.model.action_prior.get("radar")
         n = Lo.RADAR_ACTIONS if self.emission_plan is None else self.emission_plan.choices

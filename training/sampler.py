@@ -48,6 +48,7 @@ from aerena.envs.airdefense.spaces import noop_actions
 from aerena.envs.airdefense.world import World
 from aerena.seeding import entropy_seed, episode_seed
 from aerena.training.checkpoints import checkpoint_play_options, load_snapshot_modules
+from aerena.training.shaping import Shaping
 
 Policy = Callable[[str, dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
@@ -303,6 +304,8 @@ class BatchedSampler:
             self.role_of_pos[g.pos] = g.role
         self.side_of = agent_sides(w)[self.cols]  # 0 attacker, 1 defender
         self.global_state = bool(cfg.get("global_state", False))
+        terms = dict(cfg.get("shaping") or {})
+        self.shaping = Shaping(w, self.cols, terms) if terms else None
         # ---- the opponent ----
         self.opp_cols = np.zeros(0, dtype=np.int64)
         self._players: dict[str, Any] = {}
@@ -375,6 +378,8 @@ class BatchedSampler:
         self.open[worlds] = -1
         self.deferred[worlds] = False
         self.play.reset(worlds)
+        if self.shaping is not None:
+            self.shaping.reset(worlds)
         for kind, p in self._players.items():
             mine = worlds[self._opp_of[worlds] == kind]
             if len(mine):
@@ -470,6 +475,8 @@ class BatchedSampler:
             team = s.reward  # [B, 2] this step's team rewards
             self.returns += team
             r = team[:, self.side_of] * (alive0 | self.deferred)
+            if self.shaping is not None:  # training-only terms; `returns` stays unshaped
+                r += self.shaping.step() * alive0
             self.acc += r
             self.learn_return += r.sum(axis=1)
             self.env_t += counted

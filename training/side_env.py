@@ -96,6 +96,7 @@ from aerena.envs.airdefense import spaces as Sp
 from aerena.envs.airdefense.rllib_env import AirDefenseMultiAgentEnv, runner_seed
 from aerena.training import trust
 from aerena.training.sampler import LeagueDraw, learned_opponent
+from aerena.training.shaping import Shaping
 
 LEARN_SIDES = ("attacker", "defender", "both")
 OPPONENTS = ("scripted", "random", "checkpoint", "self_play")
@@ -159,6 +160,10 @@ class SideEnv(MultiAgentEnv):
             self.opp_names = [names[c] for c in side_columns(world, other)]
         self.possible_agents = [names[c] for c in learn_cols]
         self._learning = set(self.possible_agents)
+        terms = dict(cfg.get("shaping") or {})  # training-only reward terms (UAVs)
+        self.shaping = Shaping(world, learn_cols, terms) if terms else None
+        self._shaped: np.ndarray | None = None  # this step's terms [1, n]
+        self._col = {a: j for j, a in enumerate(self.possible_agents)}
         self.agents: list[str] = []
         self.observation_spaces = {a: self.base.observation_spaces[a] for a in self.possible_agents}
         self.global_state = bool(cfg.get("global_state", False))
@@ -298,10 +303,18 @@ class SideEnv(MultiAgentEnv):
         (filtered) returns, or empty dicts if no step was needed."""
         out: tuple[dict, dict, dict, dict, dict] = ({}, {}, {}, {}, {})
         while not self._over() and not self._learners_alive():
-            obs, rew, term, trunc, info = self.base.step(self._opponent_actions())
-            self._returns += self.world.state.reward[0]
+            obs, rew, term, trunc, info = self._world_step(self._opponent_actions())
             out = (self._mine(obs), self._mine(rew), self._mine(term), self._mine(trunc),
                    self._mine(info))  # fmt: skip
+        return out
+
+    def _world_step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
+        """One world step: the team returns, and this step's shaping terms (every step, so
+        the potential follows the world even while no learning agent is alive)."""
+        out = self.base.step(actions)
+        self._returns += self.world.state.reward[0]
+        if self.shaping is not None:
+            self._shaped = self.shaping.step()
         return out
 
     def _finish(self) -> None:
@@ -326,6 +339,8 @@ class SideEnv(MultiAgentEnv):
                 self.player.reset()
             if self.pilot is not None:
                 self.pilot.reset()
+            if self.shaping is not None:
+                self.shaping.reset()
             self._advance_alone()
             # an episode that ended before any learning agent could act (e.g. every UAV's
             # carrier lost before launch) gives RLlib nothing to learn from: play the next
@@ -366,10 +381,11 @@ class SideEnv(MultiAgentEnv):
             self._apply_plan(action_dict, actions)
         if self.pilot is not None:
             self._fly_targets(action_dict, actions)
-        obs, rew, term, trunc, info = self.base.step(actions)
-        self._returns += self.world.state.reward[0]
+        obs, rew, term, trunc, info = self._world_step(actions)
         stepped = float(self._returns[0])  # the attacker's team return after this step
         obs, rew, term, trunc, info = (self._mine(x) for x in (obs, rew, term, trunc, info))
+        if self._shaped is not None:  # the agents that acted in this step
+            rew = {a: r + float(self._shaped[0, self._col[a]]) for a, r in rew.items()}
         if not self._over() and not self._learners_alive():
             # every learning agent is lost (their final data is in this step's dicts):
             # the opponent plays on alone until the episode ends
