@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from aerena.envs.airdefense import layout as Lo
+from aerena.files import atomic_write
 
 OBS_KEYS = ("self", "entities", "entity_mask", "action_mask")
 
@@ -320,10 +321,7 @@ def imitate(exp: Any, modules: dict[str, Any], run_dir: Path | None, log: Any = 
         "roles": fits,
     }
     if run_dir is not None:
-        path = Path(run_dir) / "imitation.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(report, indent=1), encoding="utf-8")
-        tmp.replace(path)
+        atomic_write(Path(run_dir) / "imitation.json", json.dumps(report, indent=1))
     return report
 
 

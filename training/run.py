@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from aerena.errors import UserError
+from aerena.files import atomic_write
 from aerena.training.console import LOG_NAME
 
 DEFAULT_SCENARIO = "strike_small"
@@ -161,9 +162,7 @@ def run(
     report["scenario_source"] = exp.scenario
     report["eval_time_s"] = time.perf_counter() - t0
     evaluation = run_dir / "evaluation.json"
-    tmp = evaluation.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(report, indent=1, default=_json_default), encoding="utf-8")
-    tmp.replace(evaluation)
+    atomic_write(evaluation, json.dumps(report, indent=1, default=_json_default))
     replays = record_replays(report, run_dir, dict(exp.overrides))
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     return RunResult(
