@@ -104,7 +104,8 @@ def _episode_rewards(cfg: dict[str, Any], episodes: int) -> tuple[dict, list[dic
 def test_progress_telescopes_and_outcomes_stay_unshaped() -> None:
     """The same episodes (the policy reads observations, not rewards) with and without
     the progress term: outcomes and team returns equal; each UAV's shaped minus unshaped
-    return is w x (phi at its end - phi at its first step), so within [-w, w]."""
+    return telescopes to -w x phi at its first step (<= 0), except for a UAV that
+    delivered its warhead (phi ends at 1): no more UAVs gain than strikes leaked."""
     base = {"scenario": "tiny", "seed": 11, "learn": "attacker"}
     w = 2.0
     plain, out0 = _episode_rewards(base, 3)
@@ -117,6 +118,7 @@ def test_progress_telescopes_and_outcomes_stay_unshaped() -> None:
     diffs = np.array([shaped[k] - plain[k] for k in keys])
     assert np.all(np.abs(diffs) <= w + 1e-9)
     assert np.any(np.abs(diffs) > 1e-3)  # the term did something
+    assert (diffs > 1e-9).sum() <= sum(int(o["leakers"]) for o in out1)
 
 
 def test_shaping_terms_change_uav_rewards_only_where_they_apply() -> None:
