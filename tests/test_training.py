@@ -163,7 +163,8 @@ def _rec(i: int, episodes: float, win: float) -> dict:
 
 
 def test_stop_reasons() -> None:
-    from aerena.training.train import recent_metric, stop_reason
+    from aerena.training.progress import recent_metric
+    from aerena.training.train import stop_reason
 
     cfg = experiment_for_scenario(
         "tiny",

@@ -74,6 +74,7 @@ class BatchedEnvRunner(MultiAgentEnvRunner):
         self._callbacks: list[Any] = []
         self.env: Any = None
         self.sampler: BatchedSampler | None = None
+        self._overrides: dict[str, Any] | None = None  # set_overrides (curriculum)
         self.num_envs = 0
         if (
             self.worker_index is None
@@ -99,6 +100,8 @@ class BatchedEnvRunner(MultiAgentEnvRunner):
     # ------------------------------------------------------------------ env and spaces
     def make_env(self) -> None:
         cfg = dict(self.config.env_config)
+        if self._overrides is not None:  # a curriculum stage's scenario
+            cfg["overrides"] = self._overrides
         trust.adopt_runner_decision(cfg)  # the driver's --trust-checkpoint (remote too)
         B = int(self.config.num_envs_per_env_runner)
         complete = self.config.batch_mode == "complete_episodes"
@@ -113,6 +116,13 @@ class BatchedEnvRunner(MultiAgentEnvRunner):
         self._act_spaces = dict(probe.action_spaces)
         probe.close()
         self.env = self.sampler
+
+    def set_overrides(self, overrides: dict[str, Any]) -> None:
+        """A curriculum stage: rebuild the worlds with these scenario overrides (episodes
+        start afresh; the modules and spaces stay)."""
+        self._overrides = dict(overrides)
+        if self.sampler is not None:  # not the env-less local runner beside remote ones
+            self.make_env()
 
     def get_spaces(self) -> dict[str, Any]:
         if self.sampler is None:

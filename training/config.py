@@ -260,6 +260,18 @@ class ShapingSpec(_Strict):
     exposure: float = Field(0.0, ge=0, description="per step, -w per defender radar tracking it")
 
 
+class CurriculumStage(_Strict):
+    """One stage of a curriculum (see :mod:`aerena.training.curriculum`)."""
+
+    overrides: dict[str, Any] = Field(
+        description="dotted scenario overrides, on top of the experiment's `overrides`"
+    )
+    iterations: int = Field(ge=1, description="training iterations at most in this stage")
+    advance: TargetSpec | None = Field(
+        None, description="leave the stage early once this target is reached in it"
+    )
+
+
 class Experiment(_Strict):
     """One training run."""
 
@@ -308,6 +320,10 @@ class Experiment(_Strict):
         "decision",
     )
     shaping: ShapingSpec = Field(default_factory=ShapingSpec)
+    curriculum: list[CurriculumStage] = Field(
+        default_factory=list,
+        description="stages of scenario overrides played before the experiment's own scenario",
+    )
     critic: Literal["local", "global"] = Field(
         "local",
         description="local: the value head reads the agent's view; global: also the world's "
@@ -397,6 +413,8 @@ class Experiment(_Strict):
                 )
             if self.target_plan:
                 raise ValueError("shaping: target-plan UAVs are flown by the scripted pilot")
+        if self.curriculum and self.resources.sampler != "batched":
+            raise ValueError("curriculum: needs resources.sampler: batched")
         self._check_batch_arithmetic()
         prior = self.model.action_prior.get("radar")
         n = Lo.RADAR_ACTIONS if self.emission_plan is None else self.emission_plan.choices

@@ -361,8 +361,10 @@ def train_league(
     out = file if file is not None else sys.stdout
     exp = experiment.config if isinstance(experiment, LoadedExperiment) else experiment
     spec = exp.league
+    if exp.curriculum:
+        raise UserError("curriculum: `aerena train` plays it; a league trains on the scenario")
     run_dir = make_run_dir(exp, runs_dir)
-    (run_dir / "config.yaml").write_text(exp.to_yaml(), encoding="utf-8")
+    atomic_write_text(run_dir / "config.yaml", exp.to_yaml())
     league_file = run_dir / LEAGUE_FILE
     league = League(window=spec.window, threshold=spec.threshold, pfsp=spec.pfsp, k=spec.elo_k)
     if spec.include_scripted:

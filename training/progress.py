@@ -177,6 +177,30 @@ class ProgressView:
         return table
 
 
+def recent_metric(records: list[dict[str, Any]], metric: str, min_episodes: int) -> float:
+    """`metric` averaged (episode-weighted) over the latest records holding at least
+    `min_episodes` episodes; NaN while there are fewer episodes in all."""
+    total, acc = 0.0, 0.0
+    for r in reversed(records):
+        n = float(r.get("episodes") or 0.0)
+        v = float(r.get(metric, math.nan))
+        if n <= 0 or math.isnan(v):
+            continue
+        total += n
+        acc += n * v
+        if total >= min_episodes:
+            return acc / total
+    return math.nan
+
+
+def target_reached(records: list[dict[str, Any]], target: Any) -> float | None:
+    """The metric's recent value if a `TargetSpec` (metric, value, mode, min_episodes)
+    is reached over `records`, else None."""
+    v = recent_metric(records, target.metric, target.min_episodes)
+    hit = v >= target.value if target.mode == "max" else v <= target.value
+    return None if math.isnan(v) or not hit else v
+
+
 def plot_curves(records: Sequence[dict[str, Any]], path: Path, title: str = "") -> Path | None:
     """Returns of both sides and the learning side's win rate against env steps."""
     if not records:

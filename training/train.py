@@ -56,12 +56,14 @@ from aerena.training.algorithm import (
 from aerena.training.checkpoints import STATE_FILE, latest_checkpoint
 from aerena.training.config import Experiment, LoadedExperiment, load_experiment
 from aerena.training.console import LOG_NAME, check_address, ray_log
+from aerena.training.curriculum import apply_stage, check_stages, stage_after
 from aerena.training.imitation import imitate, load_into_algorithm
 from aerena.training.progress import (
     ProgressView,
     plot_curves,
     read_records,
     record_line,
+    target_reached,
     write_record,
 )
 from aerena.training.runtime import init_ray, set_threads
@@ -138,22 +140,6 @@ def iteration_record(result: dict[str, Any], exp: Experiment, time_s: float, dt:
     return rec
 
 
-def recent_metric(records: list[dict[str, Any]], metric: str, min_episodes: int) -> float:
-    """`metric` averaged (episode-weighted) over the latest records holding at least
-    `min_episodes` episodes; NaN while there are fewer episodes in all."""
-    total, acc = 0.0, 0.0
-    for r in reversed(records):
-        n = float(r.get("episodes") or 0.0)
-        v = float(r.get(metric, math.nan))
-        if n <= 0 or math.isnan(v):
-            continue
-        total += n
-        acc += n * v
-        if total >= min_episodes:
-            return acc / total
-    return math.nan
-
-
 def stop_reason(records: list[dict[str, Any]], exp: Experiment) -> str | None:
     """Why to stop after the latest record (None: go on)."""
     s = exp.stop
@@ -164,11 +150,8 @@ def stop_reason(records: list[dict[str, Any]], exp: Experiment) -> str | None:
         return f"env steps reached {s.env_steps}"
     if s.time_s is not None and rec["time_s"] >= s.time_s:
         return f"wall time reached {s.time_s:g} s"
-    if s.target is not None:
-        v = recent_metric(records, s.target.metric, s.target.min_episodes)
-        hit = v >= s.target.value if s.target.mode == "max" else v <= s.target.value
-        if not math.isnan(v) and hit:
-            return f"{s.target.metric} = {v:.3g} reached the target {s.target.value:g}"
+    if s.target is not None and (v := target_reached(records, s.target)) is not None:
+        return f"{s.target.metric} = {v:.3g} reached the target {s.target.value:g}"
     return None
 
 
@@ -271,6 +254,7 @@ def train(
         config = build_algorithm_config(exp)
         world = World(exp.scenario, 1, **exp.overrides)
         atomic_write_text(run_dir / "scenario.yaml", world.scenario_text)
+        check_stages(exp)
         algo = config.build_algo()
         if restore_from is not None:
             trust.require_trusted(restore_from)
@@ -285,6 +269,9 @@ def train(
         )
         records = read_records(run_dir / "progress.jsonl")
         rec: dict[str, Any] | None = records[-1] if records else None
+        stage = stage_after(records, exp)
+        if exp.curriculum:  # (a resumed run goes on in its stage)
+            apply_stage(algo, exp, stage)
         prev_steps = int(rec["env_steps"]) if rec else 0
         start = time.perf_counter()
         checkpoint: Path | None = restore_from
@@ -300,9 +287,14 @@ def train(
                         dt = time.perf_counter() - t0
                         elapsed = prior_time + time.perf_counter() - start
                         rec = iteration_record(result, exp, elapsed, dt, prev_steps)
+                        if exp.curriculum:
+                            rec["stage"] = stage
                         prev_steps = rec["env_steps"]
                         write_record(run_dir / "progress.jsonl", rec)
                         records.append(rec)
+                        if exp.curriculum and (nxt := stage_after(records, exp)) != stage:
+                            stage = nxt
+                            apply_stage(algo, exp, stage)
                         view.update(rec)
                         reason = stop_reason(records, exp) or ""
                         every = exp.checkpoint.every

@@ -110,6 +110,8 @@ def tune_pbt(
     interval = interval or spec.interval
     if population < 2:
         raise UserError(f"--population must be at least 2 for PBT, got {population}")
+    if exp.curriculum:
+        raise UserError("curriculum: `aerena train` plays it; PBT trains on the scenario")
     for k in TUNED:
         if not getattr(spec, k):
             raise UserError(f"tune.{k}: give at least one value")
