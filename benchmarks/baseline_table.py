@@ -22,13 +22,13 @@ is better), as `aerena evaluate` reports it. A cell's score is the mean of the p
 the JSON. Also given: training wall time (the RL loop, ``summary.json``; behaviour cloning
 apart) and env steps, means over the seeds.
 
-**Algorithms.** ``--set algorithm.name=...`` on the recipe, nothing else, so PPO, APPO and
-IMPALA share the recipe's lr, gamma, train_batch_size, entropy_coeff, vf_loss_coeff,
-grad_clip, env runners, fragments and batch mode. minibatch_size, num_epochs and gae_lambda
-are PPO's only (:mod:`aerena.training.algorithm` gives APPO / IMPALA RLlib's v-trace with 1
-epoch over each batch); RLlib makes an APPO / IMPALA iteration last at least 10 s
-(``min_time_s_per_iteration``), so their curves have fewer, larger iterations. Every recipe
-validates with every algorithm (RLlib's own config checks).
+**Algorithms.** ``--set algorithm.name=...`` on the recipe, so PPO, APPO and IMPALA share
+the recipe's lr, gamma, train_batch_size, entropy_coeff, vf_loss_coeff, grad_clip, env
+runners, fragments and batch mode; gae_lambda is PPO's (APPO / IMPALA use v-trace).
+APPO / IMPALA also get the recipe's epochs and minibatches (:func:`sample_reuse`, the one
+place an algorithm gets settings of its own). RLlib makes an APPO / IMPALA iteration last
+at least 10 s (``min_time_s_per_iteration``): their curves have fewer, larger iterations.
+Every recipe validates with every algorithm (RLlib's own config checks).
 
 **Budget.** Without ``--time-s`` a cell stops as its recipe says. ``--time-s T`` makes the
 wall time the only stop criterion (``stop.time_s=T``, no iteration, env-step or target
@@ -43,7 +43,7 @@ removed and started again. Files are written atomically (:mod:`aerena.files`).
 (``.md``), and per task one PNG of learning curves (``<out stem>_<task>.png``): asset value
 saved of the training episodes (sampled actions) against env steps, per algorithm the mean
 over seeds with the seeds' range as a band (:func:`mean_curve`), the scripted reference
-dashed. JSON::
+dashed; dotted where not every seed's run reached. JSON::
 
     {"benchmark": "baseline_table", "schema_version": 1,
      "header": {timestamp, episodes, eval_seed, time_s, overrides, loadavg, cpu_count},
@@ -78,7 +78,7 @@ from aerena.errors import UserError  # noqa: E402
 from aerena.files import atomic_write, atomic_write_text  # noqa: E402
 from aerena.scenarios.overrides import parse_set_options  # noqa: E402
 from aerena.training.checkpoints import latest_checkpoint  # noqa: E402
-from aerena.training.config import ALGORITHMS, load_experiment  # noqa: E402
+from aerena.training.config import ALGORITHMS, Experiment, load_experiment  # noqa: E402
 from aerena.training.evaluate import t_interval  # noqa: E402
 from aerena.training.progress import fmt, read_records, run_times  # noqa: E402
 
@@ -106,19 +106,45 @@ TASKS = {
 # ======================================================================================
 # Cells: what differs from the recipe, and where each one stands
 # ======================================================================================
-def cell_overrides(
-    algo: str, seed: int, time_s: float | None, extra: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def sample_reuse(exp: Experiment) -> dict[str, Any]:
+    """APPO / IMPALA: the overrides that give them the recipe's sample reuse -- the one
+    place where an algorithm gets settings of its own.
+
+    :mod:`aerena.training.algorithm` hands APPO / IMPALA only the shared fields, and RLlib's
+    defaults then take ONE gradient step per train batch (1 epoch, no minibatches) where
+    PPO takes num_epochs x batch / minibatch (32 on tiny); so measured on tiny in 120 s,
+    APPO and IMPALA did not learn (benchmarks/README.md). Here they get the recipe's
+    ``num_epochs`` and its ``minibatch_size`` rounded down to whole fragments (RLlib's rule
+    for v-trace: a multiple of rollout_fragment_length; at least one fragment), through
+    ``algorithm.extra`` (keys the recipe already sets there stay); an ``auto`` fragment is
+    fixed to the value RLlib's auto gives, as RLlib's minibatch check fails on ``auto``."""
+    a, r = exp.algorithm, exp.resources
+    if a.name == "PPO":
+        return {}
+    out: dict[str, Any] = {}
+    frag = r.rollout_fragment_length
+    if frag == "auto":
+        per_round = max(r.num_env_runners, 1) * r.num_envs_per_env_runner
+        frag = max(1, a.train_batch_size * max(r.num_learners, 1) // per_round)
+        out["resources.rollout_fragment_length"] = frag
+    minibatch = max(frag, min(a.minibatch_size, a.train_batch_size) // frag * frag)
+    for key, value in (("num_epochs", a.num_epochs), ("minibatch_size", minibatch)):
+        if key not in a.extra:
+            out[f"algorithm.extra.{key}"] = value
+    return out
+
+
+def cell_overrides(recipe: Path, algo: str, seed: int, time_s: float | None,
+                   extra: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     """The dotted overrides of one cell -- the only way a cell differs from its recipe:
-    the algorithm, the seed, with `time_s` a pure wall-time budget, then `extra` (the
-    command line's ``--set``). APPO and IMPALA take the recipe's settings as they are
-    (see the module docstring for which fields they read)."""
+    the algorithm, the seed, with `time_s` a pure wall-time budget, APPO / IMPALA's
+    :func:`sample_reuse`, then `extra` (the command line's ``--set``, which wins)."""
     out: dict[str, Any] = {"algorithm.name": algo, "seed": int(seed)}
     if time_s is not None:
         out.update({"stop.time_s": float(time_s), "stop.iterations": None,
                     "stop.env_steps": None, "stop.target": None})  # fmt: skip
-    out.update(extra or {})
-    return out
+    exp = load_experiment(recipe, {**out, **(extra or {})}).config
+    return {**out, **sample_reuse(exp), **(extra or {})}
 
 
 def cell_dir(runs_dir: Path, task: str, algo: str, seed: int) -> Path:
@@ -178,12 +204,14 @@ def cell_result(task: str, algo: str, seed: int, overrides: dict[str, Any], run:
 # ======================================================================================
 # Running a cell (subprocesses)
 # ======================================================================================
-def _aerena(args: list[str], log: Path) -> subprocess.CompletedProcess:
-    """`aerena ARGS` in a subprocess; its stderr (and stdout unless captured) to `log`."""
+def _aerena(args: list[str], log: Path, capture: bool = False) -> subprocess.CompletedProcess:
+    """`aerena ARGS` in a subprocess, its output appended to `log` as it comes (stdout
+    returned instead with `capture`)."""
     with open(log, "a", encoding="utf-8") as fh:
         fh.write(f"$ aerena {' '.join(args)}\n")
         fh.flush()
-        return subprocess.run([sys.executable, "-m", "aerena.cli", *args], stdout=subprocess.PIPE,
+        out = subprocess.PIPE if capture else fh
+        return subprocess.run([sys.executable, "-m", "aerena.cli", *args], stdout=out,
                               stderr=fh, text=True, cwd=ROOT)  # fmt: skip
 
 
@@ -204,14 +232,12 @@ def run_cell(task: str, algo: str, seed: int, overrides: dict[str, Any], cell: P
         cmd = ["train", "--resume", str(find_run(cell)), "--no-live"]
     if state != "evaluate":
         done = _aerena(cmd, log)
-        with open(log, "a", encoding="utf-8") as fh:
-            fh.write(done.stdout)
         if done.returncode != 0:
             raise UserError(f"aerena train exited with {done.returncode} (see {log})")
     run = find_run(cell)
     assert run is not None
     ev = ["evaluate", str(run), "--episodes", str(episodes), "--seed", str(EVAL_SEED), "--json"]
-    done = _aerena(ev, log)
+    done = _aerena(ev, log, capture=True)
     if done.returncode != 0:
         raise UserError(f"aerena evaluate exited with {done.returncode} (see {log})")
     report = json.loads(done.stdout.strip().splitlines()[-1])
@@ -289,20 +315,22 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def mean_curve(curves: Sequence[Sequence[Sequence[float]]], points: int = 100
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """(x, mean, low, high) of runs' curves ([[x, y], ...], x increasing) of different
-    lengths, on `points` env-step values from the first x of any run to the last: at each
-    x the runs whose range covers it, linearly interpolated; low / high their range."""
+               ) -> tuple[np.ndarray, ...]:  # fmt: skip
+    """(x, mean, low, high, runs) of runs' curves ([[x, y], ...], x increasing) of
+    different lengths, on `points` env-step values from the first x of any run to the last:
+    at each x the runs whose range covers it, linearly interpolated; low / high their
+    range, `runs` how many they are."""
     cs = [np.asarray(c, dtype=np.float64).reshape(-1, 2) for c in curves if len(c)]
     if not cs:
-        empty = np.zeros(0)
-        return empty, empty, empty, empty
+        return tuple(np.zeros(0) for _ in range(5))
     x = np.linspace(min(c[0, 0] for c in cs), max(c[-1, 0] for c in cs), points)
     ys = np.full((len(cs), points), np.nan)
     for i, c in enumerate(cs):
         cover = (x >= c[0, 0]) & (x <= c[-1, 0])
         ys[i, cover] = np.interp(x[cover], c[:, 0], c[:, 1])
-    return x, np.nanmean(ys, axis=0), np.nanmin(ys, axis=0), np.nanmax(ys, axis=0)
+    n = np.sum(~np.isnan(ys), axis=0)
+    with np.errstate(invalid="ignore"):  # no run at a grid point between runs' ranges
+        return x, np.nanmean(ys, axis=0), np.nanmin(ys, axis=0), np.nanmax(ys, axis=0), n
 
 
 def plot_task(task: str, cells: Sequence[dict[str, Any]], path: Path) -> Path | None:
@@ -318,15 +346,23 @@ def plot_task(task: str, cells: Sequence[dict[str, Any]], path: Path) -> Path | 
     fig, ax = plt.subplots(figsize=(7, 4))
     for algo in dict.fromkeys(c["algo"] for c in cells):
         runs = [c["curve"] for c in cells if c["algo"] == algo]
-        x, m, lo, hi = mean_curve(runs)
-        (line,) = ax.plot(x, m, label=f"{algo} ({len(runs)} seeds)")
+        x, m, lo, hi, n = mean_curve(runs)
+        every = n == len(runs)  # dotted beyond the shortest run: fewer seeds there
+        (line,) = ax.plot(x, np.where(every, m, np.nan), label=f"{algo} ({len(runs)} seeds)")
+        tail = n < len(runs)
+        tail[:-1] |= tail[1:]  # joined to the solid part
+        ax.plot(x, np.where(tail, m, np.nan), ":", color=line.get_color())
         ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
     ref = cells[0]["scripted"][SCORE]["mean"]
     label = f"scripted {cells[0]['side']} ({cells[0]['episodes']} eval episodes)"
     ax.axhline(ref, color="k", linestyle="--", linewidth=1, label=label)
     ax.set_xlabel("env steps")
     ax.set_ylabel("asset value saved (training episodes)")
-    ax.set_title(f"{TASKS[task].label}: mean over seeds, band = range of seeds")
+    ax.set_title(
+        f"{TASKS[task].label}: mean over seeds, band: their range "
+        "(dotted: not every seed ran that far)",
+        fontsize=10,
+    )
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
@@ -390,9 +426,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 continue
             for algo in dict.fromkeys(args.algos):
                 for seed in dict.fromkeys(args.seeds):
-                    ov = cell_overrides(algo, seed, args.time_s, extra)
+                    ov = cell_overrides(recipe, algo, seed, args.time_s, extra)
                     load_experiment(recipe, ov)  # a bad override fails here, before training
-                    cell = cell_dir(Path(args.runs_dir), task, algo, seed)
+                    cell = cell_dir(Path(args.runs_dir).resolve(), task, algo, seed)
                     if cell_state(cell) == "done":
                         stored_cell(cell, ov)
                     plan.append((task, algo, seed, ov, cell))

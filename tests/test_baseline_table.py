@@ -18,7 +18,9 @@ from aerena.training.checkpoints import STATE_FILE
 from aerena.training.config import load_experiment
 from aerena.training.progress import run_times
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "baseline_table.py"
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "baseline_table.py"
+TINY = ROOT / "training" / "experiments" / "tiny_defender.yaml"
 
 
 def _load() -> ModuleType:
@@ -45,7 +47,7 @@ def _summary(mean: float, lo: float, hi: float) -> dict:
 def _cell(bt: ModuleType, task: str, algo: str, seed: int, score: float, curve: list) -> dict:
     return {
         "task": task, "algo": algo, "seed": seed,
-        "overrides": json.loads(json.dumps(bt.cell_overrides(algo, seed, 30.0))),
+        "overrides": json.loads(json.dumps(bt.cell_overrides(TINY, algo, seed, 30.0))),
         "run_dir": "x", "iterations": 10 + seed, "env_steps": 1000 * (seed + 1),
         "rl_s": 30.0 + seed, "imitation_s": 0.0, "cell_wall_s": 50.0,
         "stop_reason": "wall time reached 30 s", "checkpoint": "x", "scenario": "tiny",
@@ -98,7 +100,8 @@ def test_table_rows_group_by_task_and_algorithm(bt: ModuleType) -> None:
 def test_mean_curve_over_runs_of_different_lengths(bt: ModuleType) -> None:
     long = [[0.0, 0.0], [10.0, 10.0]]
     short = [[0.0, 2.0], [5.0, 7.0]]
-    x, m, lo, hi = bt.mean_curve([long, short, []], points=11)
+    x, m, lo, hi, n = bt.mean_curve([long, short, []], points=11)
+    assert list(n) == [2] * 6 + [1] * 5
     assert x == pytest.approx(np.arange(11.0))
     # x <= 5: both runs (long = x, short = x + 2); beyond: the long run alone
     assert m[:6] == pytest.approx(np.arange(6.0) + 1.0)
@@ -129,13 +132,40 @@ def test_run_times_reads_summary_and_imitation(tmp_path: Path) -> None:
 # Cells: overrides and resume states
 # --------------------------------------------------------------------------------------
 def test_time_budget_is_the_only_stop(bt: ModuleType) -> None:
-    ov = bt.cell_overrides("IMPALA", 2, 90.0, {"model.dim": 16})
-    exp = load_experiment(bt.RECIPES / "tiny_defender.yaml", ov).config
+    ov = bt.cell_overrides(TINY, "IMPALA", 2, 90.0, {"model.dim": 16})
+    exp = load_experiment(TINY, ov).config
     assert exp.algorithm.name == "IMPALA" and exp.seed == 2 and exp.model.dim == 16
     s = exp.stop
     assert (s.time_s, s.iterations, s.env_steps, s.target) == (90.0, None, None, None)
-    recipe = load_experiment(bt.RECIPES / "tiny_defender.yaml", bt.cell_overrides("PPO", 0, None))
+    recipe = load_experiment(TINY, bt.cell_overrides(TINY, "PPO", 0, None))
     assert recipe.config.stop.iterations == 50 and recipe.config.stop.target is not None
+
+
+def test_appo_and_impala_get_the_recipes_sample_reuse(bt: ModuleType) -> None:
+    assert "algorithm.extra.num_epochs" not in bt.cell_overrides(TINY, "PPO", 0, 90.0)
+    ov = bt.cell_overrides(TINY, "APPO", 0, 90.0)
+    # tiny: 2000-step batches, 1 runner x 8 worlds -> fragments of 250; 4 epochs of 250
+    assert ov["resources.rollout_fragment_length"] == 250
+    assert ov["algorithm.extra.num_epochs"] == 4 and ov["algorithm.extra.minibatch_size"] == 250
+    small = bt.cell_overrides(TINY, "IMPALA", 0, None, {"algorithm.minibatch_size": 600})
+    assert small["algorithm.extra.minibatch_size"] == 500  # rounded down to whole fragments
+    mine = bt.cell_overrides(TINY, "IMPALA", 0, None, {"algorithm.extra.num_epochs": 2})
+    assert mine["algorithm.extra.num_epochs"] == 2  # the command line wins
+    defender = bt.RECIPES / "strike_small_defender_tactics.yaml"  # fixed fragments of 300
+    ov2 = bt.cell_overrides(defender, "IMPALA", 0, None)
+    assert "resources.rollout_fragment_length" not in ov2
+    assert ov2["algorithm.extra.minibatch_size"] == 300
+
+
+def test_derived_settings_pass_rllibs_checks(bt: ModuleType) -> None:
+    pytest.importorskip("ray.rllib")
+    from aerena.training.train import build_algorithm_config
+
+    for algo in ("APPO", "IMPALA"):
+        exp = load_experiment(TINY, bt.cell_overrides(TINY, algo, 0, 90.0)).config
+        config = build_algorithm_config(exp)
+        config.validate()  # RLlib: minibatch a multiple of the fragment, v-trace
+        assert (config.num_epochs, config.minibatch_size) == (4, 250)
 
 
 def _run_folder(cell: Path, checkpoint: bool, reason: str | None) -> Path:
@@ -249,7 +279,7 @@ def test_cell_run_with_other_settings_is_refused(
     assert bt.main([*argv, "--runs-dir", str(runs), "--out", str(tmp_path / "t.json")]) == 2
     assert "was run with" in _one_error_line(capsys)
     with pytest.raises(UserError, match="remove the cell folder"):
-        bt.stored_cell(bt.cell_dir(runs, "tiny", "PPO", 0), bt.cell_overrides("PPO", 0, None))
+        bt.stored_cell(bt.cell_dir(runs, "tiny", "PPO", 0), bt.cell_overrides(TINY, "PPO", 0, None))
 
 
 # --------------------------------------------------------------------------------------
