@@ -290,11 +290,15 @@ def table_rows(cells: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _score(v: float) -> str:
+    return "-" if math.isnan(v) else f"{v:.3f}"
+
+
 def _ci(entry: dict[str, Any]) -> str:
     lo, hi = entry["ci95"]
     if math.isnan(lo):
-        return fmt(entry["mean"])
-    return f"{fmt(entry['mean'])} [{fmt(lo)}, {fmt(hi)}]"
+        return _score(entry["mean"])
+    return f"{_score(entry['mean'])} [{_score(lo)}, {_score(hi)}]"
 
 
 def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
@@ -308,7 +312,7 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
         label = TASKS[r["task"]].label if r["task"] in TASKS else r["task"]
         lines.append(
             f"| {label} | {r['algo']} | {len(r['seeds'])} | {_ci(r['score'])} | "
-            f"{', '.join(fmt(v) for v in r['per_seed'])} | {_ci(r['scripted'])} | "
+            f"{', '.join(_score(v) for v in r['per_seed'])} | {_ci(r['scripted'])} | "
             f"{r['rl_s']:.0f} | {fmt(round(r['env_steps']))} | {fmt(r['iterations'], 1)} |"
         )
     return "\n".join(lines) + "\n"
