@@ -46,14 +46,16 @@ over seeds with the seeds' range as a band (:func:`mean_curve`), the scripted re
 dashed; dotted where not every seed's run reached. JSON::
 
     {"benchmark": "baseline_table", "schema_version": 1,
-     "header": {timestamp, episodes, eval_seed, time_s, overrides, loadavg, cpu_count},
+     "header": {timestamp, episodes, eval_seed, time_s, overrides, loadavg, cpu_count,
+                seconds},      # of the invocation that wrote the file (cells: their own)
      "skipped": [{task, reason}],
      "cells": [{task, algo, seed, overrides, run_dir, iterations, env_steps, rl_s,
-                imitation_s, cell_wall_s, stop_reason, checkpoint, scenario, side,
+                imitation_s, cell_wall_s, stop_reason, checkpoint, scenario, side, episodes,
+                eval_seed,
                 learned: {metric: {mean, ci95}}, scripted: {...}, curve: [[env_steps, saved]]}],
      "failed": [{task, algo, seed, error}],
-     "rows": [{task, algo, seeds, score: {mean, ci95}, per_seed, rl_s, env_steps, iterations,
-               scripted: {mean, ci95}}]}
+     "rows": [{task, algo, seeds, score: {mean, ci95}, per_seed, per_seed_ci95, rl_s,
+               env_steps, iterations, scripted: {mean, ci95}, side, episodes}]}
 """
 
 from __future__ import annotations
@@ -229,7 +231,9 @@ def run_cell(task: str, algo: str, seed: int, overrides: dict[str, Any], cell: P
         recipe = str(RECIPES / TASKS[task].recipe)
         cmd = ["train", recipe, "--runs-dir", str(cell), "--no-live", *sets]
     else:
-        cmd = ["train", "--resume", str(find_run(cell)), "--no-live"]
+        # --set with --resume: the run goes on under this cell's overrides (e.g. a longer
+        # --time-s); a cell folder is one algorithm and seed, so those never change
+        cmd = ["train", "--resume", str(find_run(cell)), "--no-live", *sets]
     if state != "evaluate":
         done = _aerena(cmd, log)
         if done.returncode != 0:

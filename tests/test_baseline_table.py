@@ -319,3 +319,11 @@ def test_one_tiny_cell_trains_evaluates_and_resumes(bt: ModuleType, tmp_path: Pa
     again = json.loads((cell / bt.CELL_FILE).read_text())
     assert again["run_dir"] == res["run_dir"] and again["learned"] == res["learned"]
     assert (cell / "cell.log").read_text().count("$ aerena train") == 1
+    # a run killed before its summary: resumed from its checkpoint (nothing left to train)
+    (cell / bt.CELL_FILE).unlink()
+    (Path(res["run_dir"]) / "summary.json").unlink()
+    assert bt.cell_state(cell) == "resume"
+    assert bt.main([*argv, "--runs-dir", str(runs), "--out", str(out)]) == 0
+    log = (cell / "cell.log").read_text()
+    assert log.count("$ aerena train") == 2 and log.count("$ aerena train --resume") == 1
+    assert json.loads((cell / bt.CELL_FILE).read_text())["learned"] == res["learned"]
