@@ -54,24 +54,10 @@ def _summary(rows: list[dict[str, Any]], side: str) -> dict[str, Any]:
 def training_time(checkpoint: str) -> dict[str, float]:
     """Wall seconds of the run's RL stage and of its behaviour-cloning stage."""
     from aerena.training.evaluate import resolve_checkpoint
+    from aerena.training.progress import run_times
 
     _, run = resolve_checkpoint(checkpoint)
-    out = {"rl_s": math.nan, "imitation_s": 0.0}
-    if run is None:
-        return out
-    summary, progress = run / "summary.json", run / "progress.jsonl"
-    if summary.is_file():
-        out["rl_s"] = float(json.loads(summary.read_text())["time_s"])
-    elif progress.is_file():  # a run stopped from outside: its last record
-        lines = progress.read_text().splitlines()
-        out["rl_s"] = float(json.loads(lines[-1])["time_s"]) if lines else math.nan
-    imit = run / "imitation.json"
-    if imit.is_file():
-        rep = json.loads(imit.read_text())
-        out["imitation_s"] = float(rep["collect_time_s"]) + sum(
-            float(r["fit_time_s"]) for r in rep["roles"].values()
-        )
-    return out
+    return {"rl_s": math.nan, "imitation_s": 0.0} if run is None else run_times(run)
 
 
 def reference_rows(scenario: str, episodes: int, seed: int, quiet_until: float) -> list[dict]:

@@ -83,10 +83,17 @@ class AlgorithmSpec(_Strict):
         4000, ge=1, le=10_000_000, description="env steps per learner per iteration"
     )
     minibatch_size: int = Field(
-        512, ge=1, le=10_000_000, description="PPO / APPO minibatch (env steps)"
+        512,
+        ge=1,
+        le=10_000_000,
+        description="PPO minibatch (env steps; APPO / IMPALA: RLlib's, via extra)",
     )
-    num_epochs: int = Field(4, ge=1, le=1000, description="PPO / APPO passes over each batch")
-    gae_lambda: float = Field(0.95, ge=0, le=1, description="PPO's GAE lambda")
+    num_epochs: int = Field(
+        4, ge=1, le=1000, description="PPO passes over each batch (APPO / IMPALA: RLlib's 1)"
+    )
+    gae_lambda: float = Field(
+        0.95, ge=0, le=1, description="PPO's GAE lambda (APPO / IMPALA use v-trace)"
+    )
     clip_param: float = Field(0.2, gt=0, description="PPO / APPO clip")
     entropy_coeff: float = Field(0.01, ge=0)
     vf_loss_coeff: float = Field(0.5, ge=0)

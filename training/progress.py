@@ -10,7 +10,8 @@ A record (one JSON line of `progress.jsonl` in the run folder) holds::
 Rates and means are over the episodes that ended in that iteration (NaN -- `null` in the
 file -- when none did). :class:`ProgressView` shows the latest record and the estimated
 time left in a `rich.live.Live` panel on a terminal, and one plain line per iteration
-otherwise. :func:`plot_curves` draws returns and win rate against env steps.
+otherwise. :func:`plot_curves` draws returns and win rate against env steps;
+:func:`run_times` reads a run folder's training wall times.
 """
 
 from __future__ import annotations
@@ -103,6 +104,26 @@ def read_records(path: Path) -> list[dict[str, Any]]:
                 break
             raise UserError(f"{path}:{i + 1}: not a progress record") from None
         out.append({k: (math.nan if v is None else v) for k, v in rec.items()})
+    return out
+
+
+def run_times(run_dir: str | Path) -> dict[str, float]:
+    """Wall seconds of a run folder's RL stage (``summary.json``; the last progress record
+    of a run stopped from outside; NaN without either) and of its behaviour-cloning stage
+    (``imitation.json``: collection + fits; 0 without one)."""
+    run = Path(run_dir)
+    out = {"rl_s": math.nan, "imitation_s": 0.0}
+    summary = run / "summary.json"
+    if summary.is_file():
+        out["rl_s"] = float(json.loads(summary.read_text(encoding="utf-8"))["time_s"])
+    elif records := read_records(run / "progress.jsonl"):
+        out["rl_s"] = float(records[-1]["time_s"])
+    imit = run / "imitation.json"
+    if imit.is_file():
+        rep = json.loads(imit.read_text(encoding="utf-8"))
+        out["imitation_s"] = float(rep["collect_time_s"]) + sum(
+            float(r["fit_time_s"]) for r in rep["roles"].values()
+        )
     return out
 
 
