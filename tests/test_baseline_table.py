@@ -3,10 +3,8 @@ folders; one slow smoke test that really trains and evaluates one tiny cell."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -17,22 +15,14 @@ from aerena.errors import UserError
 from aerena.training.checkpoints import STATE_FILE
 from aerena.training.config import load_experiment
 from aerena.training.progress import run_times
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "benchmarks" / "baseline_table.py"
 TINY = ROOT / "training" / "experiments" / "tiny_defender.yaml"
 
 
 def _load() -> ModuleType:
-    name = "aerena_bench_baseline_table"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, SCRIPT)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/baseline_table.py")
 
 
 @pytest.fixture(scope="module")

@@ -5,21 +5,16 @@ skips with the reason only where its client cannot be imported."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+from tests.scripts import load_script
 
 
 def example(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"aerena_example_{name}", EXAMPLES / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)  # type: ignore[union-attr]
-    return mod
+    return load_script(f"examples/{name}.py", f"aerena_example_{name}", cache=False)
 
 
 def need(*modules: str) -> None:

@@ -4,29 +4,19 @@ are measured for every part, the spread of one value is 0."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-pytest.importorskip("torch")
+from tests.scripts import load_script
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "rllib_throughput.py"
+pytest.importorskip("torch")
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    name = "aerena_bench_rllib_throughput"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, SCRIPT)
-        assert spec is not None and spec.loader is not None
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
+    return load_script("benchmarks/rllib_throughput.py")
 
 
 M = {"dim": 32, "embed_dim": 24, "hidden": 40, "layers": 2, "heads": 4}

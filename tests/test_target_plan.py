@@ -13,6 +13,7 @@ from aerena.agents.scripted.attacker import ScriptedAttacker
 from aerena.envs.airdefense.world import World
 from aerena.training.config import ExperimentError, experiment_for_scenario
 from aerena.training.side_env import SideEnv
+from tests.scripts import load_script
 
 SCENARIO = "strike_small"  # 8 UAVs of four roles, 3 assets and a radar: T = 4 targets
 
@@ -253,13 +254,7 @@ def test_target_plan_run_is_played_as_trained_everywhere(tmp_path, ray_local):
 def test_target_allocation_benchmark_runs(capsys):
     """benchmarks/target_allocations.py: one allocation per multiset of assets per
     carrier's strike UAVs, and a table with the doctrine's row."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "target_allocations.py"
-    spec = importlib.util.spec_from_file_location("aerena_bench_target_allocations", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script("benchmarks/target_allocations.py", cache=False)
     strikes, names, allocs = bench.allocations(World(SCENARIO, 1))
     assert strikes == [1, 2, 5, 6] and len(names) == 3
     assert len(allocs) == 36 and len(set(allocs)) == 36  # 6 multisets per carrier, squared

@@ -9,12 +9,12 @@ the benchmark run. No timing is asserted.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 from pathlib import Path
 from types import ModuleType
+
+from tests.scripts import load_script
 
 os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
@@ -409,16 +409,7 @@ def test_scenario_show_layout_png(tmp_path: Path, capsys: pytest.CaptureFixture[
 # The benchmark script runs (no timing asserted)
 # --------------------------------------------------------------------------------------
 def _bench() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "viewer_fps.py"
-    name = "aerena_bench_viewer_fps"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/viewer_fps.py")
 
 
 def test_benchmark_quick_run_writes_json(tiny_path: Path, tmp_path: Path) -> None:

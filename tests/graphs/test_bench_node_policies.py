@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "learned_node_policies.py"
+from tests.scripts import load_script
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("learned_node_policies", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/learned_node_policies.py", "learned_node_policies", cache=False)
 
 
 def test_node_policies_benchmark_runs(tmp_path, capsys):

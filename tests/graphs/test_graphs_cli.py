@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -14,8 +13,7 @@ import pytest
 from aerena.cli import main
 from aerena.graphs import tsp
 from aerena.graphs.cli import load, parse_spec, solve
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "graphs_quality.py"
+from tests.scripts import load_script
 
 
 def _json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict:
@@ -135,14 +133,7 @@ def test_helpers() -> None:
 
 
 def _bench() -> ModuleType:
-    name = "aerena_bench_graphs_quality"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, SCRIPT)
-        assert spec is not None and spec.loader is not None
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
+    return load_script("benchmarks/graphs_quality.py")
 
 
 def test_kool_sets_are_prefixes() -> None:
