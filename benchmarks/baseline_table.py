@@ -19,7 +19,10 @@ use ``init.seed + e`` = 1,000,000 + e (:mod:`aerena.seeding`).
 is better), as `aerena evaluate` reports it. A cell's score is the mean of the per-seed
 200-episode means with a Student t 95 % interval over the seeds
 (:func:`aerena.training.evaluate.t_interval`); each seed's own 200-episode interval stays in
-the JSON. Also given: training wall time (the RL loop, ``summary.json``; behaviour cloning
+the JSON. Each cell is also scored sampled (``evaluate --sample``, the same episodes):
+per-step policies may act by rates, e.g. a launcher firing with a small probability each
+second, which greedy play never takes (the saturation defender: 0.46 greedy, 1.41
+sampled). Cells recorded before this column show ``-`` there. Also given: training wall time (the RL loop, ``summary.json``; behaviour cloning
 apart) and env steps, means over the seeds.
 
 **Algorithms.** ``--set algorithm.name=...`` on the recipe, so PPO, APPO and IMPALA share
@@ -186,8 +189,10 @@ def curve(run: Path) -> list[list[float]]:
 
 
 def cell_result(task: str, algo: str, seed: int, overrides: dict[str, Any], run: Path,
-                report: dict[str, Any], wall_s: float) -> dict[str, Any]:  # fmt: skip
-    """The record of one finished cell: training figures, both summaries, the curve."""
+                report: dict[str, Any], wall_s: float,
+                sampled: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """The record of one finished cell: training figures, the greedy, sampled (`sampled`:
+    the report of ``evaluate --sample``) and scripted summaries, the curve."""
     summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
     times = run_times(run)
     return {
@@ -199,6 +204,7 @@ def cell_result(task: str, algo: str, seed: int, overrides: dict[str, Any], run:
         "scenario": report["scenario"], "side": report["side"],
         "episodes": report["episodes"], "eval_seed": report["seed"],
         "learned": report["learned"]["summary"], "scripted": report["scripted"]["summary"],
+        "sampled": None if sampled is None else sampled["learned"]["summary"],
         "curve": curve(run),
     }  # fmt: skip
 
@@ -240,12 +246,17 @@ def run_cell(task: str, algo: str, seed: int, overrides: dict[str, Any], cell: P
             raise UserError(f"aerena train exited with {done.returncode} (see {log})")
     run = find_run(cell)
     assert run is not None
-    ev = ["evaluate", str(run), "--episodes", str(episodes), "--seed", str(EVAL_SEED), "--json"]
-    done = _aerena(ev, log, capture=True)
-    if done.returncode != 0:
-        raise UserError(f"aerena evaluate exited with {done.returncode} (see {log})")
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    res = cell_result(task, algo, seed, overrides, run, report, time.perf_counter() - t0)
+    reports = []
+    for extra in ([], ["--sample"]):  # greedy, then sampled: a per-step policy may act by
+        # rates (fire with a small probability each second) that greedy play never takes
+        ev = ["evaluate", str(run), "--episodes", str(episodes), "--seed", str(EVAL_SEED),
+              "--json", *extra]  # fmt: skip
+        done = _aerena(ev, log, capture=True)
+        if done.returncode != 0:
+            raise UserError(f"aerena evaluate exited with {done.returncode} (see {log})")
+        reports.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    res = cell_result(task, algo, seed, overrides, run, reports[0], time.perf_counter() - t0,
+                      sampled=reports[1])  # fmt: skip
     atomic_write_text(cell / CELL_FILE, json.dumps(res, indent=1))
     return res
 
@@ -281,9 +292,11 @@ def table_rows(cells: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     for (task, algo), cs in groups.items():
         cs = sorted(cs, key=lambda c: c["seed"])
         per_seed = [c["learned"][SCORE]["mean"] for c in cs]
+        sampled = [c["sampled"][SCORE]["mean"] for c in cs if c.get("sampled")]
         rows.append({
             "task": task, "algo": algo, "seeds": [c["seed"] for c in cs],
             "score": interval(per_seed), "per_seed": per_seed,
+            "sampled": interval(sampled), "sampled_seeds": len(sampled),
             "per_seed_ci95": [c["learned"][SCORE]["ci95"] for c in cs],
             "rl_s": float(np.mean([c["rl_s"] for c in cs])),
             "env_steps": float(np.mean([c["env_steps"] for c in cs])),
@@ -292,6 +305,9 @@ def table_rows(cells: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "episodes": cs[0]["episodes"],
         })  # fmt: skip
     return rows
+
+
+NA = {"mean": math.nan, "ci95": [math.nan, math.nan]}  # a row of cells run before sampling
 
 
 def _score(v: float) -> str:
@@ -309,14 +325,15 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
     """The table: score over seeds, per-seed scores, scripted reference, wall, steps."""
     head = (
         "| task | algorithm | seeds | asset value saved, mean [95% CI over seeds] | per seed "
-        "| scripted, same episodes | RL wall (s) | env steps | iterations |"
+        "| sampled | scripted, same episodes | RL wall (s) | env steps | iterations |"
     )
-    lines = [head, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [head, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         label = TASKS[r["task"]].label if r["task"] in TASKS else r["task"]
         lines.append(
             f"| {label} | {r['algo']} | {len(r['seeds'])} | {_ci(r['score'])} | "
-            f"{', '.join(_score(v) for v in r['per_seed'])} | {_ci(r['scripted'])} | "
+            f"{', '.join(_score(v) for v in r['per_seed'])} | {_ci(r.get('sampled', NA))} | "
+            f"{_ci(r['scripted'])} | "
             f"{r['rl_s']:.0f} | {fmt(round(r['env_steps']))} | {fmt(r['iterations'], 1)} |"
         )
     return "\n".join(lines) + "\n"

@@ -44,6 +44,7 @@ def _cell(bt: ModuleType, task: str, algo: str, seed: int, score: float, curve: 
         "side": "defender", "episodes": 200, "eval_seed": bt.EVAL_SEED,
         "learned": _summary(score, score - 0.1, score + 0.1),
         "scripted": _summary(0.5, 0.4, 0.6), "curve": curve,
+        "sampled": _summary(score / 2, score / 2 - 0.1, score / 2 + 0.1) if seed < 2 else None,
     }  # fmt: skip
 
 
@@ -76,6 +77,8 @@ def test_table_rows_group_by_task_and_algorithm(bt: ModuleType) -> None:
     assert ppo["score"] == bt.interval([0.5, 0.7, 0.9])
     assert ppo["rl_s"] == pytest.approx(31.0) and ppo["env_steps"] == pytest.approx(2000.0)
     assert ppo["scripted"] == {"mean": 0.5, "ci95": [0.4, 0.6]}
+    # sampled play: the interval over the seeds that have it (seed 2's cell ran before)
+    assert ppo["sampled_seeds"] == 2 and ppo["sampled"] == bt.interval([0.25, 0.35])
     table = bt.markdown_table(rows)
     lines = table.splitlines()
     assert len(lines) == 4 and lines[0].startswith("| task |")
@@ -84,7 +87,10 @@ def test_table_rows_group_by_task_and_algorithm(bt: ModuleType) -> None:
         f"| tiny defender | PPO | 3 | 0.700 [{lo:.3f}, {hi:.3f}] | 0.500, 0.700, 0.900 |"
         in (lines[2])
     )
-    assert "| tiny defender | APPO | 1 | 0.200 | 0.200 | 0.500 [0.400, 0.600] | 30 |" in lines[3]
+    assert (
+        "| tiny defender | APPO | 1 | 0.200 | 0.200 | 0.100 | 0.500 [0.400, 0.600] | 30 |"
+        in (lines[3])
+    )
 
 
 def test_mean_curve_over_runs_of_different_lengths(bt: ModuleType) -> None:
