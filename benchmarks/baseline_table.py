@@ -22,8 +22,9 @@ is better), as `aerena evaluate` reports it. A cell's score is the mean of the p
 the JSON. Each cell is also scored sampled (``evaluate --sample``, the same episodes):
 per-step policies may act by rates, e.g. a launcher firing with a small probability each
 second, which greedy play never takes (the saturation defender: 0.46 greedy, 1.41
-sampled). Cells recorded before this column show ``-`` there. Also given: training wall time (the RL loop, ``summary.json``; behaviour cloning
-apart) and env steps, means over the seeds.
+sampled). Cells recorded before this column show ``-`` there. Also given: training wall
+time (the RL loop, ``summary.json``; behaviour cloning apart) and env steps, means over
+the seeds.
 
 **Algorithms.** ``--set algorithm.name=...`` on the recipe, so PPO, APPO and IMPALA share
 the recipe's lr, gamma, train_batch_size, entropy_coeff, vf_loss_coeff, grad_clip, env
