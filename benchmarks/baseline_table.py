@@ -29,9 +29,10 @@ the seeds.
 **Algorithms.** ``--set algorithm.name=...`` on the recipe, so PPO, APPO and IMPALA share
 the recipe's lr, gamma, train_batch_size, entropy_coeff, vf_loss_coeff, grad_clip, env
 runners, fragments and batch mode; gae_lambda is PPO's (APPO / IMPALA use v-trace).
-APPO / IMPALA also get the recipe's epochs and minibatches (:func:`sample_reuse`, the one
-place an algorithm gets settings of its own). RLlib makes an APPO / IMPALA iteration last
-at least 10 s (``min_time_s_per_iteration``): their curves have fewer, larger iterations.
+APPO / IMPALA also take the recipe's epochs and minibatches (rounded down to whole
+fragments: :func:`aerena.training.algorithm.vtrace_reuse`). RLlib makes an APPO / IMPALA
+iteration last at least 10 s (``min_time_s_per_iteration``): their curves have fewer,
+larger iterations.
 Every recipe validates with every algorithm (RLlib's own config checks).
 
 **Budget.** Without ``--time-s`` a cell stops as its recipe says. ``--time-s T`` makes the
@@ -84,7 +85,7 @@ from aerena.errors import UserError  # noqa: E402
 from aerena.files import atomic_write, atomic_write_text  # noqa: E402
 from aerena.scenarios.overrides import parse_set_options  # noqa: E402
 from aerena.training.checkpoints import latest_checkpoint  # noqa: E402
-from aerena.training.config import ALGORITHMS, Experiment, load_experiment  # noqa: E402
+from aerena.training.config import ALGORITHMS, load_experiment  # noqa: E402
 from aerena.training.evaluate import t_interval  # noqa: E402
 from aerena.training.progress import fmt, read_records, run_times  # noqa: E402
 
@@ -112,45 +113,17 @@ TASKS = {
 # ======================================================================================
 # Cells: what differs from the recipe, and where each one stands
 # ======================================================================================
-def sample_reuse(exp: Experiment) -> dict[str, Any]:
-    """APPO / IMPALA: the overrides that give them the recipe's sample reuse -- the one
-    place where an algorithm gets settings of its own.
-
-    :mod:`aerena.training.algorithm` hands APPO / IMPALA only the shared fields, and RLlib's
-    defaults then take ONE gradient step per train batch (1 epoch, no minibatches) where
-    PPO takes num_epochs x batch / minibatch (32 on tiny); so measured on tiny in 120 s,
-    APPO and IMPALA did not learn (benchmarks/README.md). Here they get the recipe's
-    ``num_epochs`` and its ``minibatch_size`` rounded down to whole fragments (RLlib's rule
-    for v-trace: a multiple of rollout_fragment_length; at least one fragment), through
-    ``algorithm.extra`` (keys the recipe already sets there stay); an ``auto`` fragment is
-    fixed to the value RLlib's auto gives, as RLlib's minibatch check fails on ``auto``."""
-    a, r = exp.algorithm, exp.resources
-    if a.name == "PPO":
-        return {}
-    out: dict[str, Any] = {}
-    frag = r.rollout_fragment_length
-    if frag == "auto":
-        per_round = max(r.num_env_runners, 1) * r.num_envs_per_env_runner
-        frag = max(1, a.train_batch_size * max(r.num_learners, 1) // per_round)
-        out["resources.rollout_fragment_length"] = frag
-    minibatch = max(frag, min(a.minibatch_size, a.train_batch_size) // frag * frag)
-    for key, value in (("num_epochs", a.num_epochs), ("minibatch_size", minibatch)):
-        if key not in a.extra:
-            out[f"algorithm.extra.{key}"] = value
-    return out
-
-
 def cell_overrides(recipe: Path, algo: str, seed: int, time_s: float | None,
                    extra: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     """The dotted overrides of one cell -- the only way a cell differs from its recipe:
-    the algorithm, the seed, with `time_s` a pure wall-time budget, APPO / IMPALA's
-    :func:`sample_reuse`, then `extra` (the command line's ``--set``, which wins)."""
+    the algorithm, the seed, with `time_s` a pure wall-time budget, then `extra` (the
+    command line's ``--set``, which wins)."""
     out: dict[str, Any] = {"algorithm.name": algo, "seed": int(seed)}
     if time_s is not None:
         out.update({"stop.time_s": float(time_s), "stop.iterations": None,
                     "stop.env_steps": None, "stop.target": None})  # fmt: skip
-    exp = load_experiment(recipe, {**out, **(extra or {})}).config
-    return {**out, **sample_reuse(exp), **(extra or {})}
+    load_experiment(recipe, {**out, **(extra or {})})  # a cell the recipe refuses fails here
+    return {**out, **(extra or {})}
 
 
 def cell_dir(runs_dir: Path, task: str, algo: str, seed: int) -> Path:

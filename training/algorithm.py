@@ -33,6 +33,30 @@ def env_config(exp: Experiment) -> dict[str, Any]:
     }
 
 
+def fragment_length(exp: Experiment) -> int | str:
+    """The env runners' rollout_fragment_length: the experiment's; for APPO / IMPALA an
+    `auto` one made explicit as RLlib's auto would (train batch x learners / (runners x
+    worlds)), because RLlib's v-trace minibatch check fails on `auto`."""
+    a, r = exp.algorithm, exp.resources
+    frag = r.rollout_fragment_length
+    if a.name == "PPO" or frag != "auto":
+        return frag
+    per_round = max(r.num_env_runners, 1) * r.num_envs_per_env_runner
+    return max(1, a.train_batch_size * max(r.num_learners, 1) // per_round)
+
+
+def vtrace_reuse(exp: Experiment) -> dict[str, int]:
+    """APPO / IMPALA's sample reuse: the experiment's `num_epochs`, and its
+    `minibatch_size` rounded down to whole fragments (RLlib's v-trace rule; at least one
+    fragment). Without them RLlib takes ONE gradient step per train batch where PPO takes
+    num_epochs x batch / minibatch; on tiny in 120 s neither APPO nor IMPALA learned then
+    (benchmarks/README.md, baseline table). `algorithm.extra` still overrides both."""
+    a = exp.algorithm
+    frag = int(fragment_length(exp))
+    minibatch = max(frag, min(a.minibatch_size, a.train_batch_size) // frag * frag)
+    return {"num_epochs": a.num_epochs, "minibatch_size": minibatch}
+
+
 def policy_mapping_fn(agent_id: Any, episode: Any = None, **kwargs: Any) -> str:
     """Agent -> module id: its role (`uav_3` -> `uav`)."""
     from aerena.agents.heads import role_of_agent  # torch: heavy
@@ -93,11 +117,11 @@ def algorithm_config(exp: Experiment, env_cls: type, runner_cls: type | None = N
     elif a.name == "APPO":
         from ray.rllib.algorithms.appo import APPOConfig
 
-        config = APPOConfig().training(**common, clip_param=a.clip_param)
+        config = APPOConfig().training(**common, **vtrace_reuse(exp), clip_param=a.clip_param)
     else:
         from ray.rllib.algorithms.impala import IMPALAConfig
 
-        config = IMPALAConfig().training(**common)
+        config = IMPALAConfig().training(**common, **vtrace_reuse(exp))
     if a.extra:
         config = config.training(**a.extra)
 
@@ -111,7 +135,7 @@ def algorithm_config(exp: Experiment, env_cls: type, runner_cls: type | None = N
             **runner,
             num_env_runners=r.num_env_runners,
             num_envs_per_env_runner=r.num_envs_per_env_runner,
-            rollout_fragment_length=r.rollout_fragment_length,
+            rollout_fragment_length=fragment_length(exp),
             batch_mode=r.batch_mode,
             num_cpus_per_env_runner=r.num_cpus_per_env_runner,
             custom_resources_per_env_runner=dict(r.custom_resources_per_env_runner),

@@ -86,10 +86,10 @@ class AlgorithmSpec(_Strict):
         512,
         ge=1,
         le=10_000_000,
-        description="PPO minibatch (env steps; APPO / IMPALA: RLlib's, via extra)",
+        description="minibatch (env steps; APPO / IMPALA: rounded down to whole fragments)",
     )
     num_epochs: int = Field(
-        4, ge=1, le=1000, description="PPO passes over each batch (APPO / IMPALA: RLlib's 1)"
+        4, ge=1, le=1000, description="passes over each train batch (PPO, APPO, IMPALA)"
     )
     gae_lambda: float = Field(
         0.95, ge=0, le=1, description="PPO's GAE lambda (APPO / IMPALA use v-trace)"
