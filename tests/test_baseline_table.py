@@ -15,6 +15,7 @@ from aerena.errors import UserError
 from aerena.training.checkpoints import STATE_FILE
 from aerena.training.config import load_experiment
 from aerena.training.progress import run_times
+from tests.quick_runs import QUICK_RUN
 from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -277,14 +278,9 @@ def test_cell_run_with_other_settings_is_refused(
 # Smoke: one real cell
 # --------------------------------------------------------------------------------------
 SMOKE = [
+    *(f"{k}={v}" for k, v in QUICK_RUN.items()),
     "stop.iterations=1",
     "algorithm.train_batch_size=128",
-    "algorithm.minibatch_size=64",
-    "algorithm.num_epochs=1",
-    "model.dim=16",
-    "model.embed_dim=16",
-    "model.heads=2",
-    "model.hidden=32",
     "resources.num_envs_per_env_runner=4",
 ]
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from aerena.envs.airdefense.world import World
 from aerena.errors import UserError
 from aerena.training.config import ExperimentError, experiment_for_scenario
 from aerena.training.curriculum import check_stages, stage_after, stage_overrides
@@ -65,13 +66,13 @@ def test_validation() -> None:
         "tiny", {"curriculum": [{"iterations": 1, "overrides": {"episode.max_stepz": 5}}]}
     ).config
     with pytest.raises(UserError, match=r"curriculum\[0\]\.overrides"):
-        check_stages(bad)
+        check_stages(bad, World("tiny", 1))
     k = experiment_for_scenario(
         "tiny", {"curriculum": [{"iterations": 1, "overrides": {"observation.k": 3}}]}
     ).config
     with pytest.raises(UserError, match="observation sizes"):
-        check_stages(k)
-    check_stages(_exp())
+        check_stages(k, World("tiny", 1))
+    check_stages(_exp(), World("tiny", 1))
 
 
 def test_runners_play_each_stage_and_a_resumed_run_keeps_its_stage(

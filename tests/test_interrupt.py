@@ -17,15 +17,11 @@ import pytest
 from aerena.training import trust
 from aerena.training.progress import read_records
 from aerena.training.train import STATE_FILE, latest_checkpoint
+from tests.quick_runs import QUICK_RUN
 
 QUICK = [
+    *(f"{k}={v}" for k, v in QUICK_RUN.items()),
     "algorithm.train_batch_size=128",
-    "algorithm.minibatch_size=64",
-    "algorithm.num_epochs=1",
-    "model.dim=16",
-    "model.embed_dim=16",
-    "model.heads=2",
-    "model.hidden=32",
     "checkpoint.every=1",
     "checkpoint.keep=2",
 ]

@@ -51,13 +51,13 @@ def stage_after(records: list[dict[str, Any]], exp: Experiment) -> int:
     return stage
 
 
-def check_stages(exp: Experiment) -> None:
-    """Every stage's scenario loads and keeps the experiment's spaces (one UserError)."""
+def check_stages(exp: Experiment, base: Any) -> None:
+    """Every stage's scenario loads and keeps the spaces of `base`, the experiment's own
+    World (one UserError)."""
     if not exp.curriculum:
         return
     from aerena.envs.airdefense.world import World  # numba: only when a curriculum is given
 
-    base = World(exp.scenario, 1, **exp.overrides)
     for k in range(len(exp.curriculum)):
         where = f"curriculum[{k}].overrides"
         try:

@@ -140,6 +140,14 @@ def iteration_record(result: dict[str, Any], exp: Experiment, time_s: float, dt:
     return rec
 
 
+def checked_world(exp: Experiment) -> World:
+    """The experiment's scenario as one World, its curriculum's stages checked against it
+    (bad input ends here, before a run folder or Ray)."""
+    world = World(exp.scenario, 1, **exp.overrides)
+    check_stages(exp, world)
+    return world
+
+
 def stop_reason(records: list[dict[str, Any]], exp: Experiment) -> str | None:
     """Why to stop after the latest record (None: go on)."""
     s = exp.stop
@@ -223,6 +231,7 @@ def train(
         if not (run_dir / "config.yaml").is_file():
             raise UserError(f"--resume {run_dir}: not a run folder (no config.yaml)")
         exp = load_experiment(run_dir / "config.yaml", overrides).config
+        world = checked_world(exp)
         restore_from = latest_checkpoint(run_dir)
         if restore_from is None:
             raise UserError(
@@ -242,6 +251,7 @@ def train(
         if experiment is None:
             raise UserError("give an experiment file, --scenario NAME or --resume DIR")
         exp = experiment.config if isinstance(experiment, LoadedExperiment) else experiment
+        world = checked_world(exp)  # before a run folder is made
         run_dir = make_run_dir(exp, runs_dir)
     atomic_write_text(run_dir / "config.yaml", exp.to_yaml())
     set_threads(exp.resources.torch_threads)
@@ -252,9 +262,7 @@ def train(
     try:
         started = init_ray(address, exp, log)
         config = build_algorithm_config(exp)
-        world = World(exp.scenario, 1, **exp.overrides)
         atomic_write_text(run_dir / "scenario.yaml", world.scenario_text)
-        check_stages(exp)
         algo = config.build_algo()
         if restore_from is not None:
             trust.require_trusted(restore_from)
