@@ -211,7 +211,8 @@ class OnnxPlayer:
         self.world, self.side, self.policy = world, side, policy
         play = policy.play_options()
         rng = np.random.default_rng(seed)  # as agents.scripted.base.Player
-        pilot_seed = int(rng.integers(0, 2**62)) if play.get("target_plan") else None
+        flown = play.get("target_plan") or "uav" in dict(play.get("doctrine") or {})
+        pilot_seed = int(rng.integers(0, 2**62)) if flown else None
         try:
             self.play = SidePlay(world, side, pilot_seed=pilot_seed, **play)
         except (TypeError, ValueError) as exc:

@@ -60,9 +60,13 @@ def action_meanings(role: str, n_actions: int, play: dict[str, Any] | None = Non
     hold = dict(play.get("hold") or {})
     if role in hold:
         ks = [int(k) for k in hold[role]]
-        n = n_actions // len(ks)
+        m = n_actions // len(ks)  # base choices: the world's actions, then behaviours
+        n = Lo.UAV_ACTIONS if role == "uav" and role in dict(play.get("doctrine") or {}) else m
         base = action_meanings(role, n)
-        return [f"{base[c % n]}, for {ks[c // n]} steps" for c in range(n_actions)]
+        if m > n:  # doctrine behaviours
+            base += ["fly the doctrine"] + [f"fly the doctrine to target slot {t}"
+                                            for t in range(m - n - 1)]  # fmt: skip
+        return [f"{base[c % m]}, for {ks[c // m]} steps" for c in range(n_actions)]
     if role == "radar" and play.get("emission_plan"):
         step = float(play["emission_plan"][0])
         return [f"silent for {a * step:g} s, then emit" for a in range(n_actions)]

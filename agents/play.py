@@ -34,6 +34,16 @@ Options (the semantics of :class:`~aerena.training.side_env.SideEnv`, the B = 1 
   decision. With H = 1 it is a decision interval that re-decides on an illegal hold;
   `(1, 60, 240)` lets a radar say "silent for four minutes" in one choice instead of 240
   consecutive silent choices that per-step exploration almost never makes.
+* `doctrine` (role -> initial probability): the role's choices gain the scripted
+  player's own behaviours as options, held like any other (the role needs `hold`). For
+  `uav` they are "fly the scripted attacker's route to target t": 0 the doctrine's own
+  choice, 1 + t target slot t (as `target_plan`). A choice `c` of `(n_world + P) * H`
+  means base choice `b = c % (n_world + P)` for duration `k_{c // (n_world + P)}`: a
+  world action if `b < n_world`, else behaviour `b - n_world`, flown by the pilot step
+  by step (its actions are always legal) until the option's steps are used up. So the
+  policy decides, per option, between flying itself and following the doctrine where
+  it likes (e.g. the doctrine's terrain-masked route, but to a target it chooses). The
+  probability is the policy's initial mass on the behaviours (`doctrine_prior`).
 * `skip_forced`: an agent of a role without a plan or decision interval whose mask allows
   a single action takes it without deciding (no policy row: a launcher with no track in
   reach only holds). The batched training path sets it; the B = 1 path does not.
@@ -89,6 +99,7 @@ class SidePlay:
         target_plan: bool = False,
         pilot_seed: int | None = None,
         hold: Mapping[str, Sequence[int]] | None = None,
+        doctrine: Mapping[str, float] | None = None,
         skip_forced: bool = False,
     ) -> None:
         self.world = world
@@ -104,15 +115,20 @@ class SidePlay:
         check_hold_conflicts(
             self.hold, self.action_repeat, self.emission_latch, self.plan is not None, target_plan
         )
+        self.doctrine = check_doctrine(doctrine, self.hold, target_plan)
         self.pilot: Any = None
         role = world.agent_role[self.columns]
-        if target_plan:
-            if not np.any(role == Lo.AGENT_UAV):
-                raise ValueError("target_plan: needs learning UAVs (learn: attacker | both)")
+        if "uav" in self.doctrine and not np.any(role == Lo.AGENT_UAV):
+            raise ValueError("doctrine.uav: needs learning UAVs (learn: attacker | both)")
+        if target_plan and not np.any(role == Lo.AGENT_UAV):
+            raise ValueError("target_plan: needs learning UAVs (learn: attacker | both)")
+        if target_plan or "uav" in self.doctrine:
             from aerena.agents.scripted.attacker import ScriptedAttacker  # a heavy import
 
             self.pilot = ScriptedAttacker(world, seed=pilot_seed)
+        self.target_plan = bool(target_plan)
         self.groups: list[RoleGroup] = []
+        self.behaviours: dict[str, int] = {}  # doctrine role -> its behaviour count P
         for name, code in ROLE_CODES.items():
             pos = np.flatnonzero(role == code)
             if len(pos) == 0:
@@ -122,10 +138,12 @@ class SidePlay:
             n_choices = n_world
             if name == "radar" and self.plan is not None:
                 n_choices = self.plan[1]
-            if name == "uav" and self.pilot is not None:
+            if name == "uav" and self.target_plan:
                 n_choices = 1 + len(self.pilot.target_names)
             if name in self.hold:
-                n_choices = n_world * len(self.hold[name])
+                if name in self.doctrine:
+                    self.behaviours[name] = doctrine_behaviours(world, name)
+                n_choices = (n_world + self.behaviours.get(name, 0)) * len(self.hold[name])
             self.groups.append(RoleGroup(name, pos, cols, n_world, n_choices))
         B, n = world.num_worlds, len(self.columns)
         self.noop = noop_actions(world)[self.columns]
@@ -134,12 +152,13 @@ class SidePlay:
         self._latched = np.zeros((B, n), dtype=bool)  # radars that emitted (latch)
         self._switch_on = np.full((B, n), np.nan)  # emission plan: emits from this time
         self._planned = np.zeros((B, n), dtype=bool)  # target plan: target chosen
+        self._beh = np.full((B, n), -1, dtype=np.int64)  # doctrine: behaviour held, or -1
         self._due: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ options
     def interval(self, role: str) -> int:
         """Steps between a role's decisions (NEVER: once per episode)."""
-        if (role == "radar" and self.plan is not None) or (role == "uav" and self.pilot):
+        if (role == "radar" and self.plan is not None) or (role == "uav" and self.target_plan):
             return NEVER
         return max(1, self.action_repeat.get(role, 1))
 
@@ -149,8 +168,9 @@ class SidePlay:
             "action_repeat": dict(self.action_repeat),
             "emission_latch": self.emission_latch,
             "emission_plan": self.plan,
-            "target_plan": self.pilot is not None,
+            "target_plan": self.target_plan,
             "hold": {r: list(k) for r, k in self.hold.items()},
+            "doctrine": dict(self.doctrine),
         }
 
     def reset(self, worlds: np.ndarray | None = None) -> None:
@@ -161,6 +181,7 @@ class SidePlay:
         self._latched[idx] = False
         self._switch_on[idx] = np.nan
         self._planned[idx] = False
+        self._beh[idx] = -1
         if self.pilot is not None:
             self.pilot.reset(None if worlds is None else idx)
 
@@ -173,6 +194,10 @@ class SidePlay:
         for g in self.groups:
             legal = s.act_mask[:, g.cols, : g.n_world]  # [B, n, A] (a copy)
             if g.role in self.hold:  # (action, duration): every duration of a legal action
+                P = self.behaviours.get(g.role, 0)
+                if P:  # behaviours: legal while any action is (the pilot's always are)
+                    beh = np.repeat(legal.any(axis=2)[..., None], P, axis=2)
+                    legal = np.concatenate([legal, beh], axis=2)
                 out[g.role] = np.tile(legal, (1, 1, len(self.hold[g.role])))
                 continue
             if g.n_choices != g.n_world:
@@ -234,7 +259,7 @@ class SidePlay:
                 self._switch_on[:, g.pos] = np.where(due, t + c * self.plan[0], sw)
                 on = t >= self._switch_on[:, g.pos]
                 act = np.where(on, 0, 1)
-            elif g.role == "uav" and self.pilot is not None:
+            elif g.role == "uav" and self.target_plan:
                 self.pilot.fixed[:, g.pos] = np.where(due, c - 1, self.pilot.fixed[:, g.pos])
                 self._planned[:, g.pos] |= due
                 if flown is None:
@@ -281,6 +306,8 @@ class SidePlay:
         legal = self.world.state.act_mask[:, g.cols, : g.n_world]
         held = self._held[:, g.pos]
         still = np.take_along_axis(legal, held[..., None], axis=2)[..., 0]
+        if g.role in self.behaviours:  # a behaviour's actions are the pilot's: legal
+            still |= (self._beh[:, g.pos] >= 0) & legal.any(axis=2)
         return (self._left[:, g.pos] <= 0) | ~still
 
     def _hold_actions(
@@ -291,15 +318,76 @@ class SidePlay:
         action (`skip_forced`) takes that action for one step."""
         ks = np.asarray(self.hold[g.role], dtype=np.int64)
         n = g.n_world
+        m = n + self.behaviours.get(g.role, 0)  # base choices: actions, then behaviours
         over = self._option_over(g)
         forced = alive & ~due & over  # only under skip_forced: one legal action
         legal = self.world.state.act_mask[:, g.cols, :n]
-        act = np.where(due, c % n, self._held[:, g.pos])
+        base = c % m
+        act = np.where(due, np.minimum(base, n - 1), self._held[:, g.pos])
         act = np.where(forced, legal.argmax(axis=2), act)
-        left = np.where(due, ks[np.minimum(c // n, len(ks) - 1)] - 1, self._left[:, g.pos] - 1)
+        if m > n:
+            act = self._behave(g, due, alive, forced, base, act)
+        left = np.where(due, ks[np.minimum(c // m, len(ks) - 1)] - 1, self._left[:, g.pos] - 1)
         self._left[:, g.pos] = np.where(forced, 0, left)
         self._held[:, g.pos] = np.where(alive, act, self._held[:, g.pos])
         return act
+
+    def _behave(self, g: RoleGroup, due: np.ndarray, alive: np.ndarray, forced: np.ndarray,
+                base: np.ndarray, act: np.ndarray) -> np.ndarray:  # fmt: skip
+        """Doctrine behaviours of a `hold` role: a due agent whose base choice is past the
+        world actions starts behaviour `base - n_world` (the pilot's target: that minus
+        1); the agents in a behaviour take the pilot's action this step."""
+        beh = self._beh[:, g.pos]
+        start = due & (base >= g.n_world)
+        beh = np.where(due | forced | ~alive, -1, beh)
+        beh = np.where(start, base - g.n_world, beh)
+        self._beh[:, g.pos] = beh
+        flying = beh >= 0
+        if not flying.any():
+            return act
+        fixed = self.pilot.fixed[:, g.pos]
+        self.pilot.fixed[:, g.pos] = np.where(start, beh - 1, fixed)
+        return np.where(flying, self.pilot.act()[:, g.pos], act)
+
+
+def doctrine_behaviours(world: Any, role: str) -> int:
+    """How many doctrine behaviours a role's choices gain (`uav`: 1 + the scripted
+    attacker's target slots, the assets then the radars)."""
+    if role != "uav":
+        raise ValueError(f"doctrine: only uav has behaviours so far, not {role!r}")
+    ro = world.roster
+    return 1 + int(np.count_nonzero(ro.gnd_kind == Lo.ASSET)) + len(ro.radar_g)
+
+
+def check_doctrine(
+    doctrine: Mapping[str, float] | None, hold: Mapping[str, Any], target_plan: bool
+) -> dict[str, float]:
+    """The `doctrine` option as role -> initial probability of its behaviours; a
+    ValueError names what is wrong (the one check of :class:`SidePlay` and the config)."""
+    out: dict[str, float] = {}
+    for role, p in dict(doctrine or {}).items():
+        if role != "uav":
+            raise ValueError(f"doctrine: only uav has behaviours so far, not {role!r}")
+        if not 0.0 < float(p) < 1.0:
+            raise ValueError(f"doctrine.{role}: an initial probability in (0, 1), got {p}")
+        if role not in hold:
+            raise ValueError(
+                f"doctrine.{role}: behaviours are held options; give hold.{role} too "
+                "(e.g. [1] for per-step decisions)"
+            )
+        if target_plan:
+            raise ValueError("doctrine.uav: not with target_plan (a target plan is its "
+                             "behaviours chosen once)")  # fmt: skip
+        out[str(role)] = float(p)
+    return out
+
+
+def doctrine_prior(n_world: int, behaviours: int, durations: int, p: float) -> np.ndarray:
+    """Initial choice probabilities [(n_world + behaviours) * durations] of a doctrine
+    role: the behaviours share `p`, the world actions `1 - p`, evenly over durations."""
+    block = np.concatenate([np.full(n_world, (1.0 - p) / n_world),
+                            np.full(behaviours, p / behaviours)])  # fmt: skip
+    return np.tile(block, durations) / durations
 
 
 def check_hold(hold: Mapping[str, Sequence[int]] | None) -> dict[str, tuple[int, ...]]:

@@ -187,7 +187,7 @@ class LearnedPlayer(Player):
     (an :class:`EntityGNNModule`, e.g. restored with `RLModule.from_checkpoint`).
     With `sample=True` actions are drawn from the masked policy instead (seeded by
     `seed`). The play options -- `action_repeat` (role -> k), `emission_latch`,
-    `emission_plan=(step_s, choices)`, `target_plan`, `hold` -- are those of
+    `emission_plan=(step_s, choices)`, `target_plan`, `hold`, `doctrine` -- are those of
     :class:`~aerena.agents.play.SidePlay`, the same code the batched training path runs,
     so a module is played as its experiment trained it. Only the agents that decide this
     step go through the module (one forward per role over all worlds).
@@ -206,9 +206,11 @@ class LearnedPlayer(Player):
         emission_plan: tuple[float, int] | None = None,
         target_plan: bool = False,
         hold: Mapping[str, Sequence[int]] | None = None,
+        doctrine: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__(world, side, seed=seed)
-        pilot_seed = int(self.rng.integers(0, 2**62)) if target_plan else None
+        flown = target_plan or "uav" in dict(doctrine or {})
+        pilot_seed = int(self.rng.integers(0, 2**62)) if flown else None
         self.play = SidePlay(
             world,
             side,
@@ -218,6 +220,7 @@ class LearnedPlayer(Player):
             target_plan=target_plan,
             pilot_seed=pilot_seed,
             hold=hold,
+            doctrine=doctrine,
         )
         self.pilot = self.play.pilot
         self.modules = dict(modules)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aerena.agents.play import doctrine_prior
+from aerena.envs.airdefense import layout as Lo
 from aerena.errors import UserError
 from aerena.training import trust
 from aerena.training.config import Experiment
@@ -31,6 +33,17 @@ def env_config(exp: Experiment) -> dict[str, Any]:
         "shaping": {k: v for k, v in exp.shaping.model_dump().items() if v},
         trust.RUNNER_KEY: trust.trusted_by_flag(),  # --trust-checkpoint, on every runner
     }
+
+
+def doctrine_start(exp: Experiment, role: str, n_choices: int) -> dict[str, Any]:
+    """The module's `action_prior` for a `doctrine` role (its behaviours start with the
+    experiment's probability), else nothing."""
+    if role not in exp.doctrine:
+        return {}
+    H = len(exp.hold[role])
+    n_world = Lo.UAV_ACTIONS
+    prior = doctrine_prior(n_world, n_choices // H - n_world, H, exp.doctrine[role])
+    return {"action_prior": {**exp.model.action_prior, role: prior.tolist()}}
 
 
 def fragment_length(exp: Experiment) -> int | str:
@@ -88,8 +101,9 @@ def algorithm_config(exp: Experiment, env_cls: type, runner_cls: type | None = N
                 module_class=EntityGNNModule,
                 observation_space=probe.observation_spaces[agent],
                 action_space=probe.action_spaces[agent],
-                model_config={"role": role, **exp.model.model_dump()},
-            )
+                model_config={"role": role, **exp.model.model_dump(),
+                              **doctrine_start(exp, role, probe.action_spaces[agent].n)},
+            )  # fmt: skip
     probe.close()
     if not specs:
         raise UserError(f"scenario {exp.scenario!r} has no {exp.learn} agents to train")

@@ -44,7 +44,7 @@ from typing import Annotated, Any, Literal, NamedTuple, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from aerena.agents.play import check_hold_conflicts
+from aerena.agents.play import check_doctrine, check_hold_conflicts
 from aerena.envs.airdefense import layout as Lo
 from aerena.errors import ScenarioError, UserError
 from aerena.scenarios.located import Loc, Mark, summary
@@ -320,6 +320,12 @@ class Experiment(_Strict):
         description="role -> durations in steps: the role's policy picks an action and how "
         "long to keep it (ended early when it stops being legal); e.g. radar: [1, 60, 240]",
     )
+    doctrine: dict[Literal["uav"], Annotated[float, Field(gt=0, lt=1)]] = Field(
+        default_factory=dict,
+        description="role -> p: the role's choices gain the scripted player's behaviours "
+        "as held options (uav: fly the doctrine's route to target t, 0 = the doctrine's own "
+        "target), p their initial probability; needs hold of the role, the batched sampler",
+    )
     skip_forced: bool = Field(
         True,
         description="batched sampler: an agent whose mask allows one action (a launcher "
@@ -410,6 +416,17 @@ class Experiment(_Strict):
             self.emission_plan is not None,
             self.target_plan,
         )
+        check_doctrine(self.doctrine, self.hold, self.target_plan)
+        for role in self.doctrine:
+            if role not in self.roles:
+                raise ValueError(f"doctrine.{role}: not a role of the {self.learn}")
+            if self.resources.sampler != "batched":
+                raise ValueError("doctrine: needs resources.sampler: batched")
+            if self.init.imitate is not None and role in (self.init.roles or self.roles):
+                raise ValueError(
+                    f"doctrine.{role}: the policy starts at the doctrine by its prior; "
+                    f"imitating the scripted player teaches one choice (drop init for {role})"
+                )
         for role in self.hold:
             if role in self.model.action_prior:
                 raise ValueError(f"hold.{role}: action_prior.{role} is for per-step actions")
@@ -465,6 +482,7 @@ class Experiment(_Strict):
             "emission_plan": None if plan is None else (plan.step_s, plan.choices),
             "target_plan": self.target_plan,
             "hold": {r: list(k) for r, k in self.hold.items()},
+            "doctrine": dict(self.doctrine),
         }
 
     @property

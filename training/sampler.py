@@ -256,7 +256,8 @@ class BatchedSampler:
 
     `config`: the SideEnv config keys (`scenario`, `overrides`, `learn`, `opponent`,
     `opponent_checkpoint`, `league_file`, `seed`, `action_repeat`, `emission_latch`,
-    `emission_plan`, `target_plan`, `hold`, `global_state`), plus `skip_forced` (default True).
+    `emission_plan`, `target_plan`, `hold`, `doctrine`, `global_state`), plus `skip_forced`
+    (default True).
     `complete_episodes`: RLlib's `batch_mode: complete_episodes` -- `collect` returns only
     world-episodes that ended, each whole (its decisions of earlier calls held in the
     store until then), so no decision is bootstrapped from the critic at a chunk cut.
@@ -294,6 +295,7 @@ class BatchedSampler:
             emission_plan=cfg.get("emission_plan"),
             target_plan=bool(cfg.get("target_plan", False)),
             hold=cfg.get("hold") or {},
+            doctrine=cfg.get("doctrine") or {},
             pilot_seed=None if base is None else base + 2,
             skip_forced=bool(cfg.get("skip_forced", True)),
         )

@@ -89,7 +89,7 @@ import numpy as np
 from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
 from aerena.agents.heads import role_of_agent
-from aerena.agents.play import check_hold
+from aerena.agents.play import check_doctrine, check_hold, doctrine_behaviours
 from aerena.agents.scripted import make_player, side_columns
 from aerena.agents.scripted.attacker import ScriptedAttacker
 from aerena.envs.airdefense import spaces as Sp
@@ -212,6 +212,8 @@ class SideEnv(MultiAgentEnv):
             self._uav_slot = {names[c]: j for j, c in enumerate(uav_cols)}
             self._plan_spaces(self._uavs, 1 + len(self.pilot.target_names))
         hold = check_hold(cfg.get("hold"))
+        # doctrine behaviours: their spaces only (RLlib's probe); the batched sampler plays them
+        self.doctrine = check_doctrine(cfg.get("doctrine"), hold, self.target_plan)
         self._ks: dict[str, tuple[int, ...]] = {}  # hold agent -> its durations
         self._n_world: dict[str, int] = {}
         for a in self.possible_agents:
@@ -223,7 +225,8 @@ class SideEnv(MultiAgentEnv):
             self._ks[a] = hold[role]
             self._n_world[a] = n = int(self.action_spaces[a].n)
             self._repeat[a] = 1  # held between decisions; its duration is chosen
-            self._choices[a] = n * len(hold[role])
+            P = doctrine_behaviours(world, role) if role in self.doctrine else 0
+            self._choices[a] = (n + P) * len(hold[role])
             sp = self.observation_spaces[a].spaces
             self.observation_spaces[a] = gym.spaces.Dict(
                 {**sp, "action_mask": gym.spaces.Box(0, 1, (self._choices[a],), np.int8)}
@@ -237,6 +240,7 @@ class SideEnv(MultiAgentEnv):
             "emission_plan": self.plan,
             "target_plan": self.target_plan,
             "hold": {r: list(k) for r, k in hold.items()},
+            "doctrine": dict(self.doctrine),
         }
 
     def _plan_spaces(self, agents: set[str], n: int) -> None:
@@ -328,6 +332,9 @@ class SideEnv(MultiAgentEnv):
     def reset(
         self, *, seed: int | None = None, options: dict | None = None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
+        if self.doctrine:
+            raise ValueError("doctrine: its behaviours are played by the batched sampler "
+                             "only (resources.sampler: batched)")  # fmt: skip
         for _ in range(100):
             obs, infos = self.base.reset(seed=seed, options=options)
             seed = None  # retries continue the seeded sequence
