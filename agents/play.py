@@ -118,11 +118,12 @@ class SidePlay:
         self.doctrine = check_doctrine(doctrine, self.hold, target_plan)
         self.pilot: Any = None
         role = world.agent_role[self.columns]
-        if "uav" in self.doctrine and not np.any(role == Lo.AGENT_UAV):
-            raise ValueError("doctrine.uav: needs learning UAVs (learn: attacker | both)")
+        # as for `hold`, a doctrine role the side does not have is ignored (one set of play
+        # options serves both sides of a league); the experiment checks its roles
+        self.doctrine = {r: p for r, p in self.doctrine.items() if np.any(role == ROLE_CODES[r])}
         if target_plan and not np.any(role == Lo.AGENT_UAV):
             raise ValueError("target_plan: needs learning UAVs (learn: attacker | both)")
-        if target_plan or "uav" in self.doctrine:
+        if target_plan or self.doctrine:
             from aerena.agents.scripted.attacker import ScriptedAttacker  # a heavy import
 
             self.pilot = ScriptedAttacker(world, seed=pilot_seed)

@@ -129,6 +129,7 @@ CASES = [
     {"learn": "attacker", "hold": {"uav": [2, 5]}},
     {"learn": "attacker", "hold": {"uav": [2, 5]}, "shaping": {"progress": 1.0, "exposure": 0.01}},
     {"learn": "both", "shaping": {"progress": 0.5}},
+    {"learn": "defender", "time_limit": "terminal", "overrides": {"episode.max_steps": 40}},
 ]
 
 
@@ -188,6 +189,24 @@ def test_sampled_actions_respect_masks_and_forced_rows_are_skipped() -> None:
             am = sg.obs["action_mask"][:-1]
             assert am[np.arange(len(sg.actions)), sg.actions].all()
             assert len(sg.obs["self"]) == len(sg.actions) + 1
+
+
+def test_time_limit_terminal_ends_decisions_at_max_steps() -> None:
+    """`time_limit: terminal`: decisions at the time limit end terminated (no bootstrap
+    from the critic); the default keeps them truncated."""
+    cfg = {"scenario": "tiny", "seed": SEED, "learn": "defender", "overrides":
+           {"episode.max_steps": 40}}  # fmt: skip
+    flags = {}
+    for mode in ("bootstrap", "terminal"):
+        smp = BatchedSampler({**cfg, "time_limit": mode}, 4, complete_episodes=True)
+        chunks = [c for _ in range(3) for c in smp.collect(100, rule_policy)]
+        segs = [sg for c in chunks for sg in c.segments]
+        flags[mode] = (sum(sg.truncated for sg in segs), sum(c.truncated for c in chunks))
+        assert segs and all(sg.terminated or sg.truncated for sg in segs)
+    assert min(flags["bootstrap"]) > 0, flags
+    assert flags["terminal"] == (0, 0), flags
+    with pytest.raises(ValueError, match="time_limit"):
+        BatchedSampler({**cfg, "time_limit": "never"}, 1)
 
 
 # --------------------------------------------------------------------------------------

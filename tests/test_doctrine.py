@@ -181,8 +181,9 @@ def test_prior_and_checks() -> None:
         check_doctrine({"uav": 0.5}, {}, False)
     with pytest.raises(ValueError, match="target_plan"):
         check_doctrine({"uav": 0.5}, {"uav": (1,)}, True)
-    with pytest.raises(ValueError, match="needs learning UAVs"):
-        SidePlay(world, "defender", hold={"uav": [1]}, doctrine={"uav": 0.5})
+    # one set of play options serves both sides of a league: the defender ignores it
+    play = SidePlay(world, "defender", hold={"uav": [1]}, doctrine={"uav": 0.5})
+    assert play.pilot is None and not play.behaviours and play.options()["doctrine"] == {}
 
 
 def test_experiment_validates_doctrine() -> None:

@@ -30,6 +30,7 @@ def env_config(exp: Experiment) -> dict[str, Any]:
         **exp.play_options(),  # action_repeat, emission_latch, emission_plan, target_plan
         "global_state": exp.critic == "global",
         "skip_forced": exp.skip_forced,
+        "time_limit": exp.time_limit,
         "shaping": {k: v for k, v in exp.shaping.model_dump().items() if v},
         trust.RUNNER_KEY: trust.trusted_by_flag(),  # --trust-checkpoint, on every runner
     }

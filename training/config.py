@@ -279,6 +279,18 @@ class CurriculumStage(_Strict):
     )
 
 
+TIME_LIMITS = ("bootstrap", "terminal")
+
+
+def check_time_limit(value: str | None) -> str:
+    """How training treats the episode's time limit (`bootstrap` when None); a ValueError
+    for anything else."""
+    value = "bootstrap" if value is None else str(value)
+    if value not in TIME_LIMITS:
+        raise ValueError(f"time_limit: {value!r} is not one of {', '.join(TIME_LIMITS)}")
+    return value
+
+
 class Experiment(_Strict):
     """One training run."""
 
@@ -331,6 +343,12 @@ class Experiment(_Strict):
         description="batched sampler: an agent whose mask allows one action (a launcher "
         "with no track in reach) takes it without a policy row; its rewards go to its next "
         "decision",
+    )
+    time_limit: Literal["bootstrap", "terminal"] = Field(
+        "bootstrap",
+        description="episode.max_steps in training: bootstrap (a truncation: the critic "
+        "values what would follow) | terminal (the task ends there, as the time fraction "
+        "the agents observe says; Pardo et al. 2018)",
     )
     shaping: ShapingSpec = Field(default_factory=ShapingSpec)
     curriculum: list[CurriculumStage] = Field(

@@ -48,6 +48,7 @@ from aerena.envs.airdefense.spaces import noop_actions
 from aerena.envs.airdefense.world import World
 from aerena.seeding import entropy_seed, episode_seed
 from aerena.training.checkpoints import checkpoint_play_options, load_snapshot_modules
+from aerena.training.config import check_time_limit
 from aerena.training.shaping import Shaping
 
 Policy = Callable[[str, dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray, np.ndarray]]
@@ -256,8 +257,8 @@ class BatchedSampler:
 
     `config`: the SideEnv config keys (`scenario`, `overrides`, `learn`, `opponent`,
     `opponent_checkpoint`, `league_file`, `seed`, `action_repeat`, `emission_latch`,
-    `emission_plan`, `target_plan`, `hold`, `doctrine`, `global_state`), plus `skip_forced`
-    (default True).
+    `emission_plan`, `target_plan`, `hold`, `doctrine`, `global_state`, `time_limit`), plus
+    `skip_forced` (default True).
     `complete_episodes`: RLlib's `batch_mode: complete_episodes` -- `collect` returns only
     world-episodes that ended, each whole (its decisions of earlier calls held in the
     store until then), so no decision is bootstrapped from the critic at a chunk cut.
@@ -306,6 +307,7 @@ class BatchedSampler:
             self.role_of_pos[g.pos] = g.role
         self.side_of = agent_sides(w)[self.cols]  # 0 attacker, 1 defender
         self.global_state = bool(cfg.get("global_state", False))
+        self.time_terminal = check_time_limit(cfg.get("time_limit")) == "terminal"
         terms = dict(cfg.get("shaping") or {})
         self.shaping = Shaping(w, self.cols, terms) if terms else None
         # ---- the opponent ----
@@ -540,7 +542,8 @@ class BatchedSampler:
             if sel.any():
                 am[sel, : g.n_choices] = masks[g.role][b[sel], np.searchsorted(g.pos, pos[sel])]
         obs["action_mask"] = am
-        term = s.terminated[b] | ~s.agent_alive[b, cols]
+        ended = s.terminated[b] | (s.truncated[b] & self.time_terminal)
+        term = ended | ~s.agent_alive[b, cols]
         self.rec.set_final(self.open[b, pos], obs, term, s.truncated[b] & ~term)
         defer = ~done[b] & (self.role_of_pos[pos] == "uav") & (self.play.pilot is not None)
         self.deferred[b[defer], pos[defer]] = True
@@ -565,7 +568,7 @@ class BatchedSampler:
 
     def _chunk(self, b: int, t0: int, ended: bool) -> EpisodeChunk:
         s = self.world.state
-        term = bool(ended and s.terminated[b])
+        term = bool(ended and (s.terminated[b] or (s.truncated[b] and self.time_terminal)))
         return EpisodeChunk(
             episode_id=self.episode_id(b),
             world=b,

@@ -95,6 +95,7 @@ from aerena.agents.scripted.attacker import ScriptedAttacker
 from aerena.envs.airdefense import spaces as Sp
 from aerena.envs.airdefense.rllib_env import AirDefenseMultiAgentEnv, runner_seed
 from aerena.training import trust
+from aerena.training.config import check_time_limit
 from aerena.training.sampler import LeagueDraw, learned_opponent
 from aerena.training.shaping import Shaping
 
@@ -167,6 +168,7 @@ class SideEnv(MultiAgentEnv):
         self.agents: list[str] = []
         self.observation_spaces = {a: self.base.observation_spaces[a] for a in self.possible_agents}
         self.global_state = bool(cfg.get("global_state", False))
+        self.time_terminal = check_time_limit(cfg.get("time_limit")) == "terminal"
         if self.global_state:  # a centralised critic's input, next to each agent's own view
             box = gym.spaces.Box(-np.inf, np.inf, (world.state_dim,), np.float32)
             self.observation_spaces = {
@@ -405,6 +407,9 @@ class SideEnv(MultiAgentEnv):
         s = self.world.state
         term["__all__"] = bool(s.terminated[0]) if over else False
         trunc["__all__"] = bool(s.truncated[0]) if over else False
+        if self.time_terminal:  # the time limit ends the task: nothing to bootstrap
+            for a in [a for a, x in trunc.items() if x]:
+                term[a], trunc[a] = True, False
         if over:
             self._finish()
         self.agents = [a for a in self.par.agents if a in self._learning]
