@@ -142,6 +142,11 @@ class World:
     def state(self, s: WorldState) -> None:
         self._set_state(*pack_state(s))
 
+    @property
+    def kernel_args(self) -> tuple[np.ndarray, ...]:
+        """The arrays the packed kernel entries take first (`kernels.step_packed` ...)."""
+        return self._args
+
     def _set_state(self, s: WorldState, arenas: Arenas) -> None:
         self._state, self._state_arenas = s, arenas
         self._args = (*self._static_args, *arenas)
