@@ -12,8 +12,9 @@ phase one kernel call over all B worlds timed with `perf_counter`, once with the
 runs do the same work on the same states, so "dispatch and blocking" = whole step - phase
 sum: the call into the kernel, the 64-world blocking (cache effects, either sign).
 
-The cost of a call itself is shown beside it ("call, no world active"): the same step with
-every world inactive, through the packed entry World uses (the state's buffers,
+The cost of a call itself is shown beside it ("call, no world active"): one world of the
+scenario (B = 1; at large B the empty loops over the inactive worlds dominate), stepped
+with it inactive, through the packed entry World uses (the state's buffers,
 `state.unpack`) and through `kernels.step_world(static, state, ...)`, whose ~70 NamedTuple
 arrays Numba unboxes one by one. Microseconds per call, best of 5 x 2000.
 
@@ -120,10 +121,13 @@ def _play(w: Any, snap: Any, pool: np.ndarray, lc: np.ndarray, steps: int, split
     }
 
 
-def call_us(w: Any) -> dict[str, float]:
-    """Microseconds per step call with no world active: packed entry vs NamedTuples."""
+def call_us(scenario: str) -> dict[str, float]:
+    """Microseconds per step call, B = 1, no world active: packed entry vs NamedTuples."""
     from aerena.envs.airdefense import kernels as K
+    from aerena.envs.airdefense.world import World
 
+    w = World(scenario, 1)
+    w.reset([0])
     act = np.zeros((w.num_worlds, w.sizes["N"]), np.int64)
     off = np.zeros(w.num_worlds, np.bool_)
     calls = {
@@ -189,7 +193,7 @@ def profile(scenario: str = "strike_small", worlds: int = 1024, steps: int = 100
         "phase_sum_us": total,
         "whole_step_us": whole,
         "dispatch_us": whole - total,
-        "call_us": call_us(w),
+        "call_us": call_us(scenario),
         "agent_steps_per_s": 1e6 * N / whole if whole > 0 else None,
         "live_uavs_per_world_step": split["live_uavs"] / n,
         "limits": limits,
