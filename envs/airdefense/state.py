@@ -241,11 +241,6 @@ def pack_state(s: WorldState) -> tuple[WorldState, Arenas]:
     return WorldState(*views), arenas
 
 
-def copy_state(s: WorldState) -> WorldState:
-    """An independent packed copy of `s`."""
-    return pack_state(s)[0]
-
-
 def copy_packed(arenas: Arenas) -> tuple[WorldState, Arenas]:
     """An independent copy of the packed state over `arenas`: one copy per buffer."""
     views, copied = Ar.copy_arenas(arenas)
