@@ -8,9 +8,15 @@
 played `steps` steps twice from the snapshot with the same actions (the raid pool of
 env_throughput, launchers engaging their first engageable slot): once phase by phase, each
 phase one kernel call over all B worlds timed with `perf_counter`, once with the whole step
-(`kernels.step_world`, blocks of 64 worlds, one call). Both runs do the same work on the
-same states, so "dispatch and blocking" = whole step - phase sum: the boxing of the state
-arrays into one call, the 64-world blocking (cache effects, either sign).
+(`World.step(..., checked=True)`: `kernels.step_packed`, blocks of 64 worlds, one call). Both
+runs do the same work on the same states, so "dispatch and blocking" = whole step - phase
+sum: the call into the kernel, the 64-world blocking (cache effects, either sign).
+
+The cost of a call itself is shown beside it ("call, no world active"): one world of the
+scenario (B = 1; at large B the empty loops over the inactive worlds dominate), stepped
+with it inactive, through the packed entry World uses (the state's buffers,
+`state.unpack`) and through `kernels.step_world(static, state, ...)`, whose ~70 NamedTuple
+arrays Numba unboxes one by one. Microseconds per call, best of 5 x 2000.
 
 The profile is taken twice: every agent observed (the default), and with the UAV agents'
 observations switched off (`World.observe`), as the default defender training and any
@@ -100,7 +106,7 @@ def _play(w: Any, snap: Any, pool: np.ndarray, lc: np.ndarray, steps: int, split
                 secs[i] += time.perf_counter() - t0
         else:
             t0 = time.perf_counter()
-            K.step_world(st, s, act, active)
+            w.step(act, active, checked=True)
             whole += time.perf_counter() - t0
         done = w.done
         if done.any():
@@ -113,6 +119,32 @@ def _play(w: Any, snap: Any, pool: np.ndarray, lc: np.ndarray, steps: int, split
         "live_uavs": live_uavs,
         "pairs": pairs,
     }
+
+
+def call_us(scenario: str) -> dict[str, float]:
+    """Microseconds per step call, B = 1, no world active: packed entry vs NamedTuples."""
+    from aerena.envs.airdefense import kernels as K
+    from aerena.envs.airdefense.world import World
+
+    w = World(scenario, 1)
+    w.reset([0])
+    act = np.zeros((w.num_worlds, w.sizes["N"]), np.int64)
+    off = np.zeros(w.num_worlds, np.bool_)
+    calls = {
+        "packed": lambda: K.step_packed(*w.kernel_args, act, off),
+        "namedtuples": lambda: K.step_world(w.static, w.state, act, off),
+    }
+    out = {}
+    for name, call in calls.items():
+        call()
+        best = float("inf")
+        for _ in range(5):
+            t0 = time.perf_counter()
+            for _ in range(2000):
+                call()
+            best = min(best, (time.perf_counter() - t0) / 2000)
+        out[name] = 1e6 * best
+    return out
 
 
 def profile(scenario: str = "strike_small", worlds: int = 1024, steps: int = 100,
@@ -161,6 +193,7 @@ def profile(scenario: str = "strike_small", worlds: int = 1024, steps: int = 100
         "phase_sum_us": total,
         "whole_step_us": whole,
         "dispatch_us": whole - total,
+        "call_us": call_us(scenario),
         "agent_steps_per_s": 1e6 * N / whole if whole > 0 else None,
         "live_uavs_per_world_step": split["live_uavs"] / n,
         "limits": limits,
@@ -190,6 +223,11 @@ def render(profiles: Sequence[dict[str, Any]]) -> None:
     ):
         cells = "".join(f" | {p[key]:8.2f} us {'':8s}" for p in profiles)
         print(f"  {label:24s}{cells}")
+    cells = "".join(
+        f" | {p['call_us']['packed']:5.2f} / {p['call_us']['namedtuples']:5.2f} us  "
+        for p in profiles
+    )
+    print(f"  {'call, no world active':24s}{cells}  (packed / NamedTuple entry, per call)")
     for p in profiles:
         lim = ", ".join(f"{k} {v:.0f}" for k, v in p["limits"].items())
         rate = p["agent_steps_per_s"] or 0.0

@@ -18,7 +18,9 @@ Where each phase lives: :mod:`.dynamics` (1-3, clock, termination), :mod:`.engag
 (launcher fire, 4-6), :mod:`.sensing` (7), :mod:`.observation` (built from :mod:`.obs_parts`);
 :mod:`.kernels_common` holds the shared helpers (randomness, events, geometry, spatial grid).
 This module holds the step itself (`step_world`, `step_block`: the list of phases), rewards and
-the action check.
+the action check, and the entries `World` calls with the packed state (`step_packed`,
+`launch_packed`, `observe_packed`: the arrays of :func:`.state.unpack`, then the kernel's
+own arguments), so a call unboxes 17 arrays, not ~70 (:mod:`.arena`).
 
 Everything random comes from the per-world splitmix64 state `s.rng`, so a world's future is
 a function of its state and the actions: snapshot/restore is bit-exact.
@@ -37,8 +39,14 @@ from aerena.envs.airdefense.dynamics import (
 )
 from aerena.envs.airdefense.engagement import interceptor_phase, point_defence_phase, strike_phase
 from aerena.envs.airdefense.kernels_common import grid_phase
-from aerena.envs.airdefense.observation import observe_launchers, observe_radars, observe_uavs
+from aerena.envs.airdefense.observation import (
+    observe_all,
+    observe_launchers,
+    observe_radars,
+    observe_uavs,
+)
 from aerena.envs.airdefense.sensing import attacker_sensing_phase, connectivity_phase, radar_phase
+from aerena.envs.airdefense.state import unpack
 from aerena.jit import njit
 
 
@@ -129,6 +137,27 @@ def step_block(st, s, actions, before, active):
     observe_uavs(st, s, active)
     observe_launchers(st, s, active)
     observe_radars(st, s, active)
+
+
+# --------------------------------------------------------------------------------------
+# entries over the packed state (World's calls; arguments: see state.unpack)
+# --------------------------------------------------------------------------------------
+@njit
+def step_packed(sc, hts, hmax, g8, g4, g1, gb, glay, f8, f4, i4, i1, b1, u8, lay, actions, active):
+    st, s = unpack(sc, hts, hmax, g8, g4, g1, gb, glay, f8, f4, i4, i1, b1, u8, lay)
+    step_world(st, s, actions, active)
+
+
+@njit
+def launch_packed(sc, hts, hmax, g8, g4, g1, gb, glay, f8, f4, i4, i1, b1, u8, lay, active):
+    st, s = unpack(sc, hts, hmax, g8, g4, g1, gb, glay, f8, f4, i4, i1, b1, u8, lay)
+    launch_phase(st, s, active)
+
+
+@njit
+def observe_packed(sc, hts, hmax, g8, g4, g1, gb, glay, f8, f4, i4, i1, b1, u8, lay, active):
+    st, s = unpack(sc, hts, hmax, g8, g4, g1, gb, glay, f8, f4, i4, i1, b1, u8, lay)
+    observe_all(st, s, active)
 
 
 # --------------------------------------------------------------------------------------

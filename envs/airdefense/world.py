@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from aerena.envs.airdefense import dynamics, kernels, observation
+from aerena.envs.airdefense import kernels
 from aerena.envs.airdefense import layout as Lo
+from aerena.envs.airdefense.arena import Arenas
 from aerena.envs.airdefense.roster import Roster, build_roster, draw_episode
 from aerena.envs.airdefense.state import (
     Static,
@@ -26,7 +27,9 @@ from aerena.envs.airdefense.state import (
     action_width,
     allocate,
     copy_into,
-    copy_state,
+    copy_packed,
+    pack_state,
+    pack_static,
 )
 from aerena.envs.airdefense.terrain import TerrainGrid, height_at, los_bounds, make_terrain
 from aerena.scenarios import loader
@@ -99,8 +102,8 @@ class World:
         )
         self.num_worlds = int(num_worlds)
         self.sizes = {"A": A, "C": C, "U": U, "G": G, "R": R, "L": Lc, "I": I, "N": N}
-        self.state: WorldState = allocate(
-            self.num_worlds, A, G, R, Lc, I, N, self.static.k, grid_n, event_cap
+        self._set_state(
+            *allocate(self.num_worlds, A, G, R, Lc, I, N, self.static.k, grid_n, event_cap)
         )
         self.agent_names: list[str] = (
             [f"uav_{j}" for j in range(U)]
@@ -118,6 +121,50 @@ class World:
         self.seeds = np.zeros(self.num_worlds, dtype=np.int64)
         self._air_xy = np.zeros((A, 2))
 
+    # ------------------------------------------------------------------ packed arrays
+    # `static` and `state` are packed (state.py): their arrays are views of a few buffers,
+    # which the kernel entries take (`self._args`). Assigning either packs a copy.
+    @property
+    def static(self) -> Static:
+        return self._static
+
+    @static.setter
+    def static(self, st: Static) -> None:
+        self._static, self._static_args = pack_static(st)
+        if hasattr(self, "_state_arenas"):
+            self._args = (*self._static_args, *self._state_arenas)
+
+    @property
+    def state(self) -> WorldState:
+        return self._state
+
+    @state.setter
+    def state(self, s: WorldState) -> None:
+        self._set_state(*pack_state(s))
+
+    @property
+    def kernel_args(self) -> tuple[np.ndarray, ...]:
+        """The arrays the packed kernel entries take first (`kernels.step_packed` ...)."""
+        return self._args
+
+    def _set_state(self, s: WorldState, arenas: Arenas) -> None:
+        self._state, self._state_arenas = s, arenas
+        self._args = (*self._static_args, *arenas)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # pickle (and deepcopy) would copy each view apart from its buffer: keep the
+        # NamedTuples only, packed again on load
+        d = dict(self.__dict__)
+        for key in ("_args", "_static_args", "_state_arenas"):
+            del d[key]
+        return d
+
+    def __setstate__(self, d: dict[str, Any]) -> None:
+        static, state = d.pop("_static"), d.pop("_state")
+        self.__dict__.update(d)
+        self.static = static
+        self.state = state
+
     # ------------------------------------------------------------------ reset / step
     def reset(self, seeds: Sequence[int] | np.ndarray, worlds: Sequence[int] | None = None) -> None:
         """Start new episodes in `worlds` (all by default) from the given seeds."""
@@ -131,7 +178,7 @@ class World:
         for b, seed in zip(idx, seeds, strict=True):
             self._reset_world(int(b), int(seed))
             mask[b] = True
-        observation.observe_all(self.static, self.state, mask)
+        kernels.observe_packed(*self._args, mask)
 
     def _reset_world(self, b: int, seed: int) -> None:
         s, ro, st = self.state, self.roster, self.static
@@ -206,7 +253,7 @@ class World:
         s.n_events[b] = 0
         one = np.zeros(self.num_worlds, dtype=np.bool_)
         one[b] = True
-        dynamics.launch_phase(st, s, one)
+        kernels.launch_packed(*self._args, one)
 
     def step(
         self, actions: np.ndarray, worlds: np.ndarray | None = None, *, checked: bool = False
@@ -223,7 +270,7 @@ class World:
         """
         active = ~self.done if worlds is None else np.asarray(worlds, dtype=np.bool_)
         if checked:
-            kernels.step_world(self.static, self.state, actions, active)
+            kernels.step_packed(*self._args, actions, active)
             return
         act = np.asarray(actions)
         if act.shape != (self.num_worlds, self.sizes["N"]):
@@ -239,12 +286,12 @@ class World:
                 f"action {int(act[b, n])} for agent {self.agent_names[n]!r} is "
                 f"outside its space Discrete({int(self.action_sizes[n])})"
             )
-        kernels.step_world(self.static, self.state, act, active)
+        kernels.step_packed(*self._args, act, active)
 
     # ------------------------------------------------------------------ snapshots
     def snapshot(self) -> WorldState:
         """A deep copy of the whole state (picklable); restore() puts it back exactly."""
-        return copy_state(self.state)
+        return copy_packed(self._state_arenas)[0]
 
     def restore(self, snap: WorldState) -> None:
         copy_into(self.state, snap)
