@@ -206,12 +206,12 @@ class OnnxPlayer:
     def __init__(
         self, world: Any, side: str, policy: OnnxPolicy, *, seed: int | None = None
     ) -> None:
-        from aerena.agents.play import SidePlay
+        from aerena.agents.play import SidePlay, needs_pilot
 
         self.world, self.side, self.policy = world, side, policy
         play = policy.play_options()
         rng = np.random.default_rng(seed)  # as agents.scripted.base.Player
-        flown = play.get("target_plan") or "uav" in dict(play.get("doctrine") or {})
+        flown = needs_pilot(bool(play.get("target_plan")), play.get("doctrine"))
         pilot_seed = int(rng.integers(0, 2**62)) if flown else None
         try:
             self.play = SidePlay(world, side, pilot_seed=pilot_seed, **play)

@@ -123,7 +123,7 @@ class SidePlay:
         self.doctrine = {r: p for r, p in self.doctrine.items() if np.any(role == ROLE_CODES[r])}
         if target_plan and not np.any(role == Lo.AGENT_UAV):
             raise ValueError("target_plan: needs learning UAVs (learn: attacker | both)")
-        if target_plan or self.doctrine:
+        if needs_pilot(target_plan, self.doctrine):
             from aerena.agents.scripted.attacker import ScriptedAttacker  # a heavy import
 
             self.pilot = ScriptedAttacker(world, seed=pilot_seed)
@@ -349,6 +349,12 @@ class SidePlay:
         fixed = self.pilot.fixed[:, g.pos]
         self.pilot.fixed[:, g.pos] = np.where(start, beh - 1, fixed)
         return np.where(flying, self.pilot.act()[:, g.pos], act)
+
+
+def needs_pilot(target_plan: bool, doctrine: Mapping[str, float] | None) -> bool:
+    """Whether play options fly UAVs with the scripted pilot (a target plan, or doctrine
+    behaviours of `uav`): its players then draw a pilot seed."""
+    return bool(target_plan) or "uav" in dict(doctrine or {})
 
 
 def doctrine_behaviours(world: Any, role: str) -> int:

@@ -56,7 +56,7 @@ from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
 from aerena.agents.encoders import Encoded, EntityEncoder
 from aerena.agents.heads import ROLES, ValueHead, make_head
 from aerena.agents.nn import mask_logits, mlp
-from aerena.agents.play import SidePlay
+from aerena.agents.play import SidePlay, needs_pilot
 from aerena.agents.scripted.base import Player
 from aerena.envs.airdefense import layout as Lo
 
@@ -209,7 +209,7 @@ class LearnedPlayer(Player):
         doctrine: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__(world, side, seed=seed)
-        flown = target_plan or "uav" in dict(doctrine or {})
+        flown = needs_pilot(target_plan, doctrine)
         pilot_seed = int(self.rng.integers(0, 2**62)) if flown else None
         self.play = SidePlay(
             world,
